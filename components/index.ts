@@ -1,0 +1,16 @@
+export { BacklineStack } from "./backlineStack";
+export type { BacklineStackArgs } from "./backlineStack";
+export { BacklineNamespace } from "./namespace";
+export type { BacklineNamespaceArgs } from "./namespace";
+export { WorkerStorage } from "./storage";
+export type { WorkerStorageArgs } from "./storage";
+export { Observability } from "./observability";
+export type { ObservabilityArgs } from "./observability";
+export { Worker } from "./worker";
+export type { WorkerArgs } from "./worker";
+export { Janitor } from "./janitor";
+export type { JanitorArgs } from "./janitor";
+export { ConfigValidationError, loadBacklineConfig, parseBacklineConfig, readRawStackConfig, formatProblems } from "./config";
+export type { BacklineConfig, ConfigProblem, RawStackConfig } from "./config";
+export { kubernetesProviderArgs } from "./provider";
+export { names } from "./specs/common";

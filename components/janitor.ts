@@ -1,0 +1,109 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { BacklineConfig } from "./config";
+import { awaitAnnotations, labelsFor, names, sha256 } from "./specs/common";
+import {
+    buildJanitorCronJobSpec,
+    buildJanitorJobSpec,
+    buildJanitorRoleRules,
+    janitorComponent,
+    janitorInstallJobName,
+    janitorScriptFile,
+    readJanitorScript,
+} from "./specs/janitor";
+
+export interface JanitorArgs {
+    /** The validated configuration; reads `baseUrl`, `janitor.*` and `worker.image.autoUpdate`. */
+    readonly config: BacklineConfig;
+    /** Namespace of every object. */
+    readonly namespace: pulumi.Input<string>;
+    /** The script the CronJob runs. Default: `janitor/janitor.sh` from this repository. */
+    readonly script?: string;
+    /** Resources the janitor's Jobs wait for: the access-key Secret they read. Default: none. */
+    readonly waitFor?: readonly pulumi.Resource[];
+}
+
+/**
+ * The janitor: a CronJob `janitor` that refreshes Secrets `jwt-token` and `dockerconfig` and the
+ * worker image from the Backline SaaS, its ServiceAccount and a Role limited by name to those
+ * objects, the script in a ConfigMap, and — unless `janitor.runOnInstall` is false — a one-off Job
+ * from the same template that runs during `pulumi up`, so a fresh install does not wait for the
+ * schedule.
+ *
+ * The janitor, not Pulumi, owns the two Secrets: the program never declares them, so no
+ * `pulumi up` can overwrite or delete what the janitor wrote.
+ */
+export class Janitor extends pulumi.ComponentResource {
+    public readonly cronJobName: pulumi.Output<string>;
+    /** The install-time Job, when one runs; the worker waits for it. */
+    public readonly installJob?: k8s.batch.v1.Job;
+    /** SHA-256 of the script, also a pod-template annotation. */
+    public readonly scriptHash: string;
+
+    constructor(name: string, args: JanitorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("backline:janitor:Janitor", name, args, opts);
+        const cfg = args.config;
+        const ns = args.namespace;
+        const labels = labelsFor(janitorComponent);
+        const script = args.script ?? readJanitorScript();
+        this.scriptHash = sha256(script);
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata: { name: names.janitorServiceAccount, namespace: ns, labels } },
+            { parent: this },
+        );
+        const role = new k8s.rbac.v1.Role(
+            `${name}-role`,
+            { metadata: { name: names.janitorRole, namespace: ns, labels }, rules: buildJanitorRoleRules(cfg) },
+            { parent: this },
+        );
+        const binding = new k8s.rbac.v1.RoleBinding(
+            `${name}-rolebinding`,
+            {
+                metadata: { name: names.janitorRole, namespace: ns, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+            },
+            { parent: this },
+        );
+        const scriptMap = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            {
+                metadata: { name: names.janitorScriptConfigMap, namespace: ns, labels },
+                data: { [janitorScriptFile]: script },
+            },
+            { parent: this },
+        );
+
+        const ready = [binding, scriptMap, ...(args.waitFor ?? [])];
+        const cronJob = new k8s.batch.v1.CronJob(
+            `${name}-cronjob`,
+            {
+                metadata: { name: names.janitorCronJob, namespace: ns, labels },
+                spec: buildJanitorCronJobSpec(cfg, this.scriptHash),
+            },
+            { parent: this, dependsOn: ready },
+        );
+
+        if (cfg.janitor.runOnInstall) {
+            const jobSpec = buildJanitorJobSpec(cfg, this.scriptHash);
+            this.installJob = new k8s.batch.v1.Job(
+                `${name}-install`,
+                {
+                    metadata: {
+                        name: janitorInstallJobName(jobSpec),
+                        namespace: ns,
+                        labels: { ...labels, "backline.ai/run": "install" },
+                        annotations: awaitAnnotations(cfg.kubernetes),
+                    },
+                    spec: jobSpec,
+                },
+                { parent: this, dependsOn: ready },
+            );
+        }
+
+        this.cronJobName = cronJob.metadata.name;
+        this.registerOutputs({ cronJobName: this.cronJobName, scriptHash: this.scriptHash });
+    }
+}

@@ -1,0 +1,165 @@
+/**
+ * Names, labels and security settings shared by every part of the stack. Pure data.
+ */
+import * as crypto from "crypto";
+import type { ImageConfig, KubernetesConfig, ResourcesConfig } from "../config";
+
+/**
+ * Kubernetes object names. The ones the chart's README uses in its troubleshooting commands
+ * (`deployment/worker`, `cronjob/janitor`, `pvc worker-storage`, the two secrets) must never change.
+ */
+export const names = {
+    workerDeployment: "worker",
+    workerContainer: "worker",
+    workerService: "worker",
+    workerServiceAccount: "worker",
+    workerRole: "worker",
+    collectorContainer: "adot-collector",
+    collectorConfigMap: "adot-collector-config",
+    jobsServiceAccount: "backline-jobs",
+    janitorCronJob: "janitor",
+    janitorContainer: "janitor",
+    janitorServiceAccount: "janitor",
+    janitorRole: "janitor",
+    janitorScriptConfigMap: "janitor-script",
+    janitorInstallJobPrefix: "janitor-install",
+    jwtSecret: "jwt-token",
+    dockerconfigSecret: "dockerconfig",
+    accessKeySecret: "backline-access-key",
+    accessKeySecretKey: "accessKey",
+} as const;
+
+export const partOf = "backline";
+
+/** Recommended labels: https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/ */
+export function labelsFor(component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": partOf,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": partOf,
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+/** The immutable subset used in selectors: a Deployment's selector can never change. */
+export function selectorFor(component: string): Record<string, string> {
+    return { "app.kubernetes.io/name": partOf, "app.kubernetes.io/component": component };
+}
+
+/**
+ * pulumi-kubernetes waits for workloads to become ready; on a cluster without nodes (tests) that
+ * never happens, so `kubernetes.skipAwait` turns it off per object.
+ * https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
+ */
+export function awaitAnnotations(k: KubernetesConfig): Record<string, string> {
+    return k.skipAwait ? { "pulumi.com/skipAwait": "true" } : {};
+}
+
+export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "tag">): string {
+    const separator = image.tag.startsWith("sha256:") ? "@" : ":";
+    return `${image.registry}/${image.name}${separator}${image.tag}`;
+}
+
+export function resourceRequirements(r: ResourcesConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+    return {
+        requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+        limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+    };
+}
+
+export function sha256(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+/** A stable JSON rendering (sorted keys), so hashes do not depend on property order. */
+export function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map(canonicalJson).join(",")}]`;
+    }
+    if (value && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pod Security Standards, "restricted" profile:
+// https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
+// ---------------------------------------------------------------------------------------------
+
+export interface PodIdentity {
+    readonly runAsUser: number;
+    readonly runAsGroup: number;
+    readonly fsGroup?: number;
+}
+
+export function restrictedPodSecurityContext(id: PodIdentity) {
+    return {
+        runAsNonRoot: true,
+        runAsUser: id.runAsUser,
+        runAsGroup: id.runAsGroup,
+        ...(id.fsGroup !== undefined ? { fsGroup: id.fsGroup, fsGroupChangePolicy: "OnRootMismatch" } : {}),
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export function restrictedContainerSecurityContext() {
+    return {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export const podSecurityLabels = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/audit-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/warn-version": "latest",
+} as const;
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Checks a pod spec against the "restricted" profile the namespace enforces, returning one line per
+ * violation. The API server is the final judge; this catches mistakes in unit tests, before any
+ * cluster is involved. Volume types are limited to those the profile allows.
+ */
+export function restrictedViolations(pod: any): string[] {
+    const out: string[] = [];
+    const psc = pod?.securityContext ?? {};
+    if (pod?.hostNetwork || pod?.hostPID || pod?.hostIPC) out.push("pod uses host namespaces");
+    const allowedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+    for (const v of pod?.volumes ?? []) {
+        const kinds = Object.keys(v).filter((k) => k !== "name");
+        if (!kinds.every((k) => allowedVolumes.includes(k))) out.push(`volume ${v.name} has a type outside ${allowedVolumes.join(", ")}`);
+    }
+    if (psc.runAsUser === 0) out.push("pod runs as uid 0");
+    const containers = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
+    if (containers.length === 0) out.push("pod has no containers");
+    for (const c of containers) {
+        const sc = c.securityContext ?? {};
+        const where = `container ${c.name}`;
+        if (sc.privileged) out.push(`${where} is privileged`);
+        if (sc.allowPrivilegeEscalation !== false) out.push(`${where} does not set allowPrivilegeEscalation=false`);
+        if (!(sc.runAsNonRoot ?? psc.runAsNonRoot)) out.push(`${where} does not set runAsNonRoot=true`);
+        if ((sc.runAsUser ?? psc.runAsUser) === 0) out.push(`${where} runs as uid 0`);
+        const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
+        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") out.push(`${where} has no RuntimeDefault seccomp profile`);
+        const drop: string[] = sc.capabilities?.drop ?? [];
+        if (!drop.includes("ALL")) out.push(`${where} does not drop ALL capabilities`);
+        const add: string[] = sc.capabilities?.add ?? [];
+        if (add.some((cap) => cap !== "NET_BIND_SERVICE")) out.push(`${where} adds capabilities ${add.join(",")}`);
+        if (sc.readOnlyRootFilesystem !== true) out.push(`${where} has a writable root filesystem`);
+        for (const p of c.ports ?? []) if (p.hostPort) out.push(`${where} uses hostPort ${p.hostPort}`);
+    }
+    return out;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

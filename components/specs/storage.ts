@@ -1,0 +1,92 @@
+/**
+ * The shared ReadWriteMany volume: the claim, and — on AWS — the EFS storage class and the NFS
+ * security group rules. Pure functions of the configuration.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { BacklineConfig, EfsConfig } from "../config";
+import { labelsFor } from "./common";
+
+export const storageComponent = "storage";
+export const nfsPort = 2049;
+
+/**
+ * Parameters of the EFS CSI driver's dynamic provisioning: one access point per volume, owned by
+ * the worker's uid/gid so the non-root worker and its Jobs can write.
+ * https://github.com/kubernetes-sigs/aws-efs-csi-driver/blob/master/docs/README.md#storage-class-parameters-for-dynamic-provisioning
+ */
+export function buildEfsStorageClassParameters(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: string): Record<string, string> {
+    const id = cfg.worker.securityContext;
+    return {
+        provisioningMode: "efs-ap",
+        fileSystemId,
+        directoryPerms: "770",
+        uid: String(id.runAsUser),
+        gid: String(id.fsGroup),
+        basePath: efs.basePath,
+    };
+}
+
+/** A StorageClass is cluster-scoped: the namespace keeps two stacks in one cluster apart. */
+export function efsStorageClassName(namespace: string): string {
+    return `backline-efs-${namespace}`;
+}
+
+/**
+ * `tls` encrypts NFS traffic in transit (the driver's stunnel); `Retain` keeps the access point
+ * and its data when the claim goes away.
+ */
+export function buildEfsStorageClass(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: string) {
+    return {
+        provisioner: "efs.csi.aws.com",
+        parameters: buildEfsStorageClassParameters(cfg, efs, fileSystemId),
+        mountOptions: ["tls"],
+        reclaimPolicy: "Retain",
+        volumeBindingMode: "Immediate",
+    };
+}
+
+export function buildPvcSpec(cfg: BacklineConfig, storageClassName: string | undefined): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+    return {
+        accessModes: ["ReadWriteMany"],
+        // Left out entirely (not "") so the cluster's default class applies, as in the chart.
+        ...(storageClassName !== undefined ? { storageClassName } : {}),
+        resources: { requests: { storage: cfg.worker.storage.pvc.size } },
+    };
+}
+
+export function storageLabels(): Record<string, string> {
+    return labelsFor(storageComponent);
+}
+
+export interface NfsIngressRule {
+    readonly description: string;
+    readonly protocol: "tcp";
+    readonly fromPort: number;
+    readonly toPort: number;
+    readonly cidrBlocks?: string[];
+    readonly securityGroups?: string[];
+}
+
+/** NFS from the configured CIDRs and security groups only; nothing else gets in. */
+export function buildNfsIngressRules(efs: EfsConfig): NfsIngressRule[] {
+    const rules: NfsIngressRule[] = [];
+    if (efs.allowedCidrBlocks.length > 0) {
+        rules.push({
+            description: "NFS from allowed CIDR blocks",
+            protocol: "tcp",
+            fromPort: nfsPort,
+            toPort: nfsPort,
+            cidrBlocks: [...efs.allowedCidrBlocks],
+        });
+    }
+    if (efs.allowedSecurityGroupIds.length > 0) {
+        rules.push({
+            description: "NFS from allowed security groups",
+            protocol: "tcp",
+            fromPort: nfsPort,
+            toPort: nfsPort,
+            securityGroups: [...efs.allowedSecurityGroupIds],
+        });
+    }
+    return rules;
+}
