@@ -1,0 +1,147 @@
+/**
+ * Pulumi mocks that record every resource's inputs by type, and helpers to run the real program
+ * (`index.ts`) against them with a given stack configuration.
+ *
+ * `setMocks` must come before the program is imported, and the SDK reads PULUMI_CONFIG once, so
+ * configuration is set with `setAllConfig` (second argument: the secret keys).
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly inputs: any;
+}
+
+export class RecordingMocks implements pulumi.runtime.Mocks {
+    readonly resources: RecordedResource[] = [];
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type.startsWith("aws:")) {
+            const name = (args.inputs.name as string | undefined) ?? `${args.name}-1234567`;
+            state.name = name;
+            state.arn =
+                args.type === "aws:cloudwatch/logGroup:LogGroup"
+                    ? `arn:aws:logs:us-east-1:123456789012:log-group:${name}`
+                    : `arn:aws:${args.type.split(":")[1].split("/")[0]}::123456789012:${name}`;
+        }
+        if (args.type === "random:index/randomId:RandomId") {
+            state.hex = "0123456789abcdef";
+        }
+        const id = args.type.startsWith("aws:efs/fileSystem") ? "fs-0123456789abcdef0" : `${args.name}-id`;
+        return { id: args.custom === false ? undefined : id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        return args.inputs;
+    }
+
+    /** Every recorded custom resource of a type (e.g. `kubernetes:apps/v1:Deployment`). */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type, optionally with a given Kubernetes `metadata.name`. */
+    one(type: string, k8sName?: string): RecordedResource {
+        const found = this.ofType(type).filter((r) => k8sName === undefined || r.inputs?.metadata?.name === k8sName);
+        if (found.length !== 1) {
+            throw new Error(`expected exactly one ${type}${k8sName ? ` named ${k8sName}` : ""}, found ${found.length}: ${this.summary()}`);
+        }
+        return found[0];
+    }
+
+    /** Recorded Kubernetes objects (custom resources of the kubernetes package, providers aside). */
+    kubernetesObjects(): RecordedResource[] {
+        return this.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers"));
+    }
+
+    summary(): string {
+        return this.resources.map((r) => `${r.type}::${r.name}`).join(", ");
+    }
+}
+
+/** Resolves an Output's value (and whether it is secret) under mocks. */
+export async function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+export async function isSecretOutput<T>(output: pulumi.Output<T>): Promise<boolean> {
+    return pulumi.isSecret(output);
+}
+
+/** Waits until every registration the program started has reached the mocks. */
+export async function settle(): Promise<void> {
+    const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+    if (wait) {
+        await wait();
+    }
+    // Registrations chain through promises; give the microtask queue a few turns to drain.
+    for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (wait) await wait();
+    }
+}
+
+export const testAccessKey = "bk_test_0123456789abcdefSECRET";
+
+/** A stack configuration as `Pulumi.<stack>.yaml` would hold it: top-level keys, objects as JSON. */
+export interface StackConfig {
+    readonly [key: string]: unknown;
+}
+
+export interface ProgramRun {
+    readonly mocks: RecordingMocks;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly outputs: Record<string, any>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly exports: Record<string, pulumi.Output<any>>;
+}
+
+const programPath = path.resolve(__dirname, "..", "..", "index.ts");
+
+function toConfigMap(project: string, config: StackConfig): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        if (v === undefined) continue;
+        out[`${project}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/**
+ * Runs `index.ts` under fresh mocks with this configuration and returns what it registered and
+ * its stack outputs. `accessKey` is stored as a secret unless `plaintextAccessKey` is set.
+ */
+export async function runProgram(
+    config: StackConfig,
+    opts: { readonly stack?: string; readonly plaintextAccessKey?: boolean; readonly preview?: boolean } = {},
+): Promise<ProgramRun> {
+    const mocks = new RecordingMocks();
+    await pulumi.runtime.setMocks(mocks, "backline", opts.stack ?? "test", opts.preview ?? false);
+    const secretKeys = opts.plaintextAccessKey ? [] : ["backline:accessKey"];
+    pulumi.runtime.setAllConfig(toConfigMap("backline", config), secretKeys);
+    delete require.cache[programPath];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exports = require(programPath) as Record<string, pulumi.Output<unknown>>;
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exports)) {
+        outputs[k] = await promiseOf(v);
+    }
+    await settle();
+    return { mocks, outputs, exports };
+}
+
+/** Runs the program expecting it to refuse the configuration; returns the error. */
+export async function runProgramExpectingError(config: StackConfig, opts: { readonly plaintextAccessKey?: boolean } = {}): Promise<Error> {
+    try {
+        await runProgram(config, opts);
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected the program to refuse this configuration, but it ran");
+}
