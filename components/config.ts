@@ -353,7 +353,7 @@ class Reader {
                 const hint = suggestKey(k, allowed);
                 this.add(
                     full,
-                    `unknown key${hint ? `; did you mean \`${key ? `${key}.` : ""}${hint}\`?` : ""} Known keys here: ${allowed
+                    `unknown key${hint ? `; did you mean \`${key ? `${key}.` : ""}${hint}\`?` : "."} Known keys here: ${allowed
                         .map((a) => `\`${a}\``)
                         .join(", ")}.`,
                 );
@@ -768,10 +768,10 @@ function readLogging(r: Reader, value: Json, namespace: string, otelEnabled: boo
         }
     }
     if (otelEnabled) {
-        if (!region) {
+        if (o.region === undefined || o.region === null || o.region === "") {
             r.add("logging.region", "missing; the ADOT collector needs the AWS region for CloudWatch Logs and X-Ray (e.g. `us-west-1`), or set `worker.otel.enabled` to false.");
         }
-        if (!roleArn && !o.oidc) {
+        if ((o.roleArn === undefined || o.roleArn === null || o.roleArn === "") && !o.oidc) {
             r.add(
                 "logging.roleArn",
                 "missing; give the IAM role the collector assumes (`arn:aws:iam::<account>:role/<name>`), or set `logging.oidc.providerArn` and `logging.oidc.subject` to have one created, or set `worker.otel.enabled` to false.",
@@ -905,7 +905,7 @@ export function parseBacklineConfig(raw: RawStackConfig): ParseResult {
     const r = new Reader();
     for (const key of raw.otherKeys ?? []) {
         const hint = suggestKey(key, topLevelKeys);
-        r.add(key, `unknown key${hint ? `; did you mean \`${hint}\`?` : ""} Known top-level keys: ${topLevelKeys.map((k) => `\`${k}\``).join(", ")}.`);
+        r.add(key, `unknown key${hint ? `; did you mean \`${hint}\`?` : "."} Known top-level keys: ${topLevelKeys.map((k) => `\`${k}\``).join(", ")}.`);
     }
 
     let baseUrl = "";

@@ -372,6 +372,7 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest known key, when it is close enough to be a likely typo. */
 export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    const lower = unknown.toLowerCase();
     let best: string | undefined;
     let bestDistance = Infinity;
     for (const candidate of known) {
@@ -381,11 +382,15 @@ export function suggestKey(unknown: string, known: readonly string[]): string | 
             bestDistance = d;
         }
     }
-    const prefixMatch = known.find(
-        (k) => k.toLowerCase().startsWith(unknown.toLowerCase()) || unknown.toLowerCase().startsWith(k.toLowerCase()),
-    );
     if (bestDistance <= Math.max(2, Math.floor(unknown.length / 3))) {
         return best;
     }
-    return prefixMatch;
+    // `replicas` for `replicaCount`: a long shared beginning is as telling as a small distance.
+    const sharedPrefix = (k: string) => {
+        let i = 0;
+        while (i < k.length && i < lower.length && k[i].toLowerCase() === lower[i]) i++;
+        return i;
+    };
+    const byPrefix = known.map((k) => ({ k, n: sharedPrefix(k) })).sort((a, b) => b.n - a.n)[0];
+    return byPrefix && byPrefix.n >= Math.min(5, lower.length) ? byPrefix.k : undefined;
 }

@@ -1,0 +1,264 @@
+/**
+ * Configuration validation: one table row per kind of bad input, each asserting the key named and
+ * the message; the pure validators; and the program refusing bad config before any resource.
+ */
+import { strict as assert } from "assert";
+import { ConfigValidationError, parseBacklineConfig, RawStackConfig } from "../components/config";
+import {
+    checkAwsRegion,
+    checkBaseUrl,
+    checkBytes,
+    checkCpu,
+    checkCronSchedule,
+    checkDns1123Label,
+    checkIamRoleArn,
+    checkImageReference,
+    parseQuantity,
+} from "../components/validation";
+import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
+
+const base: RawStackConfig = {
+    baseUrl: "https://app.backline.ai",
+    accessKey: testAccessKey,
+    accessKeyIsSecret: true,
+    logging: { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" },
+};
+
+interface BadCase {
+    readonly name: string;
+    readonly raw: RawStackConfig;
+    /** The key the problem must name. */
+    readonly key: string;
+    /** A pattern the message must match (what is accepted, the rejected value). */
+    readonly message: RegExp;
+}
+
+const bad: BadCase[] = [
+    { name: "missing accessKey", raw: { ...base, accessKey: undefined }, key: "accessKey", message: /missing.*pulumi config set --secret accessKey/ },
+    { name: "empty accessKey", raw: { ...base, accessKey: "" }, key: "accessKey", message: /missing/ },
+    { name: "plaintext accessKey", raw: { ...base, accessKeyIsSecret: false }, key: "accessKey", message: /plaintext.*--secret/ },
+    { name: "missing baseUrl", raw: { ...base, baseUrl: undefined }, key: "baseUrl", message: /missing.*pulumi config set baseUrl/ },
+    { name: "http baseUrl", raw: { ...base, baseUrl: "http://app.backline.ai" }, key: "baseUrl", message: /got "http:\/\/app.backline.ai"; expected an https:\/\/ URL/ },
+    { name: "baseUrl not a URL", raw: { ...base, baseUrl: "app.backline.ai" }, key: "baseUrl", message: /https:\/\// },
+    { name: "baseUrl with credentials", raw: { ...base, baseUrl: "https://u:p@app.backline.ai" }, key: "baseUrl", message: /without credentials/ },
+    { name: "cron with 4 fields", raw: { ...base, janitor: { schedule: "* * * *" } }, key: "janitor.schedule", message: /five cron fields.*got 4 fields/ },
+    { name: "cron minute out of range", raw: { ...base, janitor: { schedule: "61 * * * *" } }, key: "janitor.schedule", message: /minute field `61`/ },
+    { name: "cron bad step", raw: { ...base, janitor: { schedule: "*/0 * * * *" } }, key: "janitor.schedule", message: /minute field/ },
+    { name: "cron unknown macro", raw: { ...base, janitor: { schedule: "@often" } }, key: "janitor.schedule", message: /known macros/ },
+    { name: "cron with time zone", raw: { ...base, janitor: { schedule: "TZ=UTC * * * * *" } }, key: "janitor.schedule", message: /time zones/ },
+    { name: "invalid CPU", raw: { ...base, worker: { resources: { requests: { cpu: "fast" } } } }, key: "worker.resources.requests.cpu", message: /got "fast"; expected a CPU amount/ },
+    { name: "CPU in bytes", raw: { ...base, janitor: { resources: { limits: { cpu: "1Gi" } } } }, key: "janitor.resources.limits.cpu", message: /CPU amount/ },
+    { name: "invalid memory", raw: { ...base, worker: { resources: { limits: { memory: "2GB" } } } }, key: "worker.resources.limits.memory", message: /got "2GB".*not `B`/ },
+    { name: "memory in millibytes", raw: { ...base, janitor: { resources: { requests: { memory: "128m" } } } }, key: "janitor.resources.requests.memory", message: /fraction of a byte.*Mi/ },
+    { name: "CPU request above limit", raw: { ...base, worker: { resources: { requests: { cpu: "3" }, limits: { cpu: "2000m" } } } }, key: "worker.resources.requests.cpu", message: /above its limit "2000m"/ },
+    { name: "memory request above default limit", raw: { ...base, janitor: { resources: { requests: { memory: "1Gi" } } } }, key: "janitor.resources.requests.memory", message: /above its limit "256Mi"/ },
+    { name: "negative replicas", raw: { ...base, worker: { replicaCount: -1 } }, key: "worker.replicaCount", message: /got -1; expected a whole number from 0/ },
+    { name: "fractional replicas", raw: { ...base, worker: { replicaCount: 1.5 } }, key: "worker.replicaCount", message: /got 1.5; expected a whole number/ },
+    { name: "replicas not a number", raw: { ...base, worker: { replicaCount: "two" } }, key: "worker.replicaCount", message: /got "two"/ },
+    { name: "namespace not DNS-1123", raw: { ...base, namespaceOverride: "Backline_Prod" }, key: "namespaceOverride", message: /got "Backline_Prod"; expected a DNS-1123 label/ },
+    { name: "namespace too long", raw: { ...base, namespaceOverride: "a".repeat(64) }, key: "namespaceOverride", message: /DNS-1123 label/ },
+    { name: "roleArn not a role ARN", raw: { ...base, logging: { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:user/bob" } }, key: "logging.roleArn", message: /expected an IAM role ARN/ },
+    { name: "region not a region", raw: { ...base, logging: { region: "california", roleArn: "arn:aws:iam::123456789012:role/R" } }, key: "logging.region", message: /got "california"; expected an AWS region name/ },
+    { name: "otel on without region", raw: { ...base, logging: { roleArn: "arn:aws:iam::123456789012:role/R" } }, key: "logging.region", message: /missing.*worker.otel.enabled/ },
+    { name: "otel on without a role", raw: { ...base, logging: { region: "us-west-1" } }, key: "logging.roleArn", message: /missing.*logging.oidc.providerArn/ },
+    { name: "role and oidc together", raw: { ...base, logging: { ...(base.logging as object), oidc: { providerArn: "arn:aws:iam::123456789012:oidc-provider/app.backline.ai", subject: "s" } } }, key: "logging.oidc", message: /not both/ },
+    { name: "oidc without subject", raw: { ...base, logging: { region: "us-west-1", oidc: { providerArn: "arn:aws:iam::123456789012:oidc-provider/app.backline.ai" } } }, key: "logging.oidc.subject", message: /missing/ },
+    { name: "retention CloudWatch refuses", raw: { ...base, logging: { ...(base.logging as object), retentionInDays: 31 } }, key: "logging.retentionInDays", message: /got 31; expected one of the retention periods/ },
+    { name: "worker pull policy", raw: { ...base, worker: { image: { pullPolicy: "always" } } }, key: "worker.image.pullPolicy", message: /got "always"; expected one of `Always`, `IfNotPresent`, `Never`/ },
+    { name: "janitor pull policy", raw: { ...base, janitor: { image: { pullPolicy: "Sometimes" } } }, key: "janitor.image.pullPolicy", message: /IfNotPresent/ },
+    { name: "invalid storage size", raw: { ...base, worker: { storage: { pvc: { size: "lots" } } } }, key: "worker.storage.pvc.size", message: /got "lots"; expected an amount of bytes/ },
+    { name: "zero storage size", raw: { ...base, worker: { storage: { pvc: { size: "0Gi" } } } }, key: "worker.storage.pvc.size", message: /greater than zero/ },
+    { name: "env without a name", raw: { ...base, worker: { env: [{ value: "x" }] } }, key: "worker.env[0].name", message: /missing/ },
+    { name: "env with an empty name", raw: { ...base, worker: { env: [{ name: "", value: "x" }] } }, key: "worker.env[0].name", message: /missing/ },
+    { name: "env with a reserved name", raw: { ...base, worker: { env: [{ name: "BACKLINE_ACCESS_KEY", value: "x" }] } }, key: "worker.env[0].name", message: /program sets itself; reserved names/ },
+    { name: "env with an invalid name", raw: { ...base, worker: { env: [{ name: "1ABC", value: "x" }] } }, key: "worker.env[0].name", message: /variable name/ },
+    { name: "env twice", raw: { ...base, worker: { env: [{ name: "A", value: "1" }, { name: "A", value: "2" }] } }, key: "worker.env[1].name", message: /second time/ },
+    { name: "env without a value", raw: { ...base, worker: { env: [{ name: "A" }] } }, key: "worker.env[0]", message: /exactly one of `value` and `valueFrom`/ },
+    { name: "unknown key in worker", raw: { ...base, worker: { replicas: 2 } }, key: "worker.replicas", message: /unknown key; did you mean `worker.replicaCount`\?/ },
+    { name: "unknown key in janitor", raw: { ...base, janitor: { scedule: "* * * * *" } }, key: "janitor.scedule", message: /did you mean `janitor.schedule`/ },
+    { name: "unknown key in logging", raw: { ...base, logging: { ...(base.logging as object), roleARN: "x" } }, key: "logging.roleARN", message: /did you mean `logging.roleArn`/ },
+    { name: "unknown nested key", raw: { ...base, worker: { storage: { pvc: { sise: "1Gi" } } } }, key: "worker.storage.pvc.sise", message: /did you mean `worker.storage.pvc.size`/ },
+    { name: "unknown top-level key", raw: { ...base, otherKeys: ["namespace"] }, key: "namespace", message: /did you mean `namespaceOverride`/ },
+    { name: "worker not an object", raw: { ...base, worker: "big" }, key: "worker", message: /expected an object/ },
+    { name: "image tag with spaces", raw: { ...base, worker: { image: { tag: "my tag" } } }, key: "worker.image.tag", message: /expected a tag/ },
+    { name: "collector image without tag", raw: { ...base, worker: { otel: { collector: { image: "aws-otel-collector" } } } }, key: "worker.otel.collector.image", message: /full image reference/ },
+    { name: "http port out of range", raw: { ...base, worker: { service: { httpPort: 70000 } } }, key: "worker.service.httpPort", message: /from 1 to 65535/ },
+    { name: "root user", raw: { ...base, worker: { securityContext: { runAsUser: 0 } } }, key: "worker.securityContext.runAsUser", message: /root.*restricted/ },
+    { name: "probe with two handlers", raw: { ...base, worker: { livenessProbe: { tcpSocket: { port: 1 }, exec: { command: ["x"] } } } }, key: "worker.livenessProbe", message: /exactly one of/ },
+    { name: "toleration operator", raw: { ...base, worker: { tolerations: [{ key: "k", operator: "In" }] } }, key: "worker.tolerations[0].operator", message: /Exists/ },
+    { name: "storage class not DNS", raw: { ...base, worker: { storage: { pvc: { storageClassName: "My Class" } } } }, key: "worker.storage.pvc.storageClassName", message: /DNS-1123 subdomain/ },
+    { name: "efs without subnets", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", allowedCidrBlocks: ["10.0.0.0/16"] } }, key: "efs.subnetIds", message: /missing/ },
+    { name: "efs open to the world", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["0.0.0.0/0"] } }, key: "efs.allowedCidrBlocks[0]", message: /whole internet/ },
+    { name: "efs with nobody allowed", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] } }, key: "efs.allowedSecurityGroupIds", message: /who may reach NFS/ },
+    { name: "efs and a storage class", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] }, worker: { storage: { pvc: { storageClassName: "nfs" } } } }, key: "worker.storage.pvc.storageClassName", message: /Remove one of them/ },
+    { name: "render mode with a context", raw: { ...base, kubernetes: { renderYamlToDirectory: "out", context: "prod" } }, key: "kubernetes.renderYamlToDirectory", message: /no cluster/ },
+    { name: "boolean as text", raw: { ...base, worker: { otel: { enabled: "yes" } } }, key: "worker.otel.enabled", message: /got "yes"; expected `true` or `false`/ },
+];
+
+describe("configuration validation", () => {
+    it("accepts the chart's minimal values and applies its defaults", () => {
+        const result = parseBacklineConfig(base);
+        assert.ok(result.ok, JSON.stringify(result.problems));
+        const c = result.config;
+        assert.equal(c.namespace, "backline");
+        assert.equal(c.janitor.schedule, "* * * * *");
+        assert.equal(c.worker.replicaCount, 1);
+        assert.equal(c.worker.image.tag, "2faf8c5-1757332651");
+        assert.equal(c.worker.image.autoUpdate, true);
+        assert.equal(c.worker.storage.pvc.name, "worker-storage");
+        assert.equal(c.worker.storage.pvc.size, "10Gi");
+        assert.equal(c.worker.storage.pvc.storageClassName, undefined);
+        assert.equal(c.worker.otel.collector.image, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2");
+        assert.equal(c.logging.logGroupName, "/backline/backline/worker");
+        assert.equal(c.efs, undefined);
+    });
+
+    it("pins the image when the user sets registry, name or tag, unless autoUpdate says otherwise", () => {
+        const pinned = parseBacklineConfig({ ...base, worker: { image: { tag: "v2" } } });
+        assert.ok(pinned.ok && pinned.config.worker.image.autoUpdate === false);
+        const policyOnly = parseBacklineConfig({ ...base, worker: { image: { pullPolicy: "Always" } } });
+        assert.ok(policyOnly.ok && policyOnly.config.worker.image.autoUpdate === true);
+        const explicit = parseBacklineConfig({ ...base, worker: { image: { tag: "v2", autoUpdate: true } } });
+        assert.ok(explicit.ok && explicit.config.worker.image.autoUpdate === true);
+    });
+
+    it("accepts numbers given as strings, as `pulumi config set --path` may store them", () => {
+        const result = parseBacklineConfig({ ...base, worker: { replicaCount: "3", service: { httpPort: "9090" } } });
+        assert.ok(result.ok);
+        assert.equal(result.config.worker.replicaCount, 3);
+        assert.equal(result.config.worker.service.httpPort, 9090);
+    });
+
+    it("needs no logging settings when otel is disabled", () => {
+        const result = parseBacklineConfig({ baseUrl: "https://app.backline.ai", accessKey: "k", accessKeyIsSecret: true, worker: { otel: { enabled: false } } });
+        assert.ok(result.ok, JSON.stringify(result.problems));
+    });
+
+    it("allows http only for loopback", () => {
+        assert.equal(checkBaseUrl("http://localhost:8080"), undefined);
+        assert.equal(checkBaseUrl("http://127.0.0.1:3000"), undefined);
+        assert.ok(checkBaseUrl("http://10.0.0.1"));
+    });
+
+    it("merges a probe override over the default, as Helm merges values", () => {
+        const result = parseBacklineConfig({ ...base, worker: { livenessProbe: { initialDelaySeconds: 60 } } });
+        assert.ok(result.ok);
+        assert.deepEqual(result.config.worker.livenessProbe.httpGet, { path: "/health", port: "http" });
+        assert.equal(result.config.worker.livenessProbe.initialDelaySeconds, 60);
+        const replaced = parseBacklineConfig({ ...base, worker: { readinessProbe: { tcpSocket: { port: 8080 } } } });
+        assert.ok(replaced.ok);
+        assert.equal(replaced.config.worker.readinessProbe.httpGet, undefined);
+    });
+
+    for (const c of bad) {
+        it(`refuses ${c.name}, naming \`${c.key}\``, () => {
+            const result = parseBacklineConfig(c.raw);
+            assert.equal(result.ok, false, `${c.name} was accepted`);
+            const problem = result.problems.find((p) => p.key === c.key);
+            assert.ok(problem, `no problem for \`${c.key}\`; got ${JSON.stringify(result.problems)}`);
+            assert.match(problem.message, c.message);
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const result = parseBacklineConfig({
+            accessKey: undefined,
+            baseUrl: "ftp://x",
+            namespaceOverride: "NS",
+            worker: { replicaCount: -2, image: { pullPolicy: "x" } },
+            janitor: { schedule: "bad" },
+            logging: { region: "nowhere", roleArn: "nope" },
+        });
+        assert.equal(result.ok, false);
+        assert.deepEqual(result.problems.map((p) => p.key).sort(), [
+            "accessKey",
+            "baseUrl",
+            "janitor.schedule",
+            "logging.region",
+            "logging.roleArn",
+            "namespaceOverride",
+            "worker.image.pullPolicy",
+            "worker.replicaCount",
+        ]);
+    });
+
+    it("never shows the access key, even when it is malformed", () => {
+        const key = "secret with spaces 123";
+        const result = parseBacklineConfig({ ...base, accessKey: key, accessKeyIsSecret: false });
+        assert.equal(result.ok, false);
+        assert.ok(!JSON.stringify(result.problems).includes(key));
+        const spaced = parseBacklineConfig({ ...base, accessKey: key });
+        assert.ok(!spaced.ok && !JSON.stringify(spaced.problems).includes(key));
+        assert.ok(!spaced.ok && spaced.problems[0].message.includes("whitespace"));
+    });
+});
+
+describe("validators", () => {
+    const table: [string, (s: string) => string | undefined, string[], string[]][] = [
+        ["checkCpu", checkCpu, ["100m", "2", "0.5", "2000m", "1.5"], ["0", "-1", "fast", "1Gi", "0.0001", "", " 1"]],
+        ["checkBytes", checkBytes, ["128Mi", "1Gi", "50Gi", "1G", "512M", "1e9", "1024"], ["0", "2GB", "1gb", "128m", "lots", "-1Gi", "0.5"]],
+        ["checkCronSchedule", checkCronSchedule, ["* * * * *", "*/3 * * * *", "0 0 * * SUN", "0 9-17 * JAN-MAR 1-5", "@hourly", "5,10 * * * *"], ["* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "*/0 * * * *", "5-1 * * * *", "@every 5m", "CRON_TZ=UTC * * * * *"]],
+        ["checkDns1123Label", checkDns1123Label, ["backline", "backline-prod", "a1"], ["Backline", "-a", "a-", "a_b", "", "a".repeat(64)]],
+        ["checkIamRoleArn", checkIamRoleArn, ["arn:aws:iam::123456789012:role/R", "arn:aws-us-gov:iam::123456789012:role/path/R", "arn:aws-cn:iam::123456789012:role/a.b@c"], ["arn:aws:iam::12345:role/R", "arn:aws:iam::123456789012:user/R", "role/R", "arn:aws:sts::123456789012:role/R"]],
+        ["checkAwsRegion", checkAwsRegion, ["us-west-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1"], ["us-west", "US-WEST-1", "california", "us_west_1", ""]],
+        ["checkImageReference", checkImageReference, ["public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2", `r.example.com:5000/a/b@sha256:${"a".repeat(64)}`], ["aws-otel-collector:v1", "public.ecr.aws/x", "public.ecr.aws/X:1", "r/a@sha256:abc"]],
+    ];
+    for (const [name, fn, good, badInputs] of table) {
+        it(`${name} accepts ${good.length} and refuses ${badInputs.length} values`, () => {
+            for (const g of good) assert.equal(fn(g), undefined, `${name} refused ${JSON.stringify(g)}`);
+            for (const b of badInputs) assert.ok(fn(b), `${name} accepted ${JSON.stringify(b)}`);
+        });
+    }
+
+    it("parseQuantity knows binary, decimal and exponent suffixes", () => {
+        assert.equal(parseQuantity("1Gi")?.value, 2 ** 30);
+        assert.equal(parseQuantity("500m")?.value, 0.5);
+        assert.equal(parseQuantity("1e3")?.value, 1000);
+        assert.equal(parseQuantity("1G")?.value, 1e9);
+        assert.equal(parseQuantity("1Gb"), undefined);
+    });
+});
+
+describe("the program refuses bad configuration before creating anything", function () {
+    this.timeout(30_000);
+
+    it("throws a ConfigValidationError listing every problem, and registers no resource", async () => {
+        const err = await runProgramExpectingError({
+            baseUrl: "http://app.backline.ai",
+            accessKey: testAccessKey,
+            worker: { replicaCount: -1, replicas: 3 },
+            logging: { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:role/R" },
+        });
+        assert.ok(err instanceof ConfigValidationError, String(err));
+        assert.match(err.message, /Invalid Backline configuration \(3 problems\)/);
+        assert.match(err.message, /`baseUrl`/);
+        assert.match(err.message, /`worker.replicaCount`/);
+        assert.match(err.message, /`worker.replicas`: unknown key; did you mean `worker.replicaCount`\?/);
+        assert.match(err.message, /nothing was changed/);
+        assert.ok(!err.message.includes(testAccessKey));
+    });
+
+    it("refuses an access key stored in plaintext, without printing it", async () => {
+        const err = await runProgramExpectingError(
+            { baseUrl: "https://app.backline.ai", accessKey: testAccessKey, worker: { otel: { enabled: false } } },
+            { plaintextAccessKey: true },
+        );
+        assert.match(err.message, /`accessKey`: is stored in plaintext/);
+        assert.ok(!err.message.includes(testAccessKey));
+    });
+
+    it("reports unknown top-level keys of the backline namespace", async () => {
+        const err = await runProgramExpectingError({
+            baseUrl: "https://app.backline.ai",
+            accessKey: testAccessKey,
+            worker: { otel: { enabled: false } },
+            replicaCount: 2,
+        });
+        assert.match(err.message, /`replicaCount`: unknown key/);
+    });
+
+    it("runs once the configuration is fixed", async () => {
+        const run = await runProgram({ baseUrl: "https://app.backline.ai", accessKey: testAccessKey, worker: { otel: { enabled: false } } });
+        assert.equal(run.outputs.namespace, "backline");
+    });
+});
