@@ -413,15 +413,20 @@ class Reader {
         return fallback;
     }
 
-    stringList(value: Json, key: string, check?: (s: string) => string | undefined): string[] {
+    /** A list; `undefined` reads as `[]`. */
+    list(value: Json, key: string, accepted: string): Json[] {
         if (value === undefined || value === null) {
             return [];
         }
         if (!Array.isArray(value)) {
-            this.reject(key, value, "expected a list of strings");
+            this.reject(key, value, accepted);
             return [];
         }
-        return value.flatMap((item, i) => {
+        return value;
+    }
+
+    stringList(value: Json, key: string, check?: (s: string) => string | undefined): string[] {
+        return this.list(value, key, "expected a list of strings").flatMap((item, i) => {
             const s = this.string(item, `${key}[${i}]`, undefined, check);
             if (item === undefined || item === null) {
                 this.reject(`${key}[${i}]`, item, "expected a string");
@@ -535,16 +540,9 @@ function readProbe(r: Reader, value: Json, key: string, fallback: ProbeConfig): 
 }
 
 function readEnv(r: Reader, value: Json, key: string): EnvVarConfig[] {
-    if (value === undefined || value === null) {
-        return [];
-    }
-    if (!Array.isArray(value)) {
-        r.reject(key, value, "expected a list of `{name, value}` or `{name, valueFrom}` entries");
-        return [];
-    }
     const seen = new Set<string>();
     const out: EnvVarConfig[] = [];
-    value.forEach((item, i) => {
+    r.list(value, key, "expected a list of `{name, value}` or `{name, valueFrom}` entries").forEach((item, i) => {
         const k = `${key}[${i}]`;
         const o = r.object(item, k, ["name", "value", "valueFrom"]);
         if (!isObject(item)) {
@@ -596,14 +594,7 @@ function readEnv(r: Reader, value: Json, key: string): EnvVarConfig[] {
 }
 
 function readTolerations(r: Reader, value: Json, key: string): TolerationConfig[] {
-    if (value === undefined || value === null) {
-        return [];
-    }
-    if (!Array.isArray(value)) {
-        r.reject(key, value, "expected a list of tolerations");
-        return [];
-    }
-    return value.map((item, i) => {
+    return r.list(value, key, "expected a list of tolerations").map((item, i) => {
         const k = `${key}[${i}]`;
         const o = r.object(item, k, ["key", "operator", "value", "effect", "tolerationSeconds"]);
         const t: { -readonly [P in keyof TolerationConfig]: TolerationConfig[P] } = {};

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { BacklineConfig } from "./config";
+import { createNamespacedIdentity } from "./identity";
 import { awaitAnnotations, labelsFor, names, sha256 } from "./specs/common";
 import {
     buildJanitorCronJobSpec,
@@ -48,24 +49,10 @@ export class Janitor extends pulumi.ComponentResource {
         const script = args.script ?? readJanitorScript();
         this.scriptHash = sha256(script);
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
-            { metadata: { name: names.janitorServiceAccount, namespace: ns, labels } },
-            { parent: this },
-        );
-        const role = new k8s.rbac.v1.Role(
-            `${name}-role`,
-            { metadata: { name: names.janitorRole, namespace: ns, labels }, rules: buildJanitorRoleRules(cfg) },
-            { parent: this },
-        );
-        const binding = new k8s.rbac.v1.RoleBinding(
-            `${name}-rolebinding`,
-            {
-                metadata: { name: names.janitorRole, namespace: ns, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
-            },
-            { parent: this },
+        const { binding } = createNamespacedIdentity(
+            name,
+            { name: names.janitorServiceAccount, namespace: ns, labels, rules: buildJanitorRoleRules(cfg) },
+            this,
         );
         const scriptMap = new k8s.core.v1.ConfigMap(
             `${name}-script`,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { BacklineConfig } from "./config";
+import { createNamespacedIdentity } from "./identity";
 import { awaitAnnotations, labelsFor, names } from "./specs/common";
 import {
     buildWorkerDeploymentAnnotations,
@@ -44,10 +45,10 @@ export class Worker extends pulumi.ComponentResource {
         const ns = args.namespace;
         const labels = labelsFor(workerComponent);
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(
-            `${name}-sa`,
-            { metadata: { name: names.workerServiceAccount, namespace: ns, labels } },
-            { parent: this },
+        const { serviceAccount, binding } = createNamespacedIdentity(
+            name,
+            { name: names.workerServiceAccount, namespace: ns, labels, rules: buildWorkerRoleRules() },
+            this,
         );
         // The identity of the Coder and Dependabot-upgrader Jobs: no API access at all.
         new k8s.core.v1.ServiceAccount(
@@ -55,20 +56,6 @@ export class Worker extends pulumi.ComponentResource {
             {
                 metadata: { name: names.jobsServiceAccount, namespace: ns, labels: labelsFor("jobs") },
                 automountServiceAccountToken: false,
-            },
-            { parent: this },
-        );
-        const role = new k8s.rbac.v1.Role(
-            `${name}-role`,
-            { metadata: { name: names.workerRole, namespace: ns, labels }, rules: buildWorkerRoleRules() },
-            { parent: this },
-        );
-        const binding = new k8s.rbac.v1.RoleBinding(
-            `${name}-rolebinding`,
-            {
-                metadata: { name: names.workerRole, namespace: ns, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
             },
             { parent: this },
         );

@@ -12,15 +12,15 @@ export const names = {
     workerDeployment: "worker",
     workerContainer: "worker",
     workerService: "worker",
+    /** The worker's ServiceAccount, Role and RoleBinding. */
     workerServiceAccount: "worker",
-    workerRole: "worker",
     collectorContainer: "adot-collector",
     collectorConfigMap: "adot-collector-config",
     jobsServiceAccount: "backline-jobs",
     janitorCronJob: "janitor",
     janitorContainer: "janitor",
+    /** The janitor's ServiceAccount, Role and RoleBinding. */
     janitorServiceAccount: "janitor",
-    janitorRole: "janitor",
     janitorScriptConfigMap: "janitor-script",
     janitorInstallJobPrefix: "janitor-install",
     jwtSecret: "jwt-token",
