@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# Backline janitor: keeps the jwt-token and dockerconfig Secrets and the worker image fresh
+# by asking the Backline SaaS. Contract: shared/contracts/backline-saas-api.md.
+# Reference (env vars, log lines, exit codes, RBAC): janitor/README.md.
+#
+# Needs only bash, curl, jq (1.6 or 1.7), kubectl and BusyBox applets (mktemp, rm).
+# Secret material (access key, token, password) never appears in an argv or an output line:
+# it travels in shell variables and pipes only.
+set -euo pipefail
+
+# --- Backline SaaS API: every endpoint in one place ("METHOD PATH") ------------------------
+readonly TOKEN_ENDPOINT="POST /api/v1/onprem/token"
+readonly REGISTRY_ENDPOINT="GET /api/v1/onprem/registry-credentials"
+readonly IMAGE_ENDPOINT="GET /api/v1/onprem/worker-image"
+
+readonly FIELD_MANAGER="backline-janitor"
+readonly EXPIRES_AT_ANNOTATION="backline.ai/expires-at"
+readonly MANAGED_BY_LABEL="app.kubernetes.io/managed-by"
+readonly MAX_ANSWER_BYTES=1048576
+
+# --- jq library (pure arithmetic: identical results with jq 1.6 and 1.7, any libc, any TZ) --
+# shellcheck disable=SC2016 # jq variables, not shell expansions
+readonly JQ_LIB='
+def days_in_month($y; $m):
+  if $m == 2 then (if ($y % 4 == 0 and $y % 100 != 0) or $y % 400 == 0 then 29 else 28 end)
+  elif ($m == 4 or $m == 6 or $m == 9 or $m == 11) then 30
+  else 31 end;
+# days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, days_from_civil)
+def days_from_civil($y; $m; $d):
+  (if $m <= 2 then $y - 1 else $y end) as $yy
+  | ($yy / 400 | floor) as $era
+  | ($yy - $era * 400) as $yoe
+  | ((153 * (if $m > 2 then $m - 3 else $m + 9 end) + 2) / 5 | floor) as $mp
+  | ($yoe * 365 + ($yoe / 4 | floor) - ($yoe / 100 | floor) + $mp + $d - 1) as $doe
+  | $era * 146097 + $doe - 719468;
+# RFC 3339 date-time -> epoch seconds (fraction dropped), or null when not RFC 3339.
+def rfc3339_epoch:
+  if type != "string" then null else
+    (capture("^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})[Tt ](?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:\\.[0-9]+)?(?<z>[Zz]|[+-][0-9]{2}:[0-9]{2})$") // null) as $c
+    | if $c == null then null else
+        ($c.y | tonumber) as $y | ($c.mo | tonumber) as $mo | ($c.d | tonumber) as $d
+        | ($c.h | tonumber) as $h | ($c.mi | tonumber) as $mi | ($c.s | tonumber) as $s
+        | (if ($c.z == "Z" or $c.z == "z") then 0
+           else ($c.z[1:3] | tonumber) as $oh | ($c.z[4:6] | tonumber) as $om
+             | if $oh > 23 or $om > 59 then null
+               else ($oh * 3600 + $om * 60) * (if $c.z[0:1] == "-" then -1 else 1 end) end
+           end) as $off
+        | if $mo < 1 or $mo > 12 or $d < 1 or $d > days_in_month($y; $mo)
+             or $h > 23 or $mi > 59 or $s > 60 or $off == null then null
+          else days_from_civil($y; $mo; $d) * 86400 + $h * 3600 + $mi * 60 + $s - $off end
+      end
+  end;
+def nonempty_string: type == "string" and length > 0;
+# <registry>/<name>:<tag> or <registry>/<name>@sha256:<64 hex>; the registry part must look
+# like a registry (has a dot or a port, or is localhost), as Docker decides it.
+def image_ref_ok:
+  test("^(?:localhost(?::[0-9]+)?|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$");
+'
+
+# Reads a Secret (kubectl get -o json) and says whether it must be refreshed:
+# "fresh<TAB><expiresAt>" or "refresh<TAB><reason>".
+# shellcheck disable=SC2016
+readonly JQ_SECRET_STATE='
+(.metadata.annotations // {})[$ann] as $exp
+| ($exp | rfc3339_epoch) as $e
+| if ((.data // {})[$key] | nonempty_string | not) then "refresh\tunreadable: data key \($key) is missing or empty"
+  elif $exp == null then "refresh\tunreadable: annotation \($ann) is missing"
+  elif $e == null then "refresh\tunreadable: annotation \($ann) is not an RFC 3339 time (\($exp | tojson | .[0:80]))"
+  elif $e - now <= $window then "refresh\texpires at \($exp), within the \($window)s refresh window"
+  else "fresh\t\($exp)" end
+'
+
+# One jq pass per SaaS answer (raw text on stdin): validate it, then build what the step needs.
+# Output: "error<TAB><problem>", or "ok<TAB><summary>" and, on the next line, compact JSON to
+# send to kubectl. Each step defines `summary` and `output` (JQ_*_OUTPUT below).
+# shellcheck disable=SC2016
+readonly JQ_ANSWER='
+def problem($doc):
+  first(
+    ($fields[] | select($doc[.] | nonempty_string | not) | "field \"\(.)\" is missing, empty or not a string"),
+    (select($fields | index("expiresAt")) | select($doc.expiresAt | rfc3339_epoch == null)
+      | "field \"expiresAt\" is not an RFC 3339 time (\($doc.expiresAt | tojson | .[0:80]))"),
+    (select($fields | index("image")) | select($doc.image | image_ref_ok | not)
+      | "field \"image\" is not <registry>/<name>:<tag> or <registry>/<name>@sha256:<digest> (\($doc.image | tojson | .[0:200]))"),
+    null);
+(try (fromjson | [.]) catch null) as $w
+| if $w == null then "error\tthe answer is not JSON"
+  elif ($w[0] | type) != "object" then "error\tthe answer is not a JSON object"
+  else $w[0] as $doc | problem($doc) as $p
+    | if $p != null then "error\t\($p)"
+      else $doc | "ok\t\(summary)", (output | tojson) end
+  end
+'
+
+# Secrets: the summary is the new expiry; the output is the manifest (secret values base64'd).
+# shellcheck disable=SC2016
+readonly JQ_EXPIRY_SUMMARY='
+def summary:
+  .expiresAt + (if (.expiresAt | rfc3339_epoch) - now <= $window
+                then " (note: already within the \($window)s refresh window)" else "" end);
+def secret($type; $data):
+  {apiVersion: "v1", kind: "Secret", type: $type,
+   metadata: {name: $name, namespace: $ns, labels: {($managed_by): $manager}, annotations: {($ann): .expiresAt}},
+   data: $data};
+'
+# shellcheck disable=SC2016
+readonly JQ_TOKEN_OUTPUT='
+def output: secret("Opaque"; {token: (.token | @base64)});
+'
+# shellcheck disable=SC2016
+readonly JQ_REGISTRY_OUTPUT='
+def output:
+  secret("kubernetes.io/dockerconfigjson";
+         {".dockerconfigjson": ({auths: {(.registry): {username: .username, password: .password,
+                                                       auth: ("\(.username):\(.password)" | @base64)}}}
+                                | tojson | @base64)});
+'
+# Image: the summary is the image; the output is the strategic merge patch for the Deployment.
+# shellcheck disable=SC2016
+readonly JQ_IMAGE_OUTPUT='
+def summary: .image;
+def output: {spec: {template: {spec: {containers: [{name: $container, image: .image}]}}}};
+'
+
+# Input: the manifest we tried to apply (JSON), then kubectl's error text (a JSON string).
+# Output: the error text on one line, with every secret value (plain or base64) cut out.
+# shellcheck disable=SC2016
+readonly JQ_REDACT='
+input as $m | input as $err
+| [ (($m.data // {})[] | ., (try @base64d catch empty)),
+    (($m.data // {})[".dockerconfigjson"] // empty
+      | try (@base64d | fromjson | .auths[] | .password, .auth, "\(.username):\(.password)") catch empty)
+  ] as $found
+| [$found[] | select(type == "string" and length >= 4)] | sort_by(-length) as $secrets
+| reduce $secrets[] as $s ($err; split($s) | join("[redacted]"))
+| gsub("[\\r\\n\\t]+"; " ") | .[0:600]
+'
+
+# --- output helpers -----------------------------------------------------------------------
+log() { printf '%s\n' "$*"; }
+step_error() { printf '%s: FAILED: %s\n' "$1" "$2" >&2; }
+config_error() {
+  printf 'janitor: invalid configuration: %s\n' "$1" >&2
+  exit 2
+}
+
+# --- configuration --------------------------------------------------------------------------
+readonly DNS_LABEL_RE='^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+readonly DNS_SUBDOMAIN_RE='^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'
+readonly POSITIVE_INT_RE='^[1-9][0-9]{0,8}$'
+# scheme, host (name, IPv4 or [IPv6]), optional port and path; no user info, query or fragment
+readonly URL_RE='^https?://([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]?#]*)?$'
+
+require_match() { # NAME VALUE REGEX WHAT
+  [[ $2 =~ $3 ]] || config_error "$1 must be $4 (got \"$2\")"
+}
+
+validate_config() {
+  local v
+  for v in BACKLINE_BASE_URL BACKLINE_ACCESS_KEY JANITOR_NAMESPACE; do
+    [[ -n ${!v:-} ]] || config_error "$v is required and must not be empty"
+  done
+  # The access key is never echoed, not even in this message.
+  if [[ $BACKLINE_ACCESS_KEY =~ [[:cntrl:]] ]]; then
+    config_error "BACKLINE_ACCESS_KEY must not contain control characters (value not shown)"
+  fi
+  require_match BACKLINE_BASE_URL "$BACKLINE_BASE_URL" "$URL_RE" "an http(s) URL without credentials, query or fragment"
+
+  REFRESH_WINDOW=${JANITOR_REFRESH_WINDOW_SECONDS:-900}
+  HTTP_TIMEOUT=${JANITOR_HTTP_TIMEOUT_SECONDS:-10}
+  UPDATE_IMAGE=${JANITOR_UPDATE_WORKER_IMAGE:-true}
+  NS=$JANITOR_NAMESPACE
+  JWT_SECRET=${JANITOR_JWT_SECRET:-jwt-token}
+  DOCKERCONFIG_SECRET=${JANITOR_DOCKERCONFIG_SECRET:-dockerconfig}
+  WORKER_DEPLOYMENT=${JANITOR_WORKER_DEPLOYMENT:-worker}
+  WORKER_CONTAINER=${JANITOR_WORKER_CONTAINER:-worker}
+
+  require_match JANITOR_REFRESH_WINDOW_SECONDS "$REFRESH_WINDOW" "$POSITIVE_INT_RE" "a positive integer"
+  require_match JANITOR_HTTP_TIMEOUT_SECONDS "$HTTP_TIMEOUT" "$POSITIVE_INT_RE" "a positive integer"
+  require_match JANITOR_UPDATE_WORKER_IMAGE "$UPDATE_IMAGE" '^(true|false)$' "true or false"
+  require_match JANITOR_NAMESPACE "$NS" "$DNS_LABEL_RE" "a Kubernetes namespace name (DNS-1123 label)"
+  require_match JANITOR_JWT_SECRET "$JWT_SECRET" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
+  require_match JANITOR_DOCKERCONFIG_SECRET "$DOCKERCONFIG_SECRET" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
+  require_match JANITOR_WORKER_DEPLOYMENT "$WORKER_DEPLOYMENT" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
+  require_match JANITOR_WORKER_CONTAINER "$WORKER_CONTAINER" "$DNS_LABEL_RE" "a container name (DNS-1123 label)"
+
+  BASE_URL=$BACKLINE_BASE_URL
+  while [[ $BASE_URL == */ ]]; do BASE_URL=${BASE_URL%/}; done
+  CONNECT_TIMEOUT=$((HTTP_TIMEOUT < 5 ? HTTP_TIMEOUT : 5))
+
+  local tool
+  for tool in curl jq kubectl mktemp rm; do
+    command -v "$tool" >/dev/null 2>&1 || config_error "required command '$tool' not found on PATH"
+  done
+  readonly REFRESH_WINDOW HTTP_TIMEOUT UPDATE_IMAGE NS JWT_SECRET DOCKERCONFIG_SECRET \
+    WORKER_DEPLOYMENT WORKER_CONTAINER BASE_URL CONNECT_TIMEOUT
+}
+
+# --- kubectl helpers ------------------------------------------------------------------------
+# kubectl's stderr goes to $ERR_FILE (in a private temp dir); stdout stays in shell variables.
+kube_error() { # kubectl's error text on one line (reads, deployment patch: nothing secret)
+  local msg
+  msg=$(<"$ERR_FILE")
+  msg=${msg//$'\n'/ }
+  printf '%s' "${msg:0:600}"
+}
+
+kube_error_redacted() { # $1 = the manifest that was being applied
+  { printf '%s\n' "$1"; jq -Rs . <"$ERR_FILE"; } | jq -rn "$JQ_REDACT"
+}
+
+# --- SaaS helper ----------------------------------------------------------------------------
+# saas_request STEP "METHOD PATH": prints the body of a 200 answer on stdout and returns 0;
+# otherwise prints "STEP: FAILED: ..." on stderr and returns 1.
+saas_request() {
+  local step=$1 method=${2%% *} path=${2#* }
+  local url="$BASE_URL$path" out rc=0 meta code msg cause
+  local -a args=(--silent --proto '=http,https' --max-time "$HTTP_TIMEOUT"
+    --connect-timeout "$CONNECT_TIMEOUT" --max-filesize "$MAX_ANSWER_BYTES"
+    --header @- --header 'Accept: application/json' --request "$method"
+    --write-out '\n%{http_code} %{errormsg}')
+  if [[ $method == POST ]]; then
+    args+=(--data-binary '' --header 'Content-Type:') # empty body, Content-Length: 0
+  fi
+  # The Authorization header is read from stdin (curl -H @-): the key never enters an argv.
+  out=$(printf 'Authorization: Bearer %s\n' "$BACKLINE_ACCESS_KEY" | curl "${args[@]}" -- "$url") || rc=$?
+  meta=${out##*$'\n'}
+  code=${meta%% *}
+  msg=${meta#* }
+  if ((rc != 0)); then
+    case $rc in
+      6) cause="DNS failure, could not resolve the host ($msg)" ;;
+      7) cause="connection refused or host unreachable ($msg)" ;;
+      28) cause="timeout, no complete answer within ${HTTP_TIMEOUT}s ($msg)" ;;
+      52) cause="the server closed the connection without an answer ($msg)" ;;
+      56) cause="the connection broke while receiving the answer ($msg)" ;;
+      63) cause="the answer is larger than $MAX_ANSWER_BYTES bytes" ;;
+      *) cause="request failed, curl exit code $rc ($msg)" ;;
+    esac
+    step_error "$step" "SaaS unavailable: $method $url: $cause"
+    return 1
+  fi
+  case $code in
+    200)
+      printf '%s' "${out%$'\n'*}"
+      return 0
+      ;;
+    401 | 403) step_error "$step" "the access key was rejected by $BASE_URL (HTTP $code on $method $path)" ;;
+    5??) step_error "$step" "SaaS unavailable: $method $url answered HTTP $code" ;;
+    *) step_error "$step" "unexpected answer: $method $url answered HTTP $code" ;;
+  esac
+  return 1
+}
+
+# process_answer STEP "METHOD PATH" BODY OUTPUT_JQ FIELDS_JSON [jq args...]
+# Validates the answer and prints "SUMMARY<newline>JSON" (see JQ_ANSWER); returns 1 (and says
+# why on stderr) when the answer is malformed.
+process_answer() {
+  local step=$1 endpoint=$2 body=$3 output_jq=$4 fields=$5 result
+  shift 5
+  if ! result=$(printf '%s' "$body" | jq -Rrs --argjson fields "$fields" "$@" \
+    "$JQ_LIB $output_jq $JQ_ANSWER" 2>"$ERR_FILE"); then
+    step_error "$step" "could not process the answer from $endpoint: jq failed: $(kube_error)"
+    return 1
+  fi
+  if [[ $result != ok$'\t'* ]]; then
+    step_error "$step" "malformed answer from ${endpoint%% *} $BASE_URL${endpoint#* }: ${result#error$'\t'}"
+    return 1
+  fi
+  printf '%s' "${result#ok$'\t'}"
+}
+
+# --- steps ----------------------------------------------------------------------------------
+# refresh_secret STEP SECRET DATA_KEY "METHOD PATH" OUTPUT_JQ FIELDS_JSON
+refresh_secret() {
+  local step=$1 secret=$2 key=$3 endpoint=$4 output_jq=$5 fields=$6
+  local out state reason body result manifest
+
+  if ! out=$(kubectl get secret "$secret" -n "$NS" -o json --ignore-not-found 2>"$ERR_FILE"); then
+    step_error "$step" "could not read Secret $secret: $(kube_error)"
+    return 1
+  fi
+  if [[ -z $out ]]; then
+    state=$'refresh\tSecret '"$secret"' is missing'
+  elif ! state=$(printf '%s' "$out" | jq -r --arg ann "$EXPIRES_AT_ANNOTATION" --arg key "$key" \
+    --argjson window "$REFRESH_WINDOW" "$JQ_LIB $JQ_SECRET_STATE" 2>"$ERR_FILE"); then
+    step_error "$step" "could not parse Secret $secret as returned by kubectl: $(kube_error)"
+    return 1
+  fi
+  if [[ ${state%%$'\t'*} == fresh ]]; then
+    log "$step: fresh until ${state#*$'\t'}, skipped"
+    return 0
+  fi
+  reason=${state#*$'\t'}
+
+  body=$(saas_request "$step" "$endpoint") || return 1
+  result=$(process_answer "$step" "$endpoint" "$body" "$JQ_EXPIRY_SUMMARY $output_jq" "$fields" \
+    --argjson window "$REFRESH_WINDOW" --arg name "$secret" --arg ns "$NS" \
+    --arg managed_by "$MANAGED_BY_LABEL" --arg manager "$FIELD_MANAGER" \
+    --arg ann "$EXPIRES_AT_ANNOTATION") || return 1
+  manifest=${result#*$'\n'}
+  # One API call that creates or replaces; the manifest (secret material) goes in on stdin.
+  if ! printf '%s' "$manifest" | kubectl apply --server-side --field-manager="$FIELD_MANAGER" \
+    --force-conflicts -n "$NS" -f - >/dev/null 2>"$ERR_FILE"; then
+    step_error "$step" "could not write Secret $secret: $(kube_error_redacted "$manifest")"
+    return 1
+  fi
+  log "$step: refreshed ($reason), valid until ${result%%$'\n'*}"
+}
+
+step_token() {
+  refresh_secret token "$JWT_SECRET" token "$TOKEN_ENDPOINT" "$JQ_TOKEN_OUTPUT" \
+    '["token", "expiresAt"]'
+}
+
+step_registry() {
+  refresh_secret registry "$DOCKERCONFIG_SECRET" .dockerconfigjson "$REGISTRY_ENDPOINT" \
+    "$JQ_REGISTRY_OUTPUT" '["registry", "username", "password", "expiresAt"]'
+}
+
+step_image() {
+  local out current body result image patch label=$WORKER_DEPLOYMENT
+  [[ $WORKER_CONTAINER == "$WORKER_DEPLOYMENT" ]] || label="$WORKER_DEPLOYMENT/$WORKER_CONTAINER"
+
+  if [[ $UPDATE_IMAGE == false ]]; then
+    log "image: automatic updates off (pinned), skipped"
+    return 0
+  fi
+  if ! out=$(kubectl get deployment "$WORKER_DEPLOYMENT" -n "$NS" -o json --ignore-not-found 2>"$ERR_FILE"); then
+    step_error image "could not read Deployment $WORKER_DEPLOYMENT: $(kube_error)"
+    return 1
+  fi
+  if [[ -z $out ]]; then
+    log "image: deployment $WORKER_DEPLOYMENT not found, skipped"
+    return 0
+  fi
+  if ! current=$(printf '%s' "$out" | jq -r --arg c "$WORKER_CONTAINER" \
+    '[.spec.template.spec.containers[]? | select(.name == $c)] | if length == 0 then "" else "=\(.[0].image // "")" end'); then
+    step_error image "could not parse Deployment $WORKER_DEPLOYMENT as returned by kubectl"
+    return 1
+  fi
+  if [[ -z $current ]]; then
+    step_error image "Deployment $WORKER_DEPLOYMENT has no container named $WORKER_CONTAINER"
+    return 1
+  fi
+  current=${current#=}
+
+  body=$(saas_request image "$IMAGE_ENDPOINT") || return 1
+  result=$(process_answer image "$IMAGE_ENDPOINT" "$body" "$JQ_IMAGE_OUTPUT" '["image"]' \
+    --arg container "$WORKER_CONTAINER") || return 1
+  image=${result%%$'\n'*}
+  patch=${result#*$'\n'}
+
+  if [[ $image == "$current" ]]; then
+    log "image: $label already runs $image, skipped"
+    return 0
+  fi
+  if ! kubectl patch deployment "$WORKER_DEPLOYMENT" -n "$NS" --type=strategic \
+    --field-manager="$FIELD_MANAGER" -p "$patch" >/dev/null 2>"$ERR_FILE"; then
+    step_error image "could not update Deployment $WORKER_DEPLOYMENT: $(kube_error)"
+    return 1
+  fi
+  log "image: updated $label from ${current:-<none>} to $image"
+}
+
+# --- main -----------------------------------------------------------------------------------
+main() {
+  validate_config
+
+  WORK_DIR=$(mktemp -d 2>/dev/null) ||
+    config_error "cannot create a temporary directory (TMPDIR=${TMPDIR:-/tmp} must be writable)"
+  readonly WORK_DIR ERR_FILE="$WORK_DIR/stderr"
+  trap 'rm -rf -- "$WORK_DIR"' EXIT
+  trap 'exit 143' TERM INT
+
+  local failed=() step
+  for step in token registry image; do
+    "step_$step" || failed+=("$step")
+  done
+  if ((${#failed[@]} > 0)); then
+    printf 'janitor: %d of 3 steps failed: %s\n' "${#failed[@]}" "${failed[*]}" >&2
+    exit 1
+  fi
+}
+
+main "$@"
