@@ -1,0 +1,295 @@
+/**
+ * The typed configuration → stack configuration mapping, and its validation. Pure: no engine,
+ * no file system; the unit tests call these directly.
+ *
+ * How values are stored, so that they round-trip exactly through `pulumi config` and reach the
+ * program as `index.ts` reads them (`pulumi.runtime.getConfig("backline:worker")` → JSON.parse):
+ *
+ * - Objects (`janitor`, `worker`, `logging`, `efs`, `kubernetes`) are whole-object values, set with
+ *   `pulumi config set-all --json` in the format of `pulumi config --json`
+ *   (`{"value": "<json>", "objectValue": {...}, "secret": false}`). They land in
+ *   `Pulumi.<stack>.yaml` as YAML maps, exactly as `pulumi config set --path worker.replicaCount 2`
+ *   would write them, keep their JSON types (a tag `"0123"` stays a string, `env: []` stays a
+ *   list, keys with dots such as `kubernetes.io/os` stay keys), pass the project's
+ *   `type: object` check in `Pulumi.yaml`, and replace the previous object whole (no merging
+ *   with an earlier run's values). Per-leaf `--path` values would instead re-type strings that
+ *   look like numbers or booleans and cannot express empty lists or maps.
+ * - Secrets (`accessKey`; an inline kubeconfig) are set one by one with
+ *   `pulumi config set --secret` reading the value from stdin, so they are encrypted by the
+ *   stack's secrets provider and never appear on a command line. An inline kubeconfig is a
+ *   secret leaf (`--path backline:kubernetes.kubeconfig`) inside the `kubernetes` object, so the
+ *   value stays an object.
+ * - Every managed key the caller did not set — `backline:*` (including unknown ones found in the
+ *   stack, e.g. a typo set by hand) and `aws:region`/`aws:profile` — is removed, so nothing from a
+ *   previous run lingers.
+ */
+import * as os from "os";
+import * as path from "path";
+import { ConfigProblem, RawStackConfig, parseBacklineConfig, topLevelKeys } from "../components/config";
+import type { AwsSettings, BacklineSettings, KubernetesTarget } from "./types";
+
+/** The project name in `Pulumi.yaml`: the namespace of every program config key. */
+export const PROJECT = "backline";
+
+/** One entry of `pulumi config --json` / `pulumi config set-all --json`. */
+export interface ConfigValueJson {
+    readonly value: string;
+    readonly objectValue?: unknown;
+    readonly secret: boolean;
+}
+
+export interface SecretConfigValue {
+    /** Full key, e.g. `backline:accessKey` or, with `path`, `backline:kubernetes.kubeconfig`. */
+    readonly key: string;
+    /** Set inside an object value (`pulumi config set --path`). */
+    readonly path: boolean;
+    readonly value: string;
+}
+
+export interface StackConfigPlan {
+    /** Plaintext values, for one `pulumi config set-all --json` call. */
+    readonly plain: Readonly<Record<string, ConfigValueJson>>;
+    /** Secret values, set after `plain` (a path secret goes into an object `plain` just set). */
+    readonly secrets: readonly SecretConfigValue[];
+    /** Keys to remove: managed keys the caller did not set. */
+    readonly remove: readonly string[];
+}
+
+/** Where relative paths and `~` in the Kubernetes target are resolved. */
+export interface PathContext {
+    readonly cwd?: string;
+    readonly home?: string;
+}
+
+const sectionKeys = ["janitor", "worker", "logging", "efs"] as const;
+const awsKeys = ["aws:region", "aws:profile"] as const;
+
+/** Whether a `kubeconfig` value is the file's contents rather than its path. */
+export function isInlineKubeconfig(kubeconfig: string): boolean {
+    return /[\r\n]/.test(kubeconfig) || /^\s*(\{|apiVersion\s*:|kind\s*:|clusters\s*:)/.test(kubeconfig);
+}
+
+function resolvePath(p: string, ctx: PathContext): string {
+    const home = ctx.home ?? os.homedir();
+    const expanded = p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
+    return path.resolve(ctx.cwd ?? process.cwd(), expanded);
+}
+
+/**
+ * The program's `kubernetes` config object for a target (keys of `components/config.ts`), and the
+ * inline kubeconfig, if any, kept apart because it is a secret.
+ */
+export function kubernetesConfigFor(
+    target: KubernetesTarget,
+    ctx: PathContext = {},
+): { readonly object: Record<string, unknown>; readonly inlineKubeconfig?: string } {
+    const t = target as Partial<{ kubeconfig: unknown; context: unknown; renderToDirectory: unknown; skipAwait: unknown }>;
+    const object: Record<string, unknown> = {};
+    let inlineKubeconfig: string | undefined;
+    if (typeof t.kubeconfig === "string" && t.kubeconfig !== "") {
+        if (isInlineKubeconfig(t.kubeconfig)) {
+            inlineKubeconfig = t.kubeconfig;
+        } else {
+            object.kubeconfig = resolvePath(t.kubeconfig, ctx);
+        }
+    } else if (t.kubeconfig !== undefined) {
+        object.kubeconfig = t.kubeconfig;
+    }
+    if (t.context !== undefined) {
+        object.context = t.context;
+    }
+    if (typeof t.renderToDirectory === "string" && t.renderToDirectory !== "") {
+        object.renderYamlToDirectory = resolvePath(t.renderToDirectory, ctx);
+    } else if (t.renderToDirectory !== undefined) {
+        object.renderYamlToDirectory = t.renderToDirectory;
+    }
+    if (t.skipAwait !== undefined) {
+        object.skipAwait = t.skipAwait;
+    }
+    return { object, inlineKubeconfig };
+}
+
+/** A JSON copy: drops `undefined` members, as the stack file cannot hold them. */
+function jsonCopy(value: unknown): unknown {
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * What the program would read from the stack configuration this plan writes, for
+ * `parseBacklineConfig`. Unknown keys of `settings` (a JavaScript caller's typo) are reported like
+ * unknown stack keys; `kubernetes` is reported too, since the target is its own option.
+ */
+export function toRawStackConfig(settings: BacklineSettings, target: KubernetesTarget | undefined, ctx: PathContext = {}): RawStackConfig {
+    const s = (settings ?? {}) as unknown as Record<string, unknown>;
+    const known: readonly string[] = topLevelKeys;
+    const kube = target ? kubernetesConfigFor(target, ctx) : { object: {} as Record<string, unknown> };
+    const kubernetes = kube.inlineKubeconfig !== undefined ? { ...kube.object, kubeconfig: kube.inlineKubeconfig } : kube.object;
+    return {
+        baseUrl: s.baseUrl,
+        accessKey: typeof s.accessKey === "string" ? s.accessKey : s.accessKey === undefined || s.accessKey === null ? undefined : String(s.accessKey),
+        accessKeyIsSecret: true,
+        namespaceOverride: s.namespaceOverride,
+        janitor: jsonCopy(s.janitor),
+        worker: jsonCopy(s.worker),
+        logging: jsonCopy(s.logging),
+        efs: jsonCopy(s.efs),
+        kubernetes: jsonCopy(kubernetes),
+        otherKeys: Object.keys(s).filter((k) => s[k] !== undefined && (!known.includes(k) || k === "kubernetes")),
+    };
+}
+
+/** Problem keys of the program's `kubernetes` object, renamed to the option that sets them. */
+function renameKubernetesKey(key: string): string {
+    return key === "kubernetes.renderYamlToDirectory" ? "kubernetes.renderToDirectory" : key;
+}
+
+const stackNamePattern = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * Every problem with a deployment's input, with the program's own messages (the same
+ * `parseBacklineConfig` the stack runs). Empty when the engine may start.
+ */
+export function validateDeployment(input: {
+    readonly stackName: string;
+    readonly config: BacklineSettings;
+    readonly kubernetes: KubernetesTarget | undefined;
+    readonly aws?: AwsSettings;
+    readonly pathContext?: PathContext;
+}): ConfigProblem[] {
+    const problems: ConfigProblem[] = [...validateStackName(input.stackName)];
+    if (input.config === undefined || input.config === null || typeof input.config !== "object") {
+        problems.push({ key: "config", message: "missing; pass the Backline configuration (`baseUrl`, `accessKey`, …)." });
+        return problems;
+    }
+    if (input.kubernetes === undefined || input.kubernetes === null || typeof input.kubernetes !== "object") {
+        problems.push({ key: "kubernetes", message: "missing; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+    } else {
+        const t = input.kubernetes as Record<string, unknown>;
+        const allowed = ["kubeconfig", "context", "renderToDirectory", "skipAwait"];
+        for (const k of Object.keys(t)) {
+            if (!allowed.includes(k) && t[k] !== undefined) {
+                problems.push({ key: `kubernetes.${k}`, message: `unknown key. Known keys here: ${allowed.map((a) => `\`${a}\``).join(", ")}.` });
+            }
+        }
+        if (t.kubeconfig === undefined && t.context === undefined && t.renderToDirectory === undefined) {
+            problems.push({ key: "kubernetes", message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+        }
+    }
+    const raw = toRawStackConfig(input.config, input.kubernetes ?? undefined, input.pathContext);
+    const result = parseBacklineConfig(raw);
+    if (!result.ok) {
+        for (const p of result.problems) {
+            if (p.key === "kubernetes" && raw.otherKeys?.includes("kubernetes")) {
+                problems.push({ key: "kubernetes", message: "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory })." });
+            } else {
+                problems.push({ key: renameKubernetesKey(p.key), message: p.message });
+            }
+        }
+    }
+    if (input.aws !== undefined) {
+        for (const [k, v] of Object.entries(input.aws)) {
+            if (k !== "region" && k !== "profile") {
+                problems.push({ key: `aws.${k}`, message: "unknown key. Known keys here: `region`, `profile`." });
+            } else if (v !== undefined && (typeof v !== "string" || v === "")) {
+                problems.push({ key: `aws.${k}`, message: "expected a non-empty string." });
+            }
+        }
+    }
+    return problems;
+}
+
+export function validateStackName(stackName: unknown): ConfigProblem[] {
+    if (typeof stackName !== "string" || !stackNamePattern.test(stackName)) {
+        return [
+            {
+                key: "stackName",
+                message: `got ${JSON.stringify(stackName) ?? String(stackName)}; expected 1 to 100 letters, digits, \`-\`, \`_\` or \`.\`.`,
+            },
+        ];
+    }
+    return [];
+}
+
+function plainString(value: string): ConfigValueJson {
+    return { value, secret: false };
+}
+
+function plainObject(value: unknown): ConfigValueJson {
+    return { value: JSON.stringify(value), objectValue: value, secret: false };
+}
+
+/**
+ * The stack configuration for a deployment: what to set (plain and secret) and what to remove.
+ * Call it only with input `validateDeployment` accepted.
+ *
+ * @param currentKeys the keys the stack configuration holds now, so unknown `backline:*` keys
+ *   from earlier (hand-made) changes are removed too.
+ */
+export function planStackConfig(input: {
+    readonly config: BacklineSettings;
+    readonly kubernetes: KubernetesTarget;
+    readonly aws?: AwsSettings;
+    readonly currentKeys?: readonly string[];
+    readonly pathContext?: PathContext;
+}): StackConfigPlan {
+    const c = input.config;
+    const plain: Record<string, ConfigValueJson> = {};
+    const secrets: SecretConfigValue[] = [];
+    const key = (k: string) => `${PROJECT}:${k}`;
+
+    plain[key("baseUrl")] = plainString(c.baseUrl);
+    secrets.push({ key: key("accessKey"), path: false, value: c.accessKey });
+    if (c.namespaceOverride !== undefined && c.namespaceOverride !== "") {
+        plain[key("namespaceOverride")] = plainString(c.namespaceOverride);
+    }
+    for (const section of sectionKeys) {
+        const value = jsonCopy(c[section]);
+        if (value !== undefined && value !== null) {
+            plain[key(section)] = plainObject(value);
+        }
+    }
+    const kube = kubernetesConfigFor(input.kubernetes, input.pathContext);
+    plain[key("kubernetes")] = plainObject(kube.object);
+    if (kube.inlineKubeconfig !== undefined) {
+        secrets.push({ key: `${key("kubernetes")}.kubeconfig`, path: true, value: kube.inlineKubeconfig });
+    }
+    if (input.aws?.region) {
+        plain["aws:region"] = plainString(input.aws.region);
+    }
+    if (input.aws?.profile) {
+        plain["aws:profile"] = plainString(input.aws.profile);
+    }
+
+    const set = new Set([...Object.keys(plain), ...secrets.filter((s) => !s.path).map((s) => s.key)]);
+    const managed = new Set<string>([
+        ...topLevelKeys.map(key),
+        ...awsKeys,
+        ...(input.currentKeys ?? []).filter((k) => k.startsWith(`${PROJECT}:`)),
+    ]);
+    const remove = [...managed].filter((k) => !set.has(k)).sort();
+    return { plain, secrets, remove };
+}
+
+/** The values a failure message must never show: the access key, an inline kubeconfig, … */
+export function secretValuesOf(config: BacklineSettings | undefined, target: KubernetesTarget | undefined, extra: readonly (string | undefined)[] = []): string[] {
+    const out: string[] = [];
+    if (config && typeof config.accessKey === "string") {
+        out.push(config.accessKey);
+    }
+    const kubeconfig = (target as { kubeconfig?: unknown } | undefined)?.kubeconfig;
+    if (typeof kubeconfig === "string" && isInlineKubeconfig(kubeconfig)) {
+        out.push(kubeconfig);
+        // Also each credential inside it (tokens, keys, passwords).
+        for (const line of kubeconfig.split(/\r?\n/)) {
+            const m = /^\s*-?\s*"?(?:token|id-token|refresh-token|access-token|client-key-data|client-certificate-data|password|secret)"?\s*:\s*(\S{8,})\s*$/i.exec(line);
+            if (m) {
+                out.push(m[1].replace(/^["']|["']$/g, ""));
+            }
+        }
+    }
+    for (const e of extra) {
+        if (e) out.push(e);
+    }
+    // Longest first, so a value containing another is redacted whole; ignore trivial ones.
+    return [...new Set(out.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
+}

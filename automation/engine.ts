@@ -1,0 +1,215 @@
+/**
+ * Finding the Pulumi CLI, and the default `WorkspaceFactory`: a `LocalWorkspace` on the project
+ * directory, so the stack runs the on-disk program (`index.ts`) in its own language-host process.
+ * Several stacks can therefore be deployed at once from one Node process (inline programs
+ * cannot: they share this process's Pulumi runtime state).
+ *
+ * The CLI is never downloaded (`PulumiCommand.install` is not used).
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as automation from "@pulumi/pulumi/automation";
+import { EngineMissingError } from "./errors";
+import type { EngineStack, WorkspaceFactory, WorkspaceRequest } from "./types";
+
+/** This repository: the default project directory. */
+export const repoRoot = path.resolve(__dirname, "..");
+
+export interface EngineLocation {
+    /** Folder of the `pulumi` binary. */
+    readonly binDir: string;
+    readonly pulumi: string;
+    /** How it was found: the `engineBinDir` option, `PULUMI_ENGINE_BIN_DIR`, `PATH` or the repository's build. */
+    readonly source: "option" | "env" | "path" | "cache";
+    /** Every place looked at, in order. */
+    readonly searched: readonly string[];
+}
+
+function isExecutableFile(p: string): boolean {
+    try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
+}
+
+/** The repository's engine build (`scripts/build-engine.sh`). */
+export function cacheBinDir(root = repoRoot): string {
+    return path.join(root, ".cache", "engine", "bin");
+}
+
+/**
+ * Finds `pulumi`, in this order: the `engineBinDir` option (no fallback when given),
+ * `PULUMI_ENGINE_BIN_DIR` (set by `scripts/engine-env.sh`), `PATH`, the repository's build in
+ * `.cache/engine/bin`. Throws `EngineMissingError` saying where it looked.
+ */
+export function locateEngine(opts: {
+    readonly engineBinDir?: string;
+    readonly env?: Readonly<Record<string, string | undefined>>;
+    readonly root?: string;
+} = {}): EngineLocation {
+    const env = opts.env ?? process.env;
+    const searched: string[] = [];
+    const found = (binDir: string, source: EngineLocation["source"]): EngineLocation | undefined => {
+        const dir = path.resolve(binDir);
+        searched.push(dir);
+        const pulumi = path.join(dir, "pulumi");
+        return isExecutableFile(pulumi) ? { binDir: dir, pulumi, source, searched } : undefined;
+    };
+    if (opts.engineBinDir !== undefined) {
+        const hit = found(opts.engineBinDir, "option");
+        if (!hit) throw new EngineMissingError("pulumi", searched);
+        return hit;
+    }
+    const fromEnv = env.PULUMI_ENGINE_BIN_DIR ? found(env.PULUMI_ENGINE_BIN_DIR, "env") : undefined;
+    if (fromEnv) return fromEnv;
+    for (const dir of (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "")) {
+        const hit = found(dir, "path");
+        if (hit) return hit;
+    }
+    const cached = found(cacheBinDir(opts.root), "cache");
+    if (cached) return cached;
+    throw new EngineMissingError("pulumi", searched);
+}
+
+/** The Node.js language host used when the engine has none (see `langhost/host.js`). */
+export const fallbackLanguageHostDir = path.join(__dirname, "langhost");
+
+/**
+ * `PATH` for the engine: the CLI's folder first (its bundled language hosts and plugins), then the
+ * caller's `PATH`, then the repository's build (its `pulumi-resource-kubernetes` is found there as
+ * an ambient plugin), as `scripts/engine-env.sh` does; and last, only if none of these folders
+ * has a `pulumi-language-nodejs`, the Node.js language host of `langhost/`.
+ */
+export function enginePath(binDir: string, currentPath: string | undefined, root = repoRoot): string {
+    const parts = [binDir, ...(currentPath ?? "").split(path.delimiter).filter((d) => d !== "")];
+    const cache = cacheBinDir(root);
+    if (fs.existsSync(cache)) parts.push(cache);
+    if (!parts.some((d) => isExecutableFile(path.join(d, "pulumi-language-nodejs")))) {
+        parts.push(fallbackLanguageHostDir);
+    }
+    return [...new Set(parts)].join(path.delimiter);
+}
+
+const shimRoots = new Map<string, string>();
+
+async function pulumiCommandFor(loc: EngineLocation): Promise<automation.PulumiCommand> {
+    try {
+        // `get` runs `pulumi version` and checks it against the SDK's minimum; it looks for
+        // `<root>/bin/pulumi`. PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true skips the check.
+        if (path.basename(loc.binDir) === "bin") {
+            return await automation.PulumiCommand.get({ root: path.dirname(loc.binDir) });
+        }
+        // A `pulumi` outside a `bin` folder: go through a `<tmp>/bin/pulumi` symlink (one per binary).
+        let root = shimRoots.get(loc.pulumi);
+        if (!root) {
+            root = fs.mkdtempSync(path.join(os.tmpdir(), "backline-pulumi-"));
+            fs.mkdirSync(path.join(root, "bin"));
+            fs.symlinkSync(loc.pulumi, path.join(root, "bin", "pulumi"));
+            shimRoots.set(loc.pulumi, root);
+        }
+        return await automation.PulumiCommand.get({ root });
+    } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        throw new EngineMissingError("pulumi", loc.searched, `${loc.pulumi} is not usable: ${text.split("\n")[0]}`);
+    }
+}
+
+function stackConfigFile(workDir: string, stackName: string): string {
+    for (const ext of [".yaml", ".yml", ".json"]) {
+        const p = path.join(workDir, `Pulumi.${stackName}${ext}`);
+        if (fs.existsSync(p)) return p;
+    }
+    return path.join(workDir, `Pulumi.${stackName}.yaml`);
+}
+
+/** Runs the CLI with `input` on stdin (for secrets: never on the command line). */
+function runWithStdin(
+    command: string,
+    args: readonly string[],
+    input: string,
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", (err) => reject(Object.assign(new Error(err.message), { commandResult: { stdout, stderr, code: -2, err } })));
+        child.on("close", (code) => {
+            if (code === 0) {
+                resolve();
+            } else {
+                const err = new Error(`pulumi ${args[0]} ${args[1]} failed with exit code ${code}`);
+                reject(Object.assign(err, { commandResult: { stdout, stderr, code: code ?? -1 } }));
+            }
+        });
+        child.stdin.end(input);
+    });
+}
+
+/** The default factory: a `LocalWorkspace` on `request.workDir` running the on-disk program. */
+export const localWorkspaceFactory: WorkspaceFactory = async (request: WorkspaceRequest): Promise<EngineStack> => {
+    const callerEnv = { ...process.env, ...request.envVars };
+    const loc = locateEngine({ engineBinDir: request.engineBinDir, env: callerEnv });
+    const envVars: Record<string, string> = {
+        ...request.envVars,
+        PATH: enginePath(loc.binDir, callerEnv.PATH),
+    };
+    const pulumiCommand = await pulumiCommandFor(loc);
+    const ws = await automation.LocalWorkspace.create({
+        workDir: request.workDir,
+        pulumiHome: request.pulumiHome,
+        envVars,
+        secretsProvider: request.secretsProvider,
+        pulumiCommand,
+    });
+    const stack = request.create
+        ? await automation.Stack.createOrSelect(request.stackName, ws)
+        : await automation.Stack.select(request.stackName, ws);
+    const name = request.stackName;
+    const cliEnv: Record<string, string> = {
+        ...(request.pulumiHome ? { PULUMI_HOME: request.pulumiHome } : {}),
+        ...envVars,
+        PULUMI_AUTOMATION_API: "true",
+    };
+
+    return {
+        name,
+        configKeys: async () => Object.keys(await ws.getAllConfig(name)),
+        setConfigJson: (json) => ws.setAllConfigJson(name, json),
+        setSecretConfig: (key, value, isPath) =>
+            runWithStdin(
+                pulumiCommand.command,
+                ["config", "set", "--secret", ...(isPath ? ["--path"] : []), "--stack", name, "--non-interactive", key],
+                value,
+                request.workDir,
+                cliEnv,
+            ),
+        removeConfig: async (keys) => {
+            if (keys.length > 0) await ws.removeAllConfig(name, [...keys]);
+        },
+        snapshotConfig: async () => {
+            const file = stackConfigFile(request.workDir, name);
+            const before = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+            return async () => {
+                if (before === undefined) {
+                    fs.rmSync(file, { force: true });
+                } else {
+                    fs.writeFileSync(file, before);
+                }
+            };
+        },
+        up: (o) => stack.up(o),
+        preview: (o) => stack.preview(o),
+        refresh: (o) => stack.refresh(o),
+        destroy: (o) => stack.destroy(o),
+        outputs: () => stack.outputs(),
+        removeStack: () => ws.removeStack(name),
+    };
+};

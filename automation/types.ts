@@ -1,0 +1,314 @@
+/**
+ * The public types of the Backline Automation API: the typed configuration (the same shape as the
+ * stack configuration of `Pulumi.<stack>.yaml`, see the README's configuration reference), the
+ * Kubernetes target, the options every operation takes, and what operations return.
+ */
+import type * as automation from "@pulumi/pulumi/automation";
+import type { EnvVarConfig, TolerationConfig } from "../components/config";
+
+// ---------------------------------------------------------------------------------------------
+// The configuration: every key optional except `baseUrl` and `accessKey`; defaults are the
+// program's (the Helm chart's). Validated by `parseBacklineConfig`, exactly as the stack is.
+// ---------------------------------------------------------------------------------------------
+
+export type PullPolicySetting = "Always" | "IfNotPresent" | "Never";
+
+export interface ImageSettings {
+    readonly registry?: string;
+    readonly name?: string;
+    /** A tag or a `sha256:<digest>`. */
+    readonly tag?: string;
+    readonly pullPolicy?: PullPolicySetting;
+}
+
+export interface ResourceAmountSettings {
+    readonly cpu?: string;
+    readonly memory?: string;
+}
+
+export interface ResourceSettings {
+    readonly requests?: ResourceAmountSettings;
+    readonly limits?: ResourceAmountSettings;
+}
+
+export interface JanitorSettings {
+    readonly image?: ImageSettings;
+    readonly schedule?: string;
+    readonly resources?: ResourceSettings;
+    readonly refreshWindowSeconds?: number;
+    readonly httpTimeoutSeconds?: number;
+    readonly runOnInstall?: boolean;
+    readonly startingDeadlineSeconds?: number;
+    readonly activeDeadlineSeconds?: number;
+    readonly backoffLimit?: number;
+    readonly successfulJobsHistoryLimit?: number;
+    readonly failedJobsHistoryLimit?: number;
+}
+
+/** A probe in Kubernetes' shape; merged over the default probe like Helm values. */
+export interface ProbeSettings {
+    readonly httpGet?: Readonly<Record<string, unknown>>;
+    readonly tcpSocket?: Readonly<Record<string, unknown>>;
+    readonly exec?: Readonly<Record<string, unknown>>;
+    readonly grpc?: Readonly<Record<string, unknown>>;
+    readonly initialDelaySeconds?: number;
+    readonly periodSeconds?: number;
+    readonly timeoutSeconds?: number;
+    readonly successThreshold?: number;
+    readonly failureThreshold?: number;
+    readonly terminationGracePeriodSeconds?: number;
+}
+
+export interface WorkerSettings {
+    readonly replicaCount?: number;
+    /** Setting `registry`, `name` or `tag` pins the image (turns `autoUpdate` off unless set). */
+    readonly image?: ImageSettings & { readonly autoUpdate?: boolean };
+    readonly service?: { readonly httpPort?: number };
+    readonly resources?: ResourceSettings;
+    readonly livenessProbe?: ProbeSettings;
+    readonly readinessProbe?: ProbeSettings;
+    readonly env?: readonly EnvVarConfig[];
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    readonly tolerations?: readonly TolerationConfig[];
+    readonly affinity?: {
+        readonly nodeAffinity?: Readonly<Record<string, unknown>>;
+        readonly podAffinity?: Readonly<Record<string, unknown>>;
+        readonly podAntiAffinity?: Readonly<Record<string, unknown>>;
+    };
+    readonly storage?: {
+        readonly pvc?: {
+            readonly create?: boolean;
+            readonly name?: string;
+            /** An existing ReadWriteMany class; `""` or unset: the cluster default. Not with `efs`. */
+            readonly storageClassName?: string;
+            readonly size?: string;
+        };
+        readonly mountPath?: string;
+        readonly deleteOnDestroy?: boolean;
+    };
+    readonly securityContext?: {
+        readonly runAsUser?: number;
+        readonly runAsGroup?: number;
+        readonly fsGroup?: number;
+    };
+    readonly otel?: {
+        readonly enabled?: boolean;
+        readonly collector?: { readonly image?: string; readonly resources?: ResourceSettings };
+    };
+}
+
+export interface LoggingSettings {
+    readonly region?: string;
+    /** An existing IAM role for the collector; nothing is created. */
+    readonly roleArn?: string;
+    /** Create the collector's role, trusting this OIDC provider (not together with `roleArn`). */
+    readonly oidc?: { readonly providerArn: string; readonly subject: string; readonly audience?: string };
+    readonly logGroupName?: string;
+    readonly retentionInDays?: number;
+}
+
+export interface EfsSettings {
+    readonly vpcId: string;
+    readonly subnetIds: readonly string[];
+    readonly allowedCidrBlocks?: readonly string[];
+    readonly allowedSecurityGroupIds?: readonly string[];
+    readonly performanceMode?: "generalPurpose" | "maxIO";
+    readonly throughputMode?: "bursting" | "elastic";
+    readonly kmsKeyId?: string;
+    readonly basePath?: string;
+}
+
+/**
+ * The Backline configuration, in the shape of the stack configuration (`backline:*` keys).
+ * Where Kubernetes is reached is not part of it: see {@link KubernetesTarget}.
+ */
+export interface BacklineSettings {
+    /** Backline SaaS endpoint, `https://` (`http://` only for localhost). */
+    readonly baseUrl: string;
+    /** Always stored encrypted (`secure:`) in the stack configuration; never shown in errors. */
+    readonly accessKey: string;
+    readonly namespaceOverride?: string;
+    readonly janitor?: JanitorSettings;
+    readonly worker?: WorkerSettings;
+    readonly logging?: LoggingSettings;
+    readonly efs?: EfsSettings;
+}
+
+/**
+ * Where the stack is deployed; becomes the program's `kubernetes` config key.
+ *
+ * - `{ kubeconfig }`: a kubeconfig file path (`~/` is expanded, relative paths are resolved
+ *   against the current directory) or the kubeconfig's contents (then stored as a secret);
+ *   optionally with a `context` in it.
+ * - `{ context }`: a context of the default kubeconfig (`$KUBECONFIG` or `~/.kube/config`).
+ * - `{ renderToDirectory }`: write the manifests to this folder instead of applying them
+ *   (`kubernetes.renderYamlToDirectory`); no cluster is contacted.
+ *
+ * `skipAwait`: do not wait for workloads to become ready (clusters without nodes, tests).
+ */
+export type KubernetesTarget =
+    | { readonly kubeconfig: string; readonly context?: string; readonly skipAwait?: boolean }
+    | { readonly context: string; readonly kubeconfig?: undefined; readonly skipAwait?: boolean }
+    | { readonly renderToDirectory: string; readonly skipAwait?: boolean };
+
+/** AWS provider settings (`aws:region`, `aws:profile`), needed only with `efs` or `logging.oidc`. */
+export interface AwsSettings {
+    readonly region?: string;
+    readonly profile?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options.
+// ---------------------------------------------------------------------------------------------
+
+/** A stdout line of the engine (no trailing newline). */
+export type OutputCallback = (line: string) => void;
+export type EventCallback = (event: automation.EngineEvent) => void;
+
+/** What every operation needs to find the stack. */
+export interface StackOptions {
+    /** The stack's name (`dev`, `prod`, `customer-a`): letters, digits, `-`, `_`, `.`. */
+    readonly stackName: string;
+    /**
+     * The Pulumi project directory: the folder holding `Pulumi.yaml` and `index.ts`. Default: this
+     * repository. The stack configuration is written to `<workDir>/Pulumi.<stackName>.yaml`, as
+     * `pulumi config set` would.
+     */
+    readonly workDir?: string;
+    /** The state backend, e.g. `file:///var/lib/backline`, `s3://bucket`, `https://api.pulumi.com`. Wins over `stateDir`. */
+    readonly backendUrl?: string;
+    /** Folder of a local file backend (created if missing). Default: `~/.backline/state`. */
+    readonly stateDir?: string;
+    /** Secrets provider of a new stack: `passphrase` (default), `awskms://…`, `gcpkms://…`, … */
+    readonly secretsProvider?: string;
+    /** The passphrase of the `passphrase` provider. Default: `PULUMI_CONFIG_PASSPHRASE(_FILE)` of the environment. */
+    readonly passphrase?: string;
+    /** Folder holding the `pulumi` binary to use. Default: see `locateEngine`. */
+    readonly engineBinDir?: string;
+    /** `PULUMI_HOME` of the engine (plugins, workspace selection). Default: the engine's own (`~/.pulumi`). */
+    readonly pulumiHome?: string;
+    /** Extra environment of the engine and the program (e.g. `AWS_PROFILE`, `KUBECONFIG`); wins over defaults. */
+    readonly env?: Readonly<Record<string, string>>;
+    /** Each stdout line of the engine, as it comes. Secrets are shown as `[secret]`. */
+    readonly onOutput?: OutputCallback;
+    /** Each engine event (resource steps, diagnostics, summary). */
+    readonly onEvent?: EventCallback;
+    /** Cancels the operation (the engine is interrupted and stops cleanly). */
+    readonly signal?: AbortSignal;
+    /** For tests and embedding: how a stack is opened. Default: a `LocalWorkspace` on `workDir`. */
+    readonly workspaceFactory?: WorkspaceFactory;
+}
+
+/** `preview` and `up`: the desired configuration too. */
+export interface DeployOptions extends StackOptions {
+    readonly config: BacklineSettings;
+    readonly kubernetes: KubernetesTarget;
+    readonly aws?: AwsSettings;
+    /** Number of resource operations run in parallel (engine default when unset). */
+    readonly parallel?: number;
+    /** A message recorded with the update in the stack history. */
+    readonly message?: string;
+}
+
+export interface DestroyOptions extends StackOptions {
+    /** Also delete the stack (its history and `Pulumi.<stack>.yaml`) once empty. */
+    readonly removeStack?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+// ---------------------------------------------------------------------------------------------
+
+/** The stack outputs of `index.ts`. Optional ones are absent when the feature is off. */
+export interface BacklineOutputs {
+    readonly namespace: string;
+    readonly workerDeployment: string;
+    readonly workerService: string;
+    readonly janitorCronJob: string;
+    readonly claimName: string;
+    /** The claim's storage class, when one was chosen (`worker.storage.pvc.storageClassName` or `efs`). */
+    readonly storageClassName?: string;
+    readonly efsFileSystemId?: string;
+    readonly collectorRoleArn?: string;
+    readonly logGroupName?: string;
+    /** Who owns the worker image: the janitor (auto-update) or the stack (pinned). */
+    readonly workerImageUpdates: "janitor" | "pinned";
+}
+
+export interface OperationSummary {
+    readonly created: number;
+    readonly updated: number;
+    readonly deleted: number;
+    /** Replaced resources (delete + create of one resource). */
+    readonly replaced: number;
+    readonly same: number;
+    /** Wall-clock time of the engine operation, in milliseconds. */
+    readonly durationMs: number;
+    /** The engine's counts per operation type, as reported (`create`, `update`, `same`, …). */
+    readonly resourceChanges: Readonly<Record<string, number>>;
+}
+
+export interface UpResult {
+    readonly stackName: string;
+    readonly summary: OperationSummary;
+    readonly outputs: BacklineOutputs;
+}
+
+export interface PreviewResult {
+    readonly stackName: string;
+    /** What an `up` would do now. */
+    readonly summary: OperationSummary;
+    /** The stack's current outputs (a preview changes nothing); `undefined` if never deployed. */
+    readonly outputs: BacklineOutputs | undefined;
+}
+
+export interface RefreshResult {
+    readonly stackName: string;
+    readonly summary: OperationSummary;
+}
+
+export interface DestroyResult {
+    readonly stackName: string;
+    readonly summary: OperationSummary;
+    /** Always `undefined` after a destroy: the stack has no outputs left. */
+    readonly outputs: undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack port: what an operation needs from the engine. `LocalWorkspace` implements it
+// (engine.ts); unit tests inject fakes through `workspaceFactory`.
+// ---------------------------------------------------------------------------------------------
+
+export interface WorkspaceRequest {
+    readonly stackName: string;
+    readonly workDir: string;
+    readonly backendUrl: string;
+    readonly secretsProvider: string;
+    /** Create the stack if it does not exist (`preview`, `up`); otherwise it must exist. */
+    readonly create: boolean;
+    /** Environment of the engine: backend, passphrase, plugin settings, the caller's `env`. */
+    readonly envVars: Readonly<Record<string, string>>;
+    readonly engineBinDir?: string;
+    readonly pulumiHome?: string;
+}
+
+export interface EngineStack {
+    readonly name: string;
+    /** Every key of the stack configuration (`backline:worker`, `aws:region`, …). */
+    configKeys(): Promise<string[]>;
+    /** `pulumi config set-all --json` (the format of `pulumi config --json`). */
+    setConfigJson(configJson: string): Promise<void>;
+    /** Sets one secret value (with `path`: inside an object) without putting it on a command line. */
+    setSecretConfig(key: string, value: string, path: boolean): Promise<void>;
+    removeConfig(keys: readonly string[]): Promise<void>;
+    /** Saves the stack configuration file; the returned function puts it back. */
+    snapshotConfig(): Promise<() => Promise<void>>;
+    up(opts: automation.UpOptions): Promise<automation.UpResult>;
+    preview(opts: automation.PreviewOptions): Promise<automation.PreviewResult>;
+    refresh(opts: automation.RefreshOptions): Promise<automation.RefreshResult>;
+    destroy(opts: automation.DestroyOptions): Promise<automation.DestroyResult>;
+    outputs(): Promise<automation.OutputMap>;
+    removeStack(): Promise<void>;
+}
+
+export type WorkspaceFactory = (request: WorkspaceRequest) => Promise<EngineStack>;
