@@ -102,10 +102,10 @@ trap 'rm -rf "$tmp"' EXIT
 
 export CGO_ENABLED=0
 echo "build-kube: building kube-apiserver and kubectl $kube_version"
-(cd "$KUBE_MOD" && go build -trimpath -ldflags "$kube_ldflags" -o "$tmp/" \
+(cd "$KUBE_MOD" && go build -trimpath -buildvcs=false -ldflags "$kube_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
 echo "build-kube: building etcd $etcd_version"
-(cd "$ETCD_MOD" && go build -trimpath -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd)
+(cd "$ETCD_MOD" && go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd)
 
 for b in "${BINARIES[@]}"; do
   mv -f "$tmp/$b" "$BIN_DIR/$b"

@@ -236,6 +236,102 @@ function spawnWatched(argv: string[], logFile: string): ChildProcess {
     }
 }
 
+const DIR_PREFIX = "kube-apiserver-test-";
+const OWNER_FILE = "owner.pid";
+
+/** PIDs of live processes whose command line mentions `dir` (Linux /proc; [] elsewhere). */
+function pidsUsing(dir: string): number[] {
+    let entries: string[];
+    try {
+        entries = fs.readdirSync("/proc");
+    } catch {
+        return [];
+    }
+    const pids: number[] = [];
+    for (const e of entries) {
+        if (!/^\d+$/.test(e) || Number(e) === process.pid) {
+            continue;
+        }
+        try {
+            // zombies have an empty cmdline, so only processes still running match
+            if (fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir)) {
+                pids.push(Number(e));
+            }
+        } catch {
+            /* gone meanwhile */
+        }
+    }
+    return pids;
+}
+
+function isAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * Removes temp dirs (and any server still using them) left by test processes that
+ * died without cleaning up, e.g. a SIGKILLed mocha (its servers are already killed
+ * by the watchdog; only the dir stays).
+ */
+function sweepStale(): void {
+    let names: string[];
+    try {
+        names = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(DIR_PREFIX));
+    } catch {
+        return;
+    }
+    for (const n of names) {
+        const dir = path.join(os.tmpdir(), n);
+        let owner: number;
+        try {
+            owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
+        } catch {
+            continue; // being created right now, or not ours
+        }
+        if (!owner || isAlive(owner)) {
+            continue;
+        }
+        for (const pid of pidsUsing(dir)) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                /* gone */
+            }
+        }
+        removeDir(dir);
+    }
+}
+
+async function waitGone(dir: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const pids = pidsUsing(dir);
+        if (pids.length === 0) {
+            return;
+        }
+        if (Date.now() > deadline) {
+            pids.forEach((pid) => {
+                try {
+                    process.kill(pid, "SIGKILL");
+                } catch {
+                    /* gone */
+                }
+            });
+            return;
+        }
+        await sleep(20);
+    }
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
     if (p.exitCode !== null || p.signalCode !== null) {
         return Promise.resolve();
@@ -297,7 +393,6 @@ function httpsGet(url: string, token: string, timeoutMs: number): Promise<{ stat
     });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function kubeconfigYaml(server: string, caPem: string, token: string): string {
     const ca = Buffer.from(caPem).toString("base64");
@@ -367,7 +462,9 @@ async function startOnce(
     opts: StartApiServerOptions,
 ): Promise<ApiServer> {
     const t0 = Date.now();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-apiserver-test-"));
+    sweepStale();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
+    fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
     const m: Managed = { procs: [], dir, keepDir };
     live.add(m);
 
@@ -379,6 +476,7 @@ async function startOnce(
         m.procs.forEach((p) => p.stdin?.destroy());
         m.procs.forEach(killGroup);
         await Promise.all(m.procs.map((p) => waitExit(p, 5000)));
+        await waitGone(dir, 5000); // the servers themselves, not only their watchdogs
         if (!keepDir) {
             removeDir(dir);
         }
@@ -428,6 +526,9 @@ async function startOnce(
             `--etcd-servers=${etcdUrl}`,
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
+            // a loopback advertise address is refused by the lease reconciler; nothing
+            // needs Endpoints of the "kubernetes" Service without Pods anyway
+            "--endpoint-reconciler-type=none",
             `--secure-port=${securePort}`,
             `--cert-dir=${certDir}`, // self-signed serving cert + CA, written at startup
             `--token-auth-file=${tokenFile}`,
