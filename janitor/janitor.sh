@@ -151,8 +151,12 @@ readonly POSITIVE_INT_RE='^[1-9][0-9]{0,8}$'
 # scheme, host (name, IPv4 or [IPv6]), optional port and path; no user info, query or fragment
 readonly URL_RE='^https?://([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]?#]*)?$'
 
-require_match() { # NAME VALUE REGEX WHAT
-  [[ $2 =~ $3 ]] || config_error "$1 must be $4 (got \"$2\")"
+require_match() { # NAME VALUE REGEX WHAT [show-value]
+  [[ $2 =~ $3 ]] && return 0
+  if [[ ${5:-show} == show ]]; then
+    config_error "$1 must be $4 (got \"$2\")"
+  fi
+  config_error "$1 must be $4 (value not shown)"
 }
 
 validate_config() {
@@ -164,7 +168,8 @@ validate_config() {
   if [[ $BACKLINE_ACCESS_KEY =~ [[:cntrl:]] ]]; then
     config_error "BACKLINE_ACCESS_KEY must not contain control characters (value not shown)"
   fi
-  require_match BACKLINE_BASE_URL "$BACKLINE_BASE_URL" "$URL_RE" "an http(s) URL without credentials, query or fragment"
+  require_match BACKLINE_BASE_URL "$BACKLINE_BASE_URL" "$URL_RE" \
+    "an http(s) URL without credentials, query or fragment" hide # it might hold a password
 
   REFRESH_WINDOW=${JANITOR_REFRESH_WINDOW_SECONDS:-900}
   HTTP_TIMEOUT=${JANITOR_HTTP_TIMEOUT_SECONDS:-10}
@@ -198,14 +203,14 @@ validate_config() {
 
 # --- kubectl helpers ------------------------------------------------------------------------
 # kubectl's stderr goes to $ERR_FILE (in a private temp dir); stdout stays in shell variables.
-kube_error() { # kubectl's error text on one line (reads, deployment patch: nothing secret)
+stderr_text() { # kubectl's error text on one line (reads, deployment patch: nothing secret)
   local msg
   msg=$(<"$ERR_FILE")
   msg=${msg//$'\n'/ }
   printf '%s' "${msg:0:600}"
 }
 
-kube_error_redacted() { # $1 = the manifest that was being applied
+stderr_text_redacted() { # $1 = the manifest that was being applied
   { printf '%s\n' "$1"; jq -Rs . <"$ERR_FILE"; } | jq -rn "$JQ_REDACT"
 }
 
@@ -259,8 +264,9 @@ process_answer() {
   local step=$1 endpoint=$2 body=$3 output_jq=$4 fields=$5 result
   shift 5
   if ! result=$(printf '%s' "$body" | jq -Rrs --argjson fields "$fields" "$@" \
-    "$JQ_LIB $output_jq $JQ_ANSWER" 2>"$ERR_FILE"); then
-    step_error "$step" "could not process the answer from $endpoint: jq failed: $(kube_error)"
+    "$JQ_LIB $output_jq $JQ_ANSWER" 2>/dev/null); then
+    # (jq's own message is not shown: it may quote parts of the answer, i.e. secret material)
+    step_error "$step" "could not process the answer from $endpoint (jq failed)"
     return 1
   fi
   if [[ $result != ok$'\t'* ]]; then
@@ -277,14 +283,14 @@ refresh_secret() {
   local out state reason body result manifest
 
   if ! out=$(kubectl get secret "$secret" -n "$NS" -o json --ignore-not-found 2>"$ERR_FILE"); then
-    step_error "$step" "could not read Secret $secret: $(kube_error)"
+    step_error "$step" "could not read Secret $secret: $(stderr_text)"
     return 1
   fi
   if [[ -z $out ]]; then
     state=$'refresh\tSecret '"$secret"' is missing'
   elif ! state=$(printf '%s' "$out" | jq -r --arg ann "$EXPIRES_AT_ANNOTATION" --arg key "$key" \
-    --argjson window "$REFRESH_WINDOW" "$JQ_LIB $JQ_SECRET_STATE" 2>"$ERR_FILE"); then
-    step_error "$step" "could not parse Secret $secret as returned by kubectl: $(kube_error)"
+    --argjson window "$REFRESH_WINDOW" "$JQ_LIB $JQ_SECRET_STATE" 2>/dev/null); then
+    step_error "$step" "could not parse Secret $secret as returned by kubectl (jq failed)"
     return 1
   fi
   if [[ ${state%%$'\t'*} == fresh ]]; then
@@ -302,7 +308,7 @@ refresh_secret() {
   # One API call that creates or replaces; the manifest (secret material) goes in on stdin.
   if ! printf '%s' "$manifest" | kubectl apply --server-side --field-manager="$FIELD_MANAGER" \
     --force-conflicts -n "$NS" -f - >/dev/null 2>"$ERR_FILE"; then
-    step_error "$step" "could not write Secret $secret: $(kube_error_redacted "$manifest")"
+    step_error "$step" "could not write Secret $secret: $(stderr_text_redacted "$manifest")"
     return 1
   fi
   log "$step: refreshed ($reason), valid until ${result%%$'\n'*}"
@@ -327,7 +333,7 @@ step_image() {
     return 0
   fi
   if ! out=$(kubectl get deployment "$WORKER_DEPLOYMENT" -n "$NS" -o json --ignore-not-found 2>"$ERR_FILE"); then
-    step_error image "could not read Deployment $WORKER_DEPLOYMENT: $(kube_error)"
+    step_error image "could not read Deployment $WORKER_DEPLOYMENT: $(stderr_text)"
     return 1
   fi
   if [[ -z $out ]]; then
@@ -357,7 +363,7 @@ step_image() {
   fi
   if ! kubectl patch deployment "$WORKER_DEPLOYMENT" -n "$NS" --type=strategic \
     --field-manager="$FIELD_MANAGER" -p "$patch" >/dev/null 2>"$ERR_FILE"; then
-    step_error image "could not update Deployment $WORKER_DEPLOYMENT: $(kube_error)"
+    step_error image "could not update Deployment $WORKER_DEPLOYMENT: $(stderr_text)"
     return 1
   fi
   log "image: updated $label from ${current:-<none>} to $image"

@@ -742,6 +742,7 @@ function describeJanitorSuite(factory: KubeBackendFactory): void {
         assert.equal(r.stdout, "", what);
         assert.match(r.stderr, new RegExp(`^janitor: invalid configuration: .*\\b${name}\\b`), what);
         assert.ok(!r.stderr.includes(ACCESS_KEY), `${what}: the access key is printed`);
+        assert.ok(!r.stderr.includes("user:pass"), `${what}: credentials in the URL are printed`);
         assert.deepEqual(r.requests, [], what);
         assert.deepEqual(r.calls ?? [], [], what);
       }
