@@ -55,7 +55,7 @@ export function locateEngine(opts: {
     const searched: string[] = [];
     const found = (binDir: string, source: EngineLocation["source"]): EngineLocation | undefined => {
         const dir = path.resolve(binDir);
-        searched.push(dir);
+        if (!searched.includes(dir)) searched.push(dir);
         const pulumi = path.join(dir, "pulumi");
         return isExecutableFile(pulumi) ? { binDir: dir, pulumi, source, searched } : undefined;
     };

@@ -64,7 +64,7 @@ export class EngineMissingError extends BacklineAutomationError {
     constructor(missing: string, searched: readonly string[], detail?: string) {
         const what =
             missing !== "pulumi"
-                ? `The Pulumi engine cannot run the Backline program: \`${missing}\` is missing.${detail ? ` ${detail}` : ""}`
+                ? `The Pulumi engine cannot run the Backline program: \`${missing}\` is missing${detail ? ` (the engine said: ${detail})` : ""}.`
                 : detail
                   ? `No usable Pulumi CLI: ${detail}.`
                   : `No Pulumi CLI found${searched.length ? ` (looked for \`pulumi\` in ${searched.join(", ")})` : ""}.`;
@@ -221,8 +221,8 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
         if (m) {
             let missing = m[1];
             if (/^nodejs$/i.test(missing)) missing = "pulumi-language-nodejs";
-            const line = everything.split("\n").find((l) => p.test(l)) ?? m[0];
-            return new EngineMissingError(missing, ctx.engineSearched ?? [], clean(line).trim().replace(/^error:\s*/, ""));
+            const detail = everything.slice(m.index).split("\n")[0];
+            return new EngineMissingError(missing, [], clean(detail).trim());
         }
     }
 
