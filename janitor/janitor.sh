@@ -70,9 +70,17 @@ readonly JQ_SECRET_STATE='
   else "fresh\t\($exp)" end
 '
 
-# One jq pass per SaaS answer (raw text on stdin): validate it, then build what the step needs.
+# One jq pass per SaaS answer: validate it, then build what the step needs. Input (raw):
+# CONTEXT <0x1E> ANSWER, where CONTEXT is the object the step reads (JSON) or empty; it is
+# bound to $context before the step's `summary` and `output` (JQ_*_OUTPUT below) are defined.
 # Output: "error<TAB><problem>", or "ok<TAB><summary>" and, on the next line, compact JSON to
-# send to kubectl. Each step defines `summary` and `output` (JQ_*_OUTPUT below).
+# send to kubectl.
+# shellcheck disable=SC2016
+readonly JQ_ANSWER_PROLOGUE='
+(split("\u001e") | [.[0], (.[1:] | join("\u001e"))]) as [$context_text, $answer]
+| (if $context_text == "" then null else ($context_text | fromjson) end) as $context
+| $answer |
+'
 # shellcheck disable=SC2016
 readonly JQ_ANSWER='
 def problem($doc):
@@ -115,10 +123,17 @@ def output:
                                                        auth: ("\(.username):\(.password)" | @base64)}}}
                                 | tojson | @base64)});
 '
-# Image: the summary is the image; the output is the strategic merge patch for the Deployment.
+# Image ($context = the Deployment): the summary compares the container's image with the
+# answer ("nocontainer", "same<TAB>IMAGE" or "update<TAB>CURRENT<TAB>IMAGE"); the output is the
+# strategic merge patch that sets it.
 # shellcheck disable=SC2016
 readonly JQ_IMAGE_OUTPUT='
-def summary: .image;
+def current: [($context.spec.template.spec.containers // [])[] | select(.name == $container)] | .[0];
+def summary:
+  current as $c
+  | if $c == null then "nocontainer"
+    elif $c.image == .image then "same\t\(.image)"
+    else "update\t\($c.image // "<none>")\t\(.image)" end;
 def output: {spec: {template: {spec: {containers: [{name: $container, image: .image}]}}}};
 '
 
@@ -145,8 +160,8 @@ config_error() {
 }
 
 # --- configuration --------------------------------------------------------------------------
-readonly DNS_LABEL_RE='^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
-readonly DNS_SUBDOMAIN_RE='^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$'
+readonly DNS_LABEL_RE='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'        # and at most 63 characters
+readonly DNS_SUBDOMAIN_RE='^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'    # and at most 253 characters
 readonly POSITIVE_INT_RE='^[1-9][0-9]{0,8}$'
 # scheme, host (name, IPv4 or [IPv6]), optional port and path; no user info, query or fragment
 readonly URL_RE='^https?://([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]?#]*)?$'
@@ -157,6 +172,11 @@ require_match() { # NAME VALUE REGEX WHAT [show-value]
     config_error "$1 must be $4 (got \"$2\")"
   fi
   config_error "$1 must be $4 (value not shown)"
+}
+
+require_name() { # NAME VALUE REGEX MAX_LENGTH WHAT
+  ((${#2} <= $4)) || config_error "$1 must be $5 of at most $4 characters (got \"$2\")"
+  require_match "$1" "$2" "$3" "$5"
 }
 
 validate_config() {
@@ -183,11 +203,11 @@ validate_config() {
   require_match JANITOR_REFRESH_WINDOW_SECONDS "$REFRESH_WINDOW" "$POSITIVE_INT_RE" "a positive integer"
   require_match JANITOR_HTTP_TIMEOUT_SECONDS "$HTTP_TIMEOUT" "$POSITIVE_INT_RE" "a positive integer"
   require_match JANITOR_UPDATE_WORKER_IMAGE "$UPDATE_IMAGE" '^(true|false)$' "true or false"
-  require_match JANITOR_NAMESPACE "$NS" "$DNS_LABEL_RE" "a Kubernetes namespace name (DNS-1123 label)"
-  require_match JANITOR_JWT_SECRET "$JWT_SECRET" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
-  require_match JANITOR_DOCKERCONFIG_SECRET "$DOCKERCONFIG_SECRET" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
-  require_match JANITOR_WORKER_DEPLOYMENT "$WORKER_DEPLOYMENT" "$DNS_SUBDOMAIN_RE" "a Kubernetes object name"
-  require_match JANITOR_WORKER_CONTAINER "$WORKER_CONTAINER" "$DNS_LABEL_RE" "a container name (DNS-1123 label)"
+  require_name JANITOR_NAMESPACE "$NS" "$DNS_LABEL_RE" 63 "a namespace name (DNS-1123 label)"
+  require_name JANITOR_JWT_SECRET "$JWT_SECRET" "$DNS_SUBDOMAIN_RE" 253 "a Kubernetes object name"
+  require_name JANITOR_DOCKERCONFIG_SECRET "$DOCKERCONFIG_SECRET" "$DNS_SUBDOMAIN_RE" 253 "a Kubernetes object name"
+  require_name JANITOR_WORKER_DEPLOYMENT "$WORKER_DEPLOYMENT" "$DNS_SUBDOMAIN_RE" 253 "a Kubernetes object name"
+  require_name JANITOR_WORKER_CONTAINER "$WORKER_CONTAINER" "$DNS_LABEL_RE" 63 "a container name (DNS-1123 label)"
 
   BASE_URL=$BACKLINE_BASE_URL
   while [[ $BASE_URL == */ ]]; do BASE_URL=${BASE_URL%/}; done
@@ -257,14 +277,14 @@ saas_request() {
   return 1
 }
 
-# process_answer STEP "METHOD PATH" BODY OUTPUT_JQ FIELDS_JSON [jq args...]
+# process_answer STEP "METHOD PATH" BODY CONTEXT OUTPUT_JQ FIELDS_JSON [jq args...]
 # Validates the answer and prints "SUMMARY<newline>JSON" (see JQ_ANSWER); returns 1 (and says
 # why on stderr) when the answer is malformed.
 process_answer() {
-  local step=$1 endpoint=$2 body=$3 output_jq=$4 fields=$5 result
-  shift 5
-  if ! result=$(printf '%s' "$body" | jq -Rrs --argjson fields "$fields" "$@" \
-    "$JQ_LIB $output_jq $JQ_ANSWER" 2>/dev/null); then
+  local step=$1 endpoint=$2 body=$3 context=$4 output_jq=$5 fields=$6 result
+  shift 6
+  if ! result=$(printf '%s\x1e%s' "$context" "$body" | jq -Rrs --argjson fields "$fields" "$@" \
+    "$JQ_LIB $JQ_ANSWER_PROLOGUE $output_jq $JQ_ANSWER" 2>/dev/null); then
     # (jq's own message is not shown: it may quote parts of the answer, i.e. secret material)
     step_error "$step" "could not process the answer from $endpoint (jq failed)"
     return 1
@@ -300,7 +320,7 @@ refresh_secret() {
   reason=${state#*$'\t'}
 
   body=$(saas_request "$step" "$endpoint") || return 1
-  result=$(process_answer "$step" "$endpoint" "$body" "$JQ_EXPIRY_SUMMARY $output_jq" "$fields" \
+  result=$(process_answer "$step" "$endpoint" "$body" "" "$JQ_EXPIRY_SUMMARY $output_jq" "$fields" \
     --argjson window "$REFRESH_WINDOW" --arg name "$secret" --arg ns "$NS" \
     --arg managed_by "$MANAGED_BY_LABEL" --arg manager "$FIELD_MANAGER" \
     --arg ann "$EXPIRES_AT_ANNOTATION") || return 1
@@ -325,7 +345,7 @@ step_registry() {
 }
 
 step_image() {
-  local out current body result image patch label=$WORKER_DEPLOYMENT
+  local out body result summary patch current image label=$WORKER_DEPLOYMENT
   [[ $WORKER_CONTAINER == "$WORKER_DEPLOYMENT" ]] || label="$WORKER_DEPLOYMENT/$WORKER_CONTAINER"
 
   if [[ $UPDATE_IMAGE == false ]]; then
@@ -340,33 +360,32 @@ step_image() {
     log "image: deployment $WORKER_DEPLOYMENT not found, skipped"
     return 0
   fi
-  if ! current=$(printf '%s' "$out" | jq -r --arg c "$WORKER_CONTAINER" \
-    '[.spec.template.spec.containers[]? | select(.name == $c)] | if length == 0 then "" else "=\(.[0].image // "")" end'); then
-    step_error image "could not parse Deployment $WORKER_DEPLOYMENT as returned by kubectl"
-    return 1
-  fi
-  if [[ -z $current ]]; then
-    step_error image "Deployment $WORKER_DEPLOYMENT has no container named $WORKER_CONTAINER"
-    return 1
-  fi
-  current=${current#=}
 
   body=$(saas_request image "$IMAGE_ENDPOINT") || return 1
-  result=$(process_answer image "$IMAGE_ENDPOINT" "$body" "$JQ_IMAGE_OUTPUT" '["image"]' \
+  # One jq pass: validate the answer, find the container's image, build the patch.
+  result=$(process_answer image "$IMAGE_ENDPOINT" "$body" "$out" "$JQ_IMAGE_OUTPUT" '["image"]' \
     --arg container "$WORKER_CONTAINER") || return 1
-  image=${result%%$'\n'*}
+  summary=${result%%$'\n'*}
   patch=${result#*$'\n'}
-
-  if [[ $image == "$current" ]]; then
-    log "image: $label already runs $image, skipped"
-    return 0
-  fi
+  case $summary in
+    nocontainer)
+      step_error image "Deployment $WORKER_DEPLOYMENT has no container named $WORKER_CONTAINER"
+      return 1
+      ;;
+    same$'\t'*)
+      log "image: $label already runs ${summary#same$'\t'}, skipped"
+      return 0
+      ;;
+  esac
+  summary=${summary#update$'\t'}
+  current=${summary%%$'\t'*}
+  image=${summary#*$'\t'}
   if ! kubectl patch deployment "$WORKER_DEPLOYMENT" -n "$NS" --type=strategic \
     --field-manager="$FIELD_MANAGER" -p "$patch" >/dev/null 2>"$ERR_FILE"; then
     step_error image "could not update Deployment $WORKER_DEPLOYMENT: $(stderr_text)"
     return 1
   fi
-  log "image: updated $label from ${current:-<none>} to $image"
+  log "image: updated $label from $current to $image"
 }
 
 # --- main -----------------------------------------------------------------------------------
