@@ -36,7 +36,7 @@ def days_from_civil($y; $m; $d):
 # RFC 3339 date-time -> epoch seconds (fraction dropped), or null when not RFC 3339.
 def rfc3339_epoch:
   if type != "string" then null else
-    (capture("^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})[Tt ](?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:\\.[0-9]+)?(?<z>[Zz]|[+-][0-9]{2}:[0-9]{2})$") // null) as $c
+    (capture("\\A(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})[Tt ](?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:\\.[0-9]+)?(?<z>[Zz]|[+-][0-9]{2}:[0-9]{2})\\z") // null) as $c
     | if $c == null then null else
         ($c.y | tonumber) as $y | ($c.mo | tonumber) as $mo | ($c.d | tonumber) as $d
         | ($c.h | tonumber) as $h | ($c.mi | tonumber) as $mi | ($c.s | tonumber) as $s
@@ -53,8 +53,9 @@ def rfc3339_epoch:
 def nonempty_string: type == "string" and length > 0;
 # <registry>/<name>:<tag> or <registry>/<name>@sha256:<64 hex>; the registry part must look
 # like a registry (has a dot or a port, or is localhost), as Docker decides it.
+# (\A and \z, not ^ and $: in the jq regex dialect $ also matches before a final newline.)
 def image_ref_ok:
-  test("^(?:localhost(?::[0-9]+)?|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$");
+  test("\\A(?:localhost(?::[0-9]+)?|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})\\z");
 '
 
 # Reads a Secret (kubectl get -o json) and says whether it must be refreshed:

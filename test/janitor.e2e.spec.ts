@@ -625,6 +625,7 @@ function describeJanitorSuite(factory: KubeBackendFactory): void {
       { token: at(3600).slice(0, 19), registry: at(3600).replace(/T\d\d/, "T25"), image: `${REGISTRY}/prod-worker` },
       { token: "1764072000", registry: at(3600).replace("Z", "+0200"), image: `${REGISTRY}/prod-worker@sha256:abc123` },
       { token: 1764072000, registry: null, image: "library/nginx:1.27" },
+      { token: `${at(3600)}\n`, registry: `${at(3600)} `, image: `${IMAGE_B}\n` },
     ];
     for (const bad of BAD_VALUES) {
       it(`malformed answer: expiresAt ${JSON.stringify(bad.token)} / ${JSON.stringify(bad.registry)}, image ${JSON.stringify(bad.image)}`, async () => {
