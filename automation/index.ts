@@ -172,7 +172,8 @@ function resolveStackOptions(opts: StackOptions, create: boolean, problems: Conf
 const running = new Map<string, Operation>();
 
 function lockKey(r: WorkspaceRequest): string {
-    return `${r.backendUrl}\u0000${r.workDir}\u0000${r.stackName}`;
+    // The backend and the stack name identify a stack (the project is always `backline`).
+    return `${r.backendUrl}\u0000${r.stackName}`;
 }
 
 // ---------------------------------------------------------------------------------------------
