@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine from Go modules (no prebuilt binaries are downloaded):
+#
+#   .cache/engine/bin/pulumi                       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+#   .cache/engine/bin/pulumi-resource-kubernetes   tools/pulumi-engine/kubernetes/cmd/pulumi-resource-kubernetes
+#                                                  (serves github.com/pulumi/pulumi-kubernetes/provider/v4)
+#   .cache/engine/bin/pulumi-language-nodejs       only if tools/pulumi-engine/go.mod requires
+#                                                  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+#                                                  (the Go module proxy does not serve it today; see docs/engine.md)
+#
+# The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI) and
+# tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider). Go's module
+# and build caches are reused; when nothing changed since the last successful
+# build (stamp file holding a hash of the inputs) it prints "up to date" and exits.
+#
+# Usage: scripts/build-engine.sh [--force]
+# Env:   PULUMI_ENGINE_DIR  output folder (default: <repo>/.cache/engine)
+set -euo pipefail
+
+die() {
+  echo "build-engine: error: $*" >&2
+  exit 1
+}
+
+log() {
+  echo "build-engine: $*" >&2
+}
+
+force=false
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=true ;;
+    -h | --help)
+      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) die "unknown argument: $arg (usage: scripts/build-engine.sh [--force])" ;;
+  esac
+done
+
+script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+repo_root="$(cd "$(dirname "$script_path")/.." && pwd)"
+mod_dir="$repo_root/tools/pulumi-engine"
+k8s_mod_dir="$mod_dir/kubernetes"
+out_dir="${PULUMI_ENGINE_DIR:-$repo_root/.cache/engine}"
+bin_dir="$out_dir/bin"
+stamp_file="$out_dir/stamp"
+
+# Version reported by the kubernetes plugin. The provider module has no release
+# tag, only the pseudo-version below (commit f47bc2d6f199 of 2026-01-15, between
+# the v4.24.1 and v4.25.0 releases), so it is reported as a 4.25.0 pre-release in
+# the form upstream uses for untagged builds: <next>-alpha.<commit unix time>+<commit>.
+k8s_module="github.com/pulumi/pulumi-kubernetes/provider/v4"
+k8s_module_version="v4.0.0-20260115033456-f47bc2d6f199"
+k8s_plugin_version="4.25.0-alpha.1768448096+f47bc2d6f199"
+nodejs_module="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
+
+[[ -f "$mod_dir/go.mod" ]] || die "$mod_dir/go.mod not found"
+[[ -f "$k8s_mod_dir/go.mod" ]] || die "$k8s_mod_dir/go.mod not found"
+command -v go >/dev/null 2>&1 || die "go is not on PATH; Go 1.26.6 or newer is needed (pulumi v3.274.1 requires it)"
+
+cd "$mod_dir"
+# Never let the build edit go.mod/go.sum: they are the pin.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly"
+
+# Hash of everything that determines the binaries.
+inputs_hash() {
+  {
+    go env GOVERSION GOOS GOARCH
+    echo "k8s=$k8s_plugin_version out=$out_dir"
+    sha256sum "$script_path"
+    find . \( -name '*.go' -o -name go.mod -o -name go.sum \) -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -d' ' -f1
+}
+
+targets=(pulumi pulumi-resource-kubernetes)
+has_nodejs_host=false
+if go list -m "$nodejs_module" >/dev/null 2>&1; then
+  has_nodejs_host=true
+  targets+=(pulumi-language-nodejs)
+fi
+
+print_result() {
+  echo "Pulumi engine binaries in $bin_dir:"
+  local t
+  for t in "${targets[@]}"; do
+    echo "  $bin_dir/$t"
+  done
+  if [[ "$has_nodejs_host" != true ]]; then
+    echo "  (no pulumi-language-nodejs: $nodejs_module is not in tools/pulumi-engine/go.mod," \
+      "because the Go module proxy does not serve it; see docs/engine.md)"
+  fi
+  echo "Use them with: source scripts/engine-env.sh"
+}
+
+mkdir -p "$bin_dir"
+# One build at a time (parallel test runs may call this script together).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$out_dir/.lock"
+  flock 9
+fi
+
+hash="$(inputs_hash)"
+up_to_date=true
+[[ "$force" == true ]] && up_to_date=false
+[[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$hash" ]] || up_to_date=false
+for t in "${targets[@]}"; do
+  [[ -x "$bin_dir/$t" ]] || up_to_date=false
+done
+if [[ "$up_to_date" == true ]]; then
+  echo "build-engine: up to date"
+  print_result
+  exit 0
+fi
+
+start=$SECONDS
+pulumi_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)" ||
+  die "cannot resolve github.com/pulumi/pulumi/pkg/v3 from go.mod (is the Go module proxy reachable?)"
+sdk_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)" ||
+  die "cannot resolve github.com/pulumi/pulumi/sdk/v3 from go.mod"
+[[ "$pulumi_version" == "$sdk_version" ]] ||
+  die "go.mod pins pkg/v3 $pulumi_version but sdk/v3 $sdk_version; they must be the same release"
+got_k8s="$(cd "$k8s_mod_dir" && go list -m -f '{{.Version}}' "$k8s_module")" ||
+  die "cannot resolve $k8s_module from kubernetes/go.mod"
+[[ "$got_k8s" == "$k8s_module_version" ]] ||
+  die "kubernetes/go.mod pins $k8s_module $got_k8s but this script expects $k8s_module_version; update k8s_plugin_version here"
+
+tmp_bin="$(mktemp -d "$out_dir/bin.tmp.XXXXXX")"
+trap 'rm -rf "$tmp_bin"' EXIT
+
+# The CLI (and the Node.js language host, when go.mod has it): one Pulumi release.
+cli_pkgs=(github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+if [[ "$has_nodejs_host" == true ]]; then
+  cli_pkgs+=("$nodejs_module")
+fi
+log "building ${cli_pkgs[*]} at $pulumi_version; the first build takes a while"
+go build -trimpath \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
+  -o "$tmp_bin/" "${cli_pkgs[@]}" ||
+  die "go build of the pulumi CLI failed (see the errors above)"
+
+# The kubernetes provider, in its own module (built against the Pulumi SDK its go.mod requires).
+cd "$k8s_mod_dir"
+log "downloading $k8s_module@$k8s_module_version"
+go mod download "$k8s_module" || die "go mod download $k8s_module@$k8s_module_version failed"
+k8s_dir="$(go list -m -f '{{.Dir}}' "$k8s_module")"
+[[ -n "$k8s_dir" && -f "$k8s_dir/cmd/pulumi-resource-kubernetes/schema.json" ]] ||
+  die "schema.json not found in $k8s_module@$k8s_module_version (dir: '$k8s_dir')"
+log "generating the kubernetes provider schema (version $k8s_plugin_version)"
+go run ./cmd/gen-kubernetes-schema \
+  -src "$k8s_dir/cmd/pulumi-resource-kubernetes" \
+  -out ./cmd/pulumi-resource-kubernetes \
+  -version "$k8s_plugin_version" ||
+  die "generating the kubernetes provider schema failed"
+log "building pulumi-resource-kubernetes $k8s_plugin_version; the first build takes a while"
+go build -trimpath \
+  -ldflags "-s -w -X $k8s_module/pkg/version.Version=$k8s_plugin_version" \
+  -o "$tmp_bin/" ./cmd/pulumi-resource-kubernetes ||
+  die "go build of pulumi-resource-kubernetes failed (see the errors above)"
+
+for t in "${targets[@]}"; do
+  [[ -x "$tmp_bin/$t" ]] || die "go build did not produce $t"
+done
+"$tmp_bin/pulumi" version >/dev/null 2>&1 || die "the built pulumi does not run"
+for t in "${targets[@]}"; do
+  mv -f "$tmp_bin/$t" "$bin_dir/$t"
+done
+echo "$hash" >"$stamp_file"
+
+log "built in $((SECONDS - start))s"
+print_result
