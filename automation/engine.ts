@@ -172,6 +172,9 @@ export const localWorkspaceFactory: WorkspaceFactory = async (request: Workspace
     const stack = request.create
         ? await automation.Stack.createOrSelect(request.stackName, ws)
         : await automation.Stack.select(request.stackName, ws);
+    // The SDK's hook for arguments of every Stack operation (up, preview, refresh, destroy).
+    let extraArgs: string[] = [];
+    ws.serializeArgsForOp = async () => extraArgs;
     const name = request.stackName;
     const cliEnv: Record<string, string> = {
         ...(request.pulumiHome ? { PULUMI_HOME: request.pulumiHome } : {}),
@@ -191,6 +194,13 @@ export const localWorkspaceFactory: WorkspaceFactory = async (request: Workspace
                 request.workDir,
                 cliEnv,
             ),
+        configValue: async (key) => {
+            const all = await ws.getAllConfig(name);
+            return all[key]?.value;
+        },
+        setExtraArgs: (args) => {
+            extraArgs = [...args];
+        },
         removeConfig: async (keys) => {
             if (keys.length > 0) await ws.removeAllConfig(name, [...keys]);
         },

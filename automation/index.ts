@@ -381,6 +381,34 @@ function engineCallbacks(progress: Progress, opts: StackOptions) {
     };
 }
 
+/**
+ * In render mode there is no cluster to refresh from: the kubernetes provider fails every read
+ * ("unreachable cluster"), so a refresh — `refresh: true`, or `options.refresh: always` of
+ * `Pulumi.yaml` — would fail every `up`/`preview`/`destroy` after the first. (The provider's
+ * `skipUpdateUnreachable` is no way out: it also skips its input checks, which breaks rendering.)
+ * For a stack that renders, operations therefore run with `--refresh=false`.
+ */
+function refreshUnlessRendering(ctx: RunContext, rendering: boolean): boolean {
+    ctx.stack.setExtraArgs(rendering ? ["--refresh=false"] : []);
+    return !rendering;
+}
+
+function isRendering(opts: DeployOptions): boolean {
+    return "renderToDirectory" in opts.kubernetes && Boolean((opts.kubernetes as { renderToDirectory?: unknown }).renderToDirectory);
+}
+
+/** Whether the stack's current configuration renders manifests (for `refresh`/`destroy`). */
+async function stackRenders(ctx: RunContext): Promise<boolean> {
+    try {
+        const text = await ctx.stack.configValue("backline:kubernetes");
+        const k = text === undefined ? undefined : (JSON.parse(text) as { renderYamlToDirectory?: unknown });
+        return typeof k?.renderYamlToDirectory === "string" && k.renderYamlToDirectory !== "";
+    } catch (err) {
+        if (err instanceof SyntaxError) return false;
+        throw ctx.classify(err);
+    }
+}
+
 /** Writes the stack configuration; puts the previous file back if the engine then refuses the stack as busy. */
 async function writeConfig(ctx: RunContext, opts: DeployOptions): Promise<() => Promise<void>> {
     try {
@@ -441,7 +469,7 @@ async function deployOperation<T>(
 export async function preview(opts: DeployOptions): Promise<PreviewResult> {
     return deployOperation("preview", opts, async (ctx) => {
         const { value, ms } = await timed(() =>
-            ctx.stack.preview({ ...engineCallbacks(ctx.progress, opts), refresh: true, parallel: opts.parallel, message: opts.message }),
+            ctx.stack.preview({ ...engineCallbacks(ctx.progress, opts), refresh: refreshUnlessRendering(ctx, isRendering(opts)), parallel: opts.parallel, message: opts.message }),
         );
         const outputs = parseOutputs(await ctx.stack.outputs());
         return { stackName: opts.stackName, summary: summaryOf(value.changeSummary, ms), outputs };
@@ -452,7 +480,7 @@ export async function preview(opts: DeployOptions): Promise<PreviewResult> {
 export async function up(opts: DeployOptions): Promise<UpResult> {
     return deployOperation("up", opts, async (ctx) => {
         const { value, ms } = await timed(() =>
-            ctx.stack.up({ ...engineCallbacks(ctx.progress, opts), refresh: true, parallel: opts.parallel, message: opts.message }),
+            ctx.stack.up({ ...engineCallbacks(ctx.progress, opts), refresh: refreshUnlessRendering(ctx, isRendering(opts)), parallel: opts.parallel, message: opts.message }),
         );
         let outputs: BacklineOutputs | undefined;
         try {
@@ -477,6 +505,9 @@ export async function up(opts: DeployOptions): Promise<UpResult> {
 /** Reads the actual state of every resource into the stack state (no program run, no config change). */
 export async function refresh(opts: StackOptions): Promise<RefreshResult> {
     return runOperation("refresh", opts, false, () => [], async (ctx) => {
+        if (await stackRenders(ctx)) {
+            return { stackName: opts.stackName, summary: summaryOf({}, 0), skipped: "the stack renders manifests (kubernetes.renderYamlToDirectory): there is no cluster to read" };
+        }
         try {
             const { value, ms } = await timed(() => ctx.stack.refresh({ ...engineCallbacks(ctx.progress, opts) }));
             return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms) };
@@ -492,8 +523,9 @@ export async function refresh(opts: StackOptions): Promise<RefreshResult> {
  */
 export async function destroy(opts: DestroyOptions): Promise<DestroyResult> {
     return runOperation("destroy", opts, false, () => [], async (ctx) => {
+        const refresh = refreshUnlessRendering(ctx, await stackRenders(ctx));
         try {
-            const { value, ms } = await timed(() => ctx.stack.destroy({ ...engineCallbacks(ctx.progress, opts), refresh: true }));
+            const { value, ms } = await timed(() => ctx.stack.destroy({ ...engineCallbacks(ctx.progress, opts), refresh }));
             if (opts.removeStack) {
                 await ctx.stack.removeStack();
             }

@@ -265,6 +265,8 @@ export interface PreviewResult {
 export interface RefreshResult {
     readonly stackName: string;
     readonly summary: OperationSummary;
+    /** Why the engine was not run (a stack that renders manifests has no cluster to read). */
+    readonly skipped?: string;
 }
 
 export interface DestroyResult {
@@ -301,6 +303,10 @@ export interface EngineStack {
     /** Sets one secret value (with `path`: inside an object) without putting it on a command line. */
     setSecretConfig(key: string, value: string, path: boolean): Promise<void>;
     removeConfig(keys: readonly string[]): Promise<void>;
+    /** One value of the stack configuration (decrypted), `undefined` when not set. */
+    configValue(key: string): Promise<string | undefined>;
+    /** Extra CLI arguments of the `up`/`preview`/`refresh`/`destroy` calls that follow. */
+    setExtraArgs(args: readonly string[]): void;
     /** Saves the stack configuration file; the returned function puts it back. */
     snapshotConfig(): Promise<() => Promise<void>>;
     up(opts: automation.UpOptions): Promise<automation.UpResult>;

@@ -26,6 +26,7 @@ import {
     outputs,
     planStackConfig,
     preview,
+    refresh,
     toRawStackConfig,
     up,
     validateDeployment,
@@ -76,6 +77,8 @@ interface Call {
 class FakeStack implements EngineStack {
     readonly calls: Call[] = [];
     configKeysNow: string[] = [];
+    configValues: Record<string, string> = {};
+    extraArgs: string[] = [];
     restored = 0;
     upImpl: (o: automation.UpOptions) => Promise<automation.UpResult> = async (o) => {
         o.onOutput?.("Updating (dev)\n  + kubernetes:core/v1:Namespace backline created\nResources:\n    + 20 cre");
@@ -118,6 +121,13 @@ class FakeStack implements EngineStack {
     }
     async removeConfig(keys: readonly string[]): Promise<void> {
         this.record("removeConfig", [...keys]);
+    }
+    async configValue(key: string): Promise<string | undefined> {
+        this.record("configValue", key);
+        return this.configValues[key];
+    }
+    setExtraArgs(args: readonly string[]): void {
+        this.extraArgs = [...args];
     }
     async snapshotConfig(): Promise<() => Promise<void>> {
         this.record("snapshotConfig");
@@ -438,7 +448,7 @@ describe("automation: operations on a fake stack", function () {
         assert.deepStrictEqual(json["backline:worker"].objectValue, minimal.worker);
         assert.deepStrictEqual(stack.calls[4].args, ["backline:accessKey", ACCESS_KEY, false]);
         const upOpts = stack.calls[5].args[0] as automation.UpOptions;
-        assert.strictEqual(upOpts.refresh, true);
+        assert.strictEqual(upOpts.refresh, false, "render mode: no cluster to refresh from");
 
         assert.strictEqual(requests.length, 1);
         assert.strictEqual(requests[0].create, true);
@@ -496,7 +506,7 @@ describe("automation: operations on a fake stack", function () {
 
     it("preview: summary of what up would do, the current outputs", async function () {
         const { factory, stack } = fakeFactory();
-        const result = await preview(deploy({ workspaceFactory: factory }));
+        const result = await preview(deploy({ workspaceFactory: factory, kubernetes: { kubeconfig: "/etc/kube/config" } }));
         assert.strictEqual((stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh, true);
         assert.deepStrictEqual([result.summary.created, result.summary.updated, result.summary.same], [3, 1, 17]);
         assert.strictEqual(result.outputs?.namespace, "backline");
@@ -506,10 +516,43 @@ describe("automation: operations on a fake stack", function () {
         const { factory, requests, stack } = fakeFactory();
         const d = await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: factory, removeStack: true });
         assert.strictEqual(d.summary.deleted, 19);
-        assert.deepStrictEqual(stack.methods(), ["destroy", "removeStack"]);
+        assert.deepStrictEqual(stack.methods(), ["configValue", "destroy", "removeStack"]);
         assert.strictEqual(requests[0].create, false);
         const o = await outputs({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: factory });
         assert.strictEqual(o?.claimName, "worker-storage");
+    });
+});
+
+describe("automation: render mode", function () {
+    // No cluster to refresh from: the provider would fail every read (see automation/index.ts).
+    it("up/preview of a rendering stack run with --refresh=false; with a cluster they refresh", async function () {
+        const rendering = fakeFactory();
+        await up(deploy({ workspaceFactory: rendering.factory }));
+        assert.deepStrictEqual(rendering.stack.extraArgs, ["--refresh=false"]);
+        assert.strictEqual((rendering.stack.calls.find((c) => c.method === "up")!.args[0] as automation.UpOptions).refresh, false);
+        const cluster = fakeFactory();
+        await preview(deploy({ workspaceFactory: cluster.factory, kubernetes: { context: "prod" } }));
+        assert.deepStrictEqual(cluster.stack.extraArgs, []);
+        assert.strictEqual((cluster.stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh, true);
+    });
+
+    it("destroy looks at the stack's kubernetes config to know; refresh of a rendering stack runs nothing", async function () {
+        const rendering = fakeFactory();
+        rendering.stack.configValues["backline:kubernetes"] = JSON.stringify({ renderYamlToDirectory: "/tmp/r" });
+        await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: rendering.factory });
+        assert.deepStrictEqual(rendering.stack.extraArgs, ["--refresh=false"]);
+        const r = await refresh({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: rendering.factory });
+        assert.match(r.skipped ?? "", /renders manifests/);
+        assert.ok(!rendering.stack.methods().includes("refresh"));
+
+        const cluster = fakeFactory();
+        cluster.stack.configValues["backline:kubernetes"] = JSON.stringify({ kubeconfig: "/k", context: "prod" });
+        await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: cluster.factory });
+        assert.deepStrictEqual(cluster.stack.extraArgs, []);
+        assert.strictEqual((cluster.stack.calls.find((c) => c.method === "destroy")!.args[0] as automation.DestroyOptions).refresh, true);
+        const r2 = await refresh({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: cluster.factory });
+        assert.strictEqual(r2.skipped, undefined);
+        assert.strictEqual(r2.summary.same, 21);
     });
 });
 

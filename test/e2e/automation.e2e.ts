@@ -162,7 +162,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const deployment1 = manifest(rendered, "Deployment", "worker");
         assert.ok(deployment1, `no Deployment manifest in ${JSON.stringify(listFiles(rendered))}`);
         assert.match(deployment1, /^ {2}replicas: 1$/m);
-        assert.match(manifest(rendered, "CronJob", "janitor") ?? "", /schedule: "?\*\/5 \* \* \* \*"?/);
+        assert.match(manifest(rendered, "CronJob", "janitor") ?? "", /schedule: ["']?\*\/5 \* \* \* \*["']?$/m);
 
         // The stack config: access key encrypted, objects as YAML maps.
         const yaml1 = fs.readFileSync(stackFile(stackName), "utf8");
@@ -191,7 +191,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         assert.ok(deployment2);
         assert.notStrictEqual(deployment2, deployment1, "the rendered Deployment did not change");
         assert.match(deployment2, /^ {2}replicas: 3$/m);
-        assert.match(manifest(rendered, "CronJob", "janitor") ?? "", /schedule: "?\* \* \* \* \*"?/);
+        assert.match(manifest(rendered, "CronJob", "janitor") ?? "", /schedule: ["']?\* \* \* \* \*["']?$/m);
         const yaml2 = fs.readFileSync(stackFile(stackName), "utf8");
         assert.ok(!/backline:janitor:/.test(yaml2), `backline:janitor lingers in the stack config:\n${yaml2}`);
         assert.match(yaml2, /replicaCount: 3/);
