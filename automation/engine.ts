@@ -172,9 +172,14 @@ export const localWorkspaceFactory: WorkspaceFactory = async (request: Workspace
     const stack = request.create
         ? await automation.Stack.createOrSelect(request.stackName, ws)
         : await automation.Stack.select(request.stackName, ws);
-    // The SDK's hook for arguments of every Stack operation (up, preview, refresh, destroy).
+    // The SDK's hook for extra arguments of every command a Stack runs. Used once: the operation
+    // itself is the first such command (`up` is followed by `stack history`, which has no `--refresh`).
     let extraArgs: string[] = [];
-    ws.serializeArgsForOp = async () => extraArgs;
+    ws.serializeArgsForOp = async () => {
+        const args = extraArgs;
+        extraArgs = [];
+        return args;
+    };
     const name = request.stackName;
     const cliEnv: Record<string, string> = {
         ...(request.pulumiHome ? { PULUMI_HOME: request.pulumiHome } : {}),

@@ -305,7 +305,7 @@ export interface EngineStack {
     removeConfig(keys: readonly string[]): Promise<void>;
     /** One value of the stack configuration (decrypted), `undefined` when not set. */
     configValue(key: string): Promise<string | undefined>;
-    /** Extra CLI arguments of the `up`/`preview`/`refresh`/`destroy` calls that follow. */
+    /** Extra CLI arguments of the next `up`/`preview`/`refresh`/`destroy` call (once). */
     setExtraArgs(args: readonly string[]): void;
     /** Saves the stack configuration file; the returned function puts it back. */
     snapshotConfig(): Promise<() => Promise<void>>;
