@@ -159,7 +159,10 @@ function resolveStackOptions(opts: StackOptions, create: boolean, problems: Conf
             engineBinDir: opts.engineBinDir,
             pulumiHome: opts.pulumiHome,
         },
-        secrets: passphrase ? [passphrase] : [],
+        // The passphrase reaches the engine only through its environment, so it should never be in
+        // any output; redacting it is a second line of defence, skipped for short ones, which
+        // would mangle ordinary words (a passphrase "example" would hide stack "example-1").
+        secrets: passphrase && passphrase.length >= 8 ? [passphrase] : [],
         stateDir,
     };
 }

@@ -5,7 +5,7 @@
  *   export PULUMI_CONFIG_PASSPHRASE=...              # required: encrypts the access key in the stack config
  *   export BACKLINE_RENDER_DIR=./rendered            # write manifests here instead of applying them, or
  *   export KUBECONFIG=~/.kube/config                 #   a kubeconfig (optionally BACKLINE_KUBE_CONTEXT=<context>)
- *   npx ts-node examples/deploy.ts [preview|up|outputs|destroy]   # default: preview
+ *   npx ts-node examples/deploy.ts [preview|up|outputs|destroy]   # default: preview; destroy also removes the stack
  *
  * Optional: BACKLINE_STACK (default `dev`), BACKLINE_BASE_URL (default https://app.backline.ai),
  * BACKLINE_STATE_DIR (local state backend folder; default ~/.backline/state) or PULUMI_BACKEND_URL,
@@ -70,7 +70,8 @@ async function main(action: string, env: NodeJS.ProcessEnv): Promise<number> {
                 console.log(JSON.stringify((await outputs(common)) ?? {}, null, 2));
                 return 0;
             case "destroy": {
-                const result = await destroy(common);
+                // Deletes the resources, then the stack (its history and Pulumi.<stack>.yaml).
+                const result = await destroy({ ...common, removeStack: true });
                 console.log(`\ndestroy: ${result.summary.deleted} deleted in ${result.summary.durationMs} ms`);
                 return 0;
             }
