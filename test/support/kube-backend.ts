@@ -5,10 +5,10 @@
  * and resourceVersion), count the writes the script made, and get the environment (PATH with
  * BusyBox applets first, HOME, KUBECONFIG or stand-in state) the script must run with.
  *
- * One implementation for now: the kubectl stand-in (test/support/kubectl-standin/kubectl).
- * A second one backed by a real kube-apiserver + real kubectl can be added to
- * `kubeBackendFactories` and the same test cases run against it unchanged; its `writes()` can
- * come from the API server's audit log, and `kubectlCalls()` may return undefined.
+ * Two implementations: the kubectl stand-in (test/support/kubectl-standin/kubectl, below; the
+ * one `npm test` runs) and a real kube-apiserver with the real kubectl
+ * (test/support/kube-backend-apiserver.ts, run by test/e2e/janitor-apiserver.e2e.ts). The cases
+ * (test/support/janitor-cases.ts) run unchanged against either.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -37,7 +37,11 @@ export interface KubeObject {
 }
 
 export interface StoredObject {
-  /** The object exactly as `kubectl get -o json` returns it (compare these for "byte-for-byte"). */
+  /**
+   * The stored object, serialized exactly as the backend returns it (the stand-in: its `kubectl
+   * get -o json` text; the API server: the body of a GET, managedFields included). Compare these
+   * for "byte-for-byte", within one backend.
+   */
   raw: string;
   object: KubeObject;
   resourceVersion: string;
@@ -52,8 +56,10 @@ export interface KubeWrite {
   name: string;
   fieldManager: string;
   forceConflicts?: boolean;
-  /** Whether the object changed (false: a no-op write). */
+  /** Whether the object changed (false: a no-op write), where the backend knows. */
   changed?: boolean;
+  /** The HTTP status the API server answered, where the backend knows (a refused write is still a write request). */
+  status?: number;
 }
 
 export interface WriteSelector {
@@ -64,6 +70,7 @@ export interface WriteSelector {
 
 export interface KubeBackend {
   readonly name: string;
+  /** The namespace the script must work in; a backend may move to a fresh one on every reset(). */
   readonly namespace: string;
   /** The complete environment for the script, apart from its own BACKLINE_ and JANITOR_ variables. */
   scriptEnv(): Record<string, string>;
@@ -75,11 +82,17 @@ export interface KubeBackend {
   /** argv of every kubectl call since the last reset(), where the backend can see them. */
   kubectlCalls(): Promise<string[][] | undefined>;
   /**
-   * Extra script environment that makes these write requests of the script fail with an error
-   * text that quotes the request body; undefined where the backend cannot do that.
+   * Makes these write requests of the script fail with an error text that quotes the request
+   * body, until the next reset(), and returns the extra script environment that does it (empty
+   * where the backend arranges it server-side); undefined where the backend cannot do that.
    */
-  failWritesEnv(writes: WriteSelector[]): Record<string, string> | undefined;
-  /** Empties the namespace and forgets writes and calls. */
+  failWritesEnv(writes: WriteSelector[]): Promise<Record<string, string> | undefined>;
+  /**
+   * Called by runJanitor just before every run with the script's own variables (BACKLINE_*,
+   * JANITOR_*), e.g. to give the script the permissions its configuration implies.
+   */
+  beforeRun?(scriptVars: Record<string, string>): Promise<void>;
+  /** Empties the namespace (or moves to a fresh one) and forgets writes and calls. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -158,15 +171,17 @@ export interface JanitorRun {
 }
 
 /** Runs `bash janitor.sh` with ONLY the backend's environment plus `env` (no inherited variables). */
-export function runJanitor(
+export async function runJanitor(
   backend: KubeBackend,
   env: Record<string, string | undefined>,
   killAfterMs = 15000,
 ): Promise<JanitorRun> {
-  const fullEnv: Record<string, string> = { ...backend.scriptEnv() };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) fullEnv[k] = v;
+  const scriptVars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) scriptVars[k] = v;
+  await backend.beforeRun?.(scriptVars);
+  const fullEnv: Record<string, string> = { ...backend.scriptEnv(), ...scriptVars };
   const bash = hostTool("bash", fullEnv.PATH ?? "");
-  if (!bash) return Promise.reject(new Error(`no bash on the script's PATH ${fullEnv.PATH}`));
+  if (!bash) throw new Error(`no bash on the script's PATH ${fullEnv.PATH}`);
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(bash, [JANITOR_SCRIPT], {
@@ -270,7 +285,7 @@ class StandinBackend implements KubeBackend {
       .map((record) => record.split("\x1f").slice(0, -1));
   }
 
-  failWritesEnv(writes: WriteSelector[]): Record<string, string> {
+  async failWritesEnv(writes: WriteSelector[]): Promise<Record<string, string>> {
     return { KUBECTL_STANDIN_FAIL: writes.map((w) => `${w.verb} ${w.resource} ${w.name}`).join(",") };
   }
 
@@ -291,5 +306,8 @@ export const standinBackendFactory: KubeBackendFactory = {
   create: async (namespace: string) => new StandinBackend(namespace, makeToolDirs()),
 };
 
-/** Every backend the janitor suite runs against (add the real kube-apiserver one here). */
+/**
+ * The backends `npm test` runs the janitor suite against. The real kube-apiserver backend is not
+ * here: it needs built binaries and seconds to start, so test/e2e/janitor-apiserver.e2e.ts runs it.
+ */
 export const kubeBackendFactories: KubeBackendFactory[] = [standinBackendFactory];
