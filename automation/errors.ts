@@ -169,7 +169,7 @@ interface CommandResultLike {
     readonly stdout?: string;
     readonly stderr?: string;
     readonly code?: number;
-    readonly err?: { readonly code?: unknown; readonly message?: string };
+    readonly err?: { readonly code?: unknown; readonly message?: string; readonly stdout?: unknown; readonly stderr?: unknown; readonly exitCode?: unknown };
 }
 
 function commandResultOf(err: unknown): CommandResultLike | undefined {
@@ -196,8 +196,13 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
     }
     const result = commandResultOf(err);
     const message = err instanceof Error ? err.message : String(err);
-    const stdout = result?.stdout || ctx.stdout || "";
-    const stderr = result?.stderr || ctx.stderr || "";
+    // When the CLI exits non-zero, the SDK reports its process error (execa's) with code -2 and
+    // that error's message (command line plus all output) as stderr; the real streams and exit
+    // code are on the process error.
+    const proc = (result?.err ?? {}) as { stdout?: unknown; stderr?: unknown; exitCode?: unknown };
+    const stdout = (typeof proc.stdout === "string" ? proc.stdout : "") || result?.stdout || ctx.stdout || "";
+    const stderr = (typeof proc.stderr === "string" ? proc.stderr : "") || result?.stderr || ctx.stderr || "";
+    const exitCode = typeof proc.exitCode === "number" ? proc.exitCode : result?.code;
     const everything = plainText(`${stderr}\n${stdout}\n${(ctx.diagnostics ?? []).join("\n")}\n${result ? "" : message}`);
     const clean = (s: string) => redact(plainText(s), ctx.secrets);
 
@@ -232,7 +237,7 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
         engineMessage: engineMessageOf({ stdout, stderr, diagnostics: ctx.diagnostics ?? [], message }, ctx.secrets),
         stdoutTail: redact(tail(plainText(stdout)), ctx.secrets),
         stderrTail: redact(tail(plainText(stderr)), ctx.secrets),
-        exitCode: typeof result?.code === "number" ? result.code : undefined,
+        exitCode: typeof exitCode === "number" ? exitCode : undefined,
     });
 }
 

@@ -665,6 +665,21 @@ describe("automation: error classification", function () {
         assert.strictEqual(err.engineMessage, "error: something broke with [secret]");
     });
 
+    it("UpdateFailedError takes the real streams and exit code from the CLI's process error (the SDK reports code -2)", function () {
+        const proc = Object.assign(new Error(`Command failed with exit code 1: pulumi up --yes\nUpdating (dev)\nerror: boom ${ACCESS_KEY}`), {
+            exitCode: 1,
+            stdout: "Updating (dev)\n    error: boom\nResources:\n    1 errored\n",
+            stderr: `error: update failed ${ACCESS_KEY}\n`,
+        });
+        const err = classifyEngineError(sdkCommandError("", proc.message, -2, proc), { operation: "up", stackName: "dev", secrets: [ACCESS_KEY] });
+        assert.ok(err instanceof UpdateFailedError);
+        assert.strictEqual(err.exitCode, 1);
+        assert.strictEqual(err.stdoutTail, "Updating (dev)\n    error: boom\nResources:\n    1 errored");
+        assert.strictEqual(err.stderrTail, "error: update failed [secret]");
+        assert.strictEqual(err.engineMessage, "error: update failed [secret]\nerror: boom");
+        assert.ok(!everythingIn(err).includes(ACCESS_KEY));
+    });
+
     it("StackNotFoundError for outputs of a stack that does not exist", async function () {
         const factory: WorkspaceFactory = async () => {
             throw sdkCommandError("", "error: no stack named 'nope' found");
