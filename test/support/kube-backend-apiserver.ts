@@ -17,7 +17,8 @@
  *   (a case seeds 1–4 objects in a row; one kubectl call instead of several saves ~0.2 s each).
  * - Reading back: GET through the API (raw body, resourceVersion), as admin.
  * - Writes of the script: the API server's audit log (policy: Metadata level for write verbs
- *   of ServiceAccounts, nothing else), filtered by namespace. A PATCH carrying the `force`
+ *   of ServiceAccounts, nothing else): every write request of this namespace's janitor
+ *   ServiceAccount, whatever its target and whether or not it was allowed (see `status`). A PATCH carrying the `force`
  *   query parameter is a server-side apply (the API server refuses `force` on other patch types;
  *   kubectl sends force=true|false on every apply --server-side).
  * - kubectl calls: PATH holds a thin bash shim named kubectl that appends its argv to a log and
@@ -36,8 +37,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { parseBacklineConfig } from "../../components/config";
-import { names, podSecurityLabels } from "../../components/specs/common";
-import { buildJanitorRoleRules } from "../../components/specs/janitor";
+import { labelsFor, names, podSecurityLabels } from "../../components/specs/common";
+import { buildJanitorRoleRules, janitorComponent } from "../../components/specs/janitor";
 import { ApiServer, findKubeBinaries, startApiServer } from "./apiserver";
 import {
   KubeBackend,
@@ -276,7 +277,7 @@ class ApiServerBackend implements KubeBackend {
     this.pendingSeeds = []; // they would only fill the namespace being left
     this.stats.kubectlCalls += (await this.kubectlCalls()).length;
     const ns = `${this.prefix}-${++this.serial}`;
-    const labels = { "app.kubernetes.io/part-of": "backline", "app.kubernetes.io/component": "janitor" };
+    const labels = labelsFor(janitorComponent);
     await this.api.ok("POST", "/api/v1/namespaces", {
       apiVersion: "v1",
       kind: "Namespace",
@@ -313,11 +314,12 @@ class ApiServerBackend implements KubeBackend {
     this.home = path.join(dir, "home");
     this.kubeconfig = kubeconfig;
     this.roleAutoUpdate = true;
-    fs.writeFileSync(this.callsLog, "");
-    this.auditOffset = fs.existsSync(this.auditLog) ? fs.statSync(this.auditLog).size : 0;
-
     await this.waitAuthenticated(token);
     await this.waitAuthorized(true);
+    // After the probes: the SelfSubjectReview above is audited as a create by the janitor's
+    // ServiceAccount (the blocking audit backend has written it by now), not a write of the script.
+    fs.writeFileSync(this.callsLog, "");
+    this.auditOffset = fs.existsSync(this.auditLog) ? fs.statSync(this.auditLog).size : 0;
     this.stats.namespaces++;
     this.stats.setupMs += Date.now() - t0;
   }
@@ -326,7 +328,7 @@ class ApiServerBackend implements KubeBackend {
     return {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
-      metadata: { name: SA, namespace: ns, labels: { "app.kubernetes.io/part-of": "backline" } },
+      metadata: { name: SA, namespace: ns, labels: labelsFor(janitorComponent) },
       rules: this.rules.get(autoUpdate),
     };
   }
@@ -475,13 +477,14 @@ class ApiServerBackend implements KubeBackend {
     for (const line of text.split("\n")) {
       if (!line.trim()) continue;
       const ev = JSON.parse(line) as AuditEvent;
-      if (ev.stage !== "ResponseComplete" || ev.objectRef?.namespace !== this.ns) continue;
+      // Every write of this namespace's janitor, wherever it went (another namespace, cluster scope).
+      if (ev.stage !== "ResponseComplete" || ev.user.username !== saUser(this.ns) || !ev.objectRef) continue;
       const query = new URL(ev.requestURI, "https://apiserver").searchParams;
       const apply = ev.verb === "patch" && query.has("force");
       out.push({
         verb: apply ? "apply" : ev.verb,
         resource: ev.objectRef.subresource ? `${ev.objectRef.resource}/${ev.objectRef.subresource}` : (ev.objectRef.resource ?? ""),
-        namespace: ev.objectRef.namespace,
+        namespace: ev.objectRef.namespace ?? "",
         name: ev.objectRef.name ?? "",
         fieldManager: query.get("fieldManager") ?? "",
         ...(apply ? { forceConflicts: query.get("force") === "true" } : {}),
