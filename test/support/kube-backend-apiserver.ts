@@ -228,21 +228,23 @@ class ApiServerBackend implements KubeBackend {
 
   static async start(prefix: string): Promise<ApiServerBackend> {
     const tools = makeToolDirs();
+    let server: ApiServer | undefined;
+    let api: ApiClient | undefined;
     try {
       const auditPolicy = path.join(tools.root, "audit-policy.json");
       const auditLog = path.join(tools.root, "audit.log");
       fs.writeFileSync(auditPolicy, JSON.stringify(AUDIT_POLICY));
       const t0 = Date.now();
-      const server = await startApiServer({
+      server = await startApiServer({
         apiServerArgs: [
           `--audit-policy-file=${auditPolicy}`,
           `--audit-log-path=${auditLog}`,
-          // blocking: the event is written before the response ends, so it is in the file
-          // by the time kubectl (and so the script's step) returns
+          // blocking: the event is written before the handler chain returns, i.e. before the
+          // client sees the end of the response, so it is in the file when kubectl returns
           "--audit-log-mode=blocking",
         ],
       });
-      const api = new ApiClient(server.server, server.caPem, server.token);
+      api = new ApiClient(server.server, server.caPem, server.token);
       const version = String((await api.ok("GET", "/version")).gitVersion);
       console.log(
         `      kube-apiserver ${version} ready in ${Date.now() - t0} ms (${server.timings.readyzMs} ms after spawn) at ${server.server}`,
@@ -251,6 +253,8 @@ class ApiServerBackend implements KubeBackend {
       await backend.reset();
       return backend;
     } catch (e) {
+      api?.close();
+      await server?.stop();
       fs.rmSync(tools.root, { recursive: true, force: true });
       throw e;
     }
