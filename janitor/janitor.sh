@@ -225,9 +225,16 @@ validate_config() {
 # --- kubectl helpers ------------------------------------------------------------------------
 # kubectl's stderr goes to $ERR_FILE (in a private temp dir); stdout stays in shell variables.
 stderr_text() { # kubectl's error text on one line (reads, deployment patch: nothing secret)
-  local msg
-  msg=$(<"$ERR_FILE")
-  msg=${msg//$'\n'/ }
+  # Warnings (e.g. Pod Security "would violate") come first and could push the error itself past
+  # the cut, so they are dropped unless nothing else was said.
+  local msg="" line
+  while IFS= read -r line || [[ -n $line ]]; do
+    [[ $line == Warning:* ]] || msg+="${msg:+ }$line"
+  done <"$ERR_FILE"
+  if [[ -z $msg ]]; then
+    msg=$(<"$ERR_FILE")
+    msg=${msg//$'\n'/ }
+  fi
   printf '%s' "${msg:0:600}"
 }
 

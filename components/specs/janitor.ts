@@ -35,6 +35,19 @@ export function readJanitorScript(file = janitorScriptPath()): string {
     return fs.readFileSync(file, "utf8");
 }
 
+/** The objects the janitor manages. Fixed by the program; a parameter so tests can vary them. */
+export interface JanitorObjectNames {
+    readonly jwtSecret: string;
+    readonly dockerconfigSecret: string;
+    readonly workerDeployment: string;
+}
+
+export const janitorObjectNames: JanitorObjectNames = {
+    jwtSecret: names.jwtSecret,
+    dockerconfigSecret: names.dockerconfigSecret,
+    workerDeployment: names.workerDeployment,
+};
+
 export function buildJanitorEnv(cfg: BacklineConfig): k8s.types.input.core.v1.EnvVar[] {
     const j = cfg.janitor;
     return [
@@ -47,9 +60,9 @@ export function buildJanitorEnv(cfg: BacklineConfig): k8s.types.input.core.v1.En
         { name: "JANITOR_REFRESH_WINDOW_SECONDS", value: String(j.refreshWindowSeconds) },
         { name: "JANITOR_HTTP_TIMEOUT_SECONDS", value: String(j.httpTimeoutSeconds) },
         { name: "JANITOR_UPDATE_WORKER_IMAGE", value: String(cfg.worker.image.autoUpdate) },
-        { name: "JANITOR_JWT_SECRET", value: names.jwtSecret },
-        { name: "JANITOR_DOCKERCONFIG_SECRET", value: names.dockerconfigSecret },
-        { name: "JANITOR_WORKER_DEPLOYMENT", value: names.workerDeployment },
+        { name: "JANITOR_JWT_SECRET", value: janitorObjectNames.jwtSecret },
+        { name: "JANITOR_DOCKERCONFIG_SECRET", value: janitorObjectNames.dockerconfigSecret },
+        { name: "JANITOR_WORKER_DEPLOYMENT", value: janitorObjectNames.workerDeployment },
         { name: "JANITOR_WORKER_CONTAINER", value: names.workerContainer },
         { name: "HOME", value: janitorHome },
     ];
@@ -130,12 +143,15 @@ export function janitorInstallJobName(jobSpec: k8s.types.input.batch.v1.JobSpec)
  * server authorizes as `patch`, plus `create` when the object does not exist yet; both are
  * limited to the two names because the apply request carries the name.
  */
-export function buildJanitorRoleRules(cfg: BacklineConfig): k8s.types.input.rbac.v1.PolicyRule[] {
+export function buildJanitorRoleRules(
+    cfg: BacklineConfig,
+    objects: JanitorObjectNames = janitorObjectNames,
+): k8s.types.input.rbac.v1.PolicyRule[] {
     const rules: k8s.types.input.rbac.v1.PolicyRule[] = [
         {
             apiGroups: [""],
             resources: ["secrets"],
-            resourceNames: [names.jwtSecret, names.dockerconfigSecret],
+            resourceNames: [objects.jwtSecret, objects.dockerconfigSecret],
             verbs: ["get", "create", "patch"],
         },
     ];
@@ -143,7 +159,7 @@ export function buildJanitorRoleRules(cfg: BacklineConfig): k8s.types.input.rbac
         rules.push({
             apiGroups: ["apps"],
             resources: ["deployments"],
-            resourceNames: [names.workerDeployment],
+            resourceNames: [objects.workerDeployment],
             verbs: ["get", "patch"],
         });
     }

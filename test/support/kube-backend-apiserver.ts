@@ -38,7 +38,7 @@ import * as path from "node:path";
 
 import { parseBacklineConfig } from "../../components/config";
 import { labelsFor, names, podSecurityLabels } from "../../components/specs/common";
-import { buildJanitorRoleRules, janitorComponent } from "../../components/specs/janitor";
+import { JanitorObjectNames, buildJanitorRoleRules, janitorComponent, janitorObjectNames } from "../../components/specs/janitor";
 import { ApiServer, findKubeBinaries, startApiServer } from "./apiserver";
 import {
   KubeBackend,
@@ -87,8 +87,29 @@ interface AuditEvent {
   responseStatus?: { code?: number };
 }
 
-/** The Role rules the program gives the janitor when worker image updates are on or off. */
-function programRoleRules(autoUpdate: boolean): unknown[] {
+/** What decides the janitor's Role: image updates on/off and the names of its objects. */
+interface RoleShape {
+  readonly autoUpdate: boolean;
+  readonly objects: JanitorObjectNames;
+}
+
+/** The shape a run of the script implies, from its environment (defaults as in the script). */
+function roleShapeOf(scriptVars: Record<string, string>): RoleShape {
+  return {
+    autoUpdate: scriptVars.JANITOR_UPDATE_WORKER_IMAGE !== "false",
+    objects: {
+      jwtSecret: scriptVars.JANITOR_JWT_SECRET || janitorObjectNames.jwtSecret,
+      dockerconfigSecret: scriptVars.JANITOR_DOCKERCONFIG_SECRET || janitorObjectNames.dockerconfigSecret,
+      workerDeployment: scriptVars.JANITOR_WORKER_DEPLOYMENT || janitorObjectNames.workerDeployment,
+    },
+  };
+}
+
+const sameShape = (a: RoleShape, b: RoleShape): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** The Role rules the program gives the janitor for that shape (its names are fixed there). */
+function programRoleRules(shape: RoleShape): unknown[] {
+  const autoUpdate = shape.autoUpdate;
   const parsed = parseBacklineConfig({
     baseUrl: "https://app.backline.ai",
     accessKey: "not-used",
@@ -96,7 +117,7 @@ function programRoleRules(autoUpdate: boolean): unknown[] {
     worker: { image: { autoUpdate }, otel: { enabled: false } },
   });
   if (!parsed.ok) throw new Error(`test configuration rejected: ${JSON.stringify(parsed.problems)}`);
-  return buildJanitorRoleRules(parsed.config) as unknown[];
+  return buildJanitorRoleRules(parsed.config, shape.objects) as unknown[];
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -189,12 +210,11 @@ class ApiServerBackend implements KubeBackend {
   private home = "";
   private kubeconfig = "";
   /** Whether the current namespace's Role has the Deployment rule (worker image updates on). */
-  private roleAutoUpdate = true;
+  private roleShape: RoleShape = { autoUpdate: true, objects: janitorObjectNames };
   private auditOffset = 0;
   private readonly callsLog: string;
   private readonly shimDir: string;
   private readonly adminHome: string;
-  private readonly rules = new Map<boolean, unknown[]>();
   private pendingSeeds: KubeObject[] = [];
   readonly stats: Stats = { namespaces: 0, setupMs: 0, seeds: 0, seedCalls: 0, seedMs: 0, roleSwitches: 0, runs: 0, kubectlCalls: 0 };
 
@@ -223,7 +243,6 @@ class ApiServerBackend implements KubeBackend {
       ].join("\n"),
       { mode: 0o755 },
     );
-    for (const autoUpdate of [true, false]) this.rules.set(autoUpdate, programRoleRules(autoUpdate));
   }
 
   static async start(prefix: string): Promise<ApiServerBackend> {
@@ -292,7 +311,7 @@ class ApiServerBackend implements KubeBackend {
       kind: "ServiceAccount",
       metadata: { name: SA, labels },
     });
-    await this.api.ok("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, this.role(ns, true));
+    await this.api.ok("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, this.role(ns, { autoUpdate: true, objects: janitorObjectNames }));
     await this.api.ok("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
@@ -317,9 +336,9 @@ class ApiServerBackend implements KubeBackend {
     this.ns = ns;
     this.home = path.join(dir, "home");
     this.kubeconfig = kubeconfig;
-    this.roleAutoUpdate = true;
+    this.roleShape = { autoUpdate: true, objects: janitorObjectNames };
     await this.waitAuthenticated(token);
-    await this.waitAuthorized(true);
+    await this.waitAuthorized(this.roleShape);
     // After the probes: the SelfSubjectReview above is audited as a create by the janitor's
     // ServiceAccount (the blocking audit backend has written it by now), not a write of the script.
     fs.writeFileSync(this.callsLog, "");
@@ -328,12 +347,12 @@ class ApiServerBackend implements KubeBackend {
     this.stats.setupMs += Date.now() - t0;
   }
 
-  private role(ns: string, autoUpdate: boolean): Record<string, unknown> {
+  private role(ns: string, shape: RoleShape): Record<string, unknown> {
     return {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: { name: SA, namespace: ns, labels: labelsFor(janitorComponent) },
-      rules: this.rules.get(autoUpdate),
+      rules: programRoleRules(shape),
     };
   }
 
@@ -384,12 +403,12 @@ class ApiServerBackend implements KubeBackend {
   }
 
   /** Until the RBAC authorizer (informer-fed) sees the current Role and RoleBinding. */
-  private async waitAuthorized(autoUpdate: boolean): Promise<void> {
+  private async waitAuthorized(shape: RoleShape): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const secrets = await this.allowed("get", "", "secrets", names.jwtSecret);
-      const deployments = await this.allowed("get", "apps", "deployments", names.workerDeployment);
-      if (secrets && deployments === autoUpdate) return;
+      const secrets = await this.allowed("get", "", "secrets", shape.objects.jwtSecret);
+      const deployments = await this.allowed("get", "apps", "deployments", shape.objects.workerDeployment);
+      if (secrets && deployments === shape.autoUpdate) return;
       if (Date.now() > deadline) {
         throw new Error(`RBAC for ${saUser(this.ns)} not in effect: secrets ${secrets}, deployments ${deployments}`);
       }
@@ -397,15 +416,18 @@ class ApiServerBackend implements KubeBackend {
     }
   }
 
-  /** The program gives the janitor the Deployment rule only when it keeps the image fresh. */
+  /**
+   * The program gives the janitor the Deployment rule only when it keeps the image fresh, and
+   * names its objects in the Role; a run with other names gets the Role the program would give.
+   */
   async beforeRun(scriptVars: Record<string, string>): Promise<void> {
     await this.flushSeeds();
     this.stats.runs++;
-    const autoUpdate = scriptVars.JANITOR_UPDATE_WORKER_IMAGE !== "false";
-    if (autoUpdate === this.roleAutoUpdate) return;
-    await this.api.ok("PUT", `/apis/rbac.authorization.k8s.io/v1/namespaces/${this.ns}/roles/${SA}`, this.role(this.ns, autoUpdate));
-    await this.waitAuthorized(autoUpdate);
-    this.roleAutoUpdate = autoUpdate;
+    const shape = roleShapeOf(scriptVars);
+    if (sameShape(shape, this.roleShape)) return;
+    await this.api.ok("PUT", `/apis/rbac.authorization.k8s.io/v1/namespaces/${this.ns}/roles/${SA}`, this.role(this.ns, shape));
+    await this.waitAuthorized(shape);
+    this.roleShape = shape;
     this.stats.roleSwitches++;
   }
 
