@@ -1,0 +1,230 @@
+/**
+ * The real engine runs the real program, the way a user does: `pulumi stack init`,
+ * `config set --secret`, `config set --path`, `preview`, `up`, `destroy`, in render mode (the
+ * Kubernetes provider writes manifests to a folder, no cluster needed), with a local file backend
+ * and the passphrase secrets provider in temporary folders.
+ *
+ * Needs the engine from scripts/build-engine.sh (or a pulumi on PATH); skips with the reason
+ * otherwise. Run: npm run test:e2e
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import { ProjectCopy, changedFiles, copyProject, kindsAndNames, readRendered, snapshot } from "./support/project";
+
+const accessKey = "bk_e2e_0123456789abcdefSECRET";
+
+/** The passphrase of the committed dev stack (README "Stacks"): it is a dev placeholder, not a secret. */
+export const devPassphrase = "backline-dev";
+
+describe("the program under the real engine (render mode)", function () {
+    this.timeout(900_000);
+
+    let engine: Engine;
+    let project: ProjectCopy;
+    let env: EngineEnv;
+    let renderDir: string;
+
+    // Render mode talks to no cluster, so the refresh Pulumi.yaml asks for cannot read anything:
+    // README "Render mode" tells users to pass --refresh=false, as here.
+    const noRefresh = ["preview", "up", "destroy"];
+    const pulumi = async (cmd: string[], opts: { input?: string; expectFailure?: boolean } = {}) => {
+        const args = noRefresh.includes(cmd[0]) ? [...cmd, "--refresh=false"] : cmd;
+        const r = await runPulumi(args, { cwd: project.dir, env: env.env, input: opts.input, pulumi: engine.pulumi, timeoutMs: 600_000 });
+        if (!opts.expectFailure) {
+            assert.equal(r.code, 0, describeRun(args, r));
+        }
+        return r;
+    };
+
+    before(function () {
+        const found = findEngine((reason) => {
+            console.log(`      skipped: ${reason}`);
+        });
+        if (!found) this.skip();
+        engine = found as Engine;
+        project = copyProject();
+        env = engineEnv(engine, { passphrase: "e2e-passphrase" });
+        renderDir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-rendered-"));
+    });
+
+    after(() => {
+        project?.cleanup();
+        env?.cleanup();
+        if (renderDir) fs.rmSync(renderDir, { recursive: true, force: true });
+    });
+
+    it("creates a stack and stores the access key encrypted", async () => {
+        await pulumi(["stack", "init", "e2e", "--secrets-provider", "passphrase"]);
+        await pulumi(["config", "set", "--secret", "accessKey", accessKey]);
+        await pulumi(["config", "set", "baseUrl", "https://app.backline.ai"]);
+        await pulumi(["config", "set", "--path", "worker.replicaCount", "2"]);
+        await pulumi(["config", "set", "--path", "worker.otel.enabled", "false"]);
+        await pulumi(["config", "set", "--path", "worker.storage.pvc.storageClassName", "nfs-client"]);
+        await pulumi(["config", "set", "--path", "kubernetes.renderYamlToDirectory", renderDir]);
+
+        const stackFile = fs.readFileSync(path.join(project.dir, "Pulumi.e2e.yaml"), "utf8");
+        assert.ok(!stackFile.includes(accessKey), "the access key is in plaintext in the stack file");
+        const config = parse(stackFile).config;
+        assert.match(config["backline:accessKey"].secure, /^v1:/);
+        assert.deepEqual(config["backline:worker"], {
+            replicaCount: 2,
+            otel: { enabled: false },
+            storage: { pvc: { storageClassName: "nfs-client" } },
+        });
+        const shown = await pulumi(["config", "get", "accessKey"]);
+        assert.equal(shown.stdout.trim(), accessKey, "the passphrase decrypts what the CLI encrypted");
+    });
+
+    it("previews the objects to create, then renders them with `up`", async () => {
+        const preview = await pulumi(["preview", "--json"]);
+        const plan = JSON.parse(preview.stdout);
+        assert.ok(plan.changeSummary.create >= 15, JSON.stringify(plan.changeSummary));
+        assert.ok(!preview.stdout.includes(accessKey), "preview printed the access key");
+
+        const up = await pulumi(["up", "--yes", "--skip-preview"]);
+        assert.ok(!up.stdout.includes(accessKey) && !up.stderr.includes(accessKey), "up printed the access key");
+
+        const objects = readRendered(renderDir);
+        const names = kindsAndNames(objects).map((n) => n.replace(/janitor-install-[0-9a-f]{10}$/, "janitor-install-<hash>"));
+        assert.deepEqual(names, [
+            "ConfigMap/janitor-script",
+            "CronJob/janitor",
+            "Deployment/worker",
+            "Job/janitor-install-<hash>",
+            "Namespace/backline",
+            "PersistentVolumeClaim/worker-storage",
+            "Role/janitor",
+            "Role/worker",
+            "RoleBinding/janitor",
+            "RoleBinding/worker",
+            "Secret/backline-access-key",
+            "Service/worker",
+            "ServiceAccount/backline-jobs",
+            "ServiceAccount/janitor",
+            "ServiceAccount/worker",
+        ]);
+        const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+        const deployment = byKind("Deployment")[0];
+        assert.equal(deployment.spec.replicas, 2);
+        assert.deepEqual(
+            deployment.spec.template.spec.containers.map((c: { name: string }) => c.name),
+            ["worker"],
+        );
+        assert.equal(byKind("PersistentVolumeClaim")[0].spec.storageClassName, "nfs-client");
+        assert.equal(byKind("CronJob")[0].spec.schedule, "* * * * *");
+        assert.equal(byKind("Namespace")[0].metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+        // Documented: rendered Secrets hold the plaintext key (base64 is an encoding, not
+        // encryption). Only that one file has it, in either form.
+        const encoded = Buffer.from(accessKey).toString("base64");
+        const withKey = [...snapshot(renderDir)]
+            .filter(([, text]) => text.includes(accessKey) || text.includes(encoded))
+            .map(([f]) => f);
+        assert.deepEqual(withKey, [byKind("Secret")[0].file]);
+        const secret = byKind("Secret")[0];
+        const stored = secret.stringData?.accessKey ?? Buffer.from(secret.data.accessKey, "base64").toString();
+        assert.equal(stored, accessKey);
+    });
+
+    it("changes only the affected object when one value changes, and the preview says so", async () => {
+        await pulumi(["config", "set", "--path", "worker.replicaCount", "3"]);
+        const preview = await pulumi(["preview", "--json", "--diff"]);
+        const plan = JSON.parse(preview.stdout);
+        // Components record the configuration they were given, so they show as updated too; of
+        // the objects in the cluster, only the Deployment changes.
+        const changed = plan.steps
+            .filter((s: { op: string; urn: string }) => !["same", "refresh"].includes(s.op))
+            .map((s: { op: string; urn: string }) => `${s.op} ${s.urn.split("$").pop()}`);
+        assert.deepEqual(
+            changed.filter((c: string) => c.includes("kubernetes:")),
+            ["update kubernetes:apps/v1:Deployment::backline-worker-deployment"],
+        );
+        assert.ok(
+            changed.every((c: string) => c.startsWith("update ")),
+            `nothing is created, replaced or deleted: ${changed.join(", ")}`,
+        );
+
+        const before = snapshot(renderDir);
+        await pulumi(["up", "--yes", "--skip-preview"]);
+        const after = snapshot(renderDir);
+        const files = changedFiles(before, after);
+        assert.equal(files.length, 1, files.join(", "));
+        const deployment = readRendered(renderDir).find((o) => o.kind === "Deployment");
+        assert.equal(deployment?.spec.replicas, 3);
+    });
+
+    it("refuses an invalid value with our validation message and changes nothing", async () => {
+        const state = async () => JSON.parse((await pulumi(["stack", "export"])).stdout).deployment.resources.length;
+        const resourcesBefore = await state();
+        const before = snapshot(renderDir);
+        await pulumi(["config", "set", "--path", "janitor.schedule", "every minute"]);
+        const r = await pulumi(["preview"], { expectFailure: true });
+        assert.notEqual(r.code, 0);
+        const out = r.stdout + r.stderr;
+        assert.match(out, /Invalid Backline configuration \(1 problem\)/);
+        assert.match(out, /`janitor.schedule`: got "every minute"; expected five cron fields/);
+        assert.ok(!out.includes(accessKey));
+        const upAttempt = await pulumi(["up", "--yes"], { expectFailure: true });
+        assert.notEqual(upAttempt.code, 0);
+        assert.deepEqual(changedFiles(before, snapshot(renderDir)), []);
+        assert.equal(await state(), resourcesBefore);
+        await pulumi(["config", "rm", "--path", "janitor.schedule"]);
+    });
+
+    it("keeps the claim and the namespace on destroy, removes the rest", async () => {
+        await pulumi(["destroy", "--yes", "--skip-preview"]);
+        assert.deepEqual(kindsAndNames(readRendered(renderDir)), ["Namespace/backline", "PersistentVolumeClaim/worker-storage"]);
+        await pulumi(["stack", "rm", "--yes"]);
+    });
+});
+
+describe("the committed stack files", function () {
+    this.timeout(300_000);
+
+    let engine: Engine;
+    let project: ProjectCopy;
+
+    before(function () {
+        const found = findEngine((reason) => console.log(`      skipped: ${reason}`));
+        if (!found) this.skip();
+        engine = found as Engine;
+        project = copyProject(["Pulumi.dev.yaml", "Pulumi.prod.yaml"]);
+    });
+
+    after(() => project?.cleanup());
+
+    async function configGet(stack: string, passphrase: string): Promise<{ code: number | null; out: string }> {
+        const e = engineEnv(engine, { passphrase });
+        try {
+            const run = (args: string[]) => runPulumi(args, { cwd: project.dir, env: e.env, pulumi: engine.pulumi });
+            // With the file's encryptionsalt, `stack init` already checks the passphrase.
+            const init = await run(["stack", "init", stack]);
+            if (init.code !== 0) return { code: init.code, out: init.stdout + init.stderr };
+            const r = await run(["config", "get", "accessKey", "--stack", stack]);
+            return { code: r.code, out: r.stdout.trim() + r.stderr };
+        } finally {
+            e.cleanup();
+        }
+    }
+
+    it("Pulumi.dev.yaml decrypts with the documented dev passphrase", async () => {
+        const file = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
+        assert.match(file.encryptionsalt, /^v1:/);
+        assert.match(file.config["backline:accessKey"].secure, /^v1:/);
+        const r = await configGet("dev", devPassphrase);
+        assert.equal(r.code, 0, r.out);
+        assert.equal(r.out, "your-secret-key");
+    });
+
+    it("Pulumi.prod.yaml holds genuine ciphertext that the dev passphrase cannot open", async () => {
+        const file = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"));
+        assert.match(file.encryptionsalt, /^v1:[A-Za-z0-9+/=]+:v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+        assert.match(file.config["backline:accessKey"].secure, /^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+        const r = await configGet("prod", devPassphrase);
+        assert.notEqual(r.code, 0, "the dev passphrase opened the prod stack");
+        assert.match(r.out, /incorrect passphrase/);
+    });
+});
