@@ -81,7 +81,11 @@ export class Worker extends pulumi.ComponentResource {
 
         const service = new k8s.core.v1.Service(
             `${name}-service`,
-            { metadata: { name: names.workerService, namespace: ns, labels }, spec: buildWorkerServiceSpec(cfg) },
+            {
+                // A Service waits for endpoints, which a cluster without nodes never has.
+                metadata: { name: names.workerService, namespace: ns, labels, annotations: awaitAnnotations(cfg.kubernetes) },
+                spec: buildWorkerServiceSpec(cfg),
+            },
             { parent: this },
         );
 
