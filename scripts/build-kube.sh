@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the binaries of the test Kubernetes control plane from Go modules only:
-#   .cache/kube/bin/kube-apiserver   (k8s.io/kubernetes/cmd/kube-apiserver, tools/kube)
-#   .cache/kube/bin/kubectl          (k8s.io/kubernetes/cmd/kubectl,        tools/kube)
-#   .cache/kube/bin/etcd             (go.etcd.io/etcd/server/v3/etcdmain,  tools/etcd)
+#   .cache/kube/bin/kube-apiserver           (k8s.io/kubernetes/cmd/kube-apiserver,          tools/kube)
+#   .cache/kube/bin/kube-controller-manager  (k8s.io/kubernetes/cmd/kube-controller-manager, tools/kube)
+#   .cache/kube/bin/kubectl                  (k8s.io/kubernetes/cmd/kubectl,                 tools/kube)
+#   .cache/kube/bin/etcd                     (go.etcd.io/etcd/server/v3/etcdmain,           tools/etcd)
 #
 # Needs only Go (the version named in tools/*/go.mod) and the Go module proxy.
 # Reuses Go's module and build caches. When nothing changed since the last
@@ -19,7 +20,7 @@ ETCD_MOD="$ROOT/tools/etcd"
 BIN_DIR="${KUBE_BIN_DIR:-$ROOT/.cache/kube/bin}"
 STATE_DIR="$(dirname "$BIN_DIR")"
 STAMP="$STATE_DIR/build.stamp"
-BINARIES=(kube-apiserver kubectl etcd)
+BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
 
 force=0
 case "${1:-}" in
@@ -101,9 +102,10 @@ tmp="$(mktemp -d "$STATE_DIR/build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 export CGO_ENABLED=0
-echo "build-kube: building kube-apiserver and kubectl $kube_version"
+echo "build-kube: building kube-apiserver, kube-controller-manager and kubectl $kube_version"
 (cd "$KUBE_MOD" && go build -trimpath -buildvcs=false -ldflags "$kube_ldflags" -o "$tmp/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kubectl)
 echo "build-kube: building etcd $etcd_version"
 (cd "$ETCD_MOD" && go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd)
 
