@@ -1,0 +1,309 @@
+/**
+ * The no-AWS stack deployed by the real engine onto a real kube-apiserver (issue "A real
+ * Kubernetes API server for the tests"): objects and their owner, RBAC as the API server decides
+ * it, `kubectl create job --from=cronjob/janitor`, Pod Security admission, Pulumi and the janitor
+ * side by side, and what `pulumi destroy` leaves.
+ *
+ * There is no kubelet: workloads never become ready, so the test stack sets `kubernetes.skipAwait`.
+ * Needs the engine (scripts/build-engine.sh) and the API server (scripts/build-kube.sh); skips
+ * with the reason otherwise. Run: npm run test:e2e
+ */
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { useApiServer } from "../support/apiserver";
+import { FakeSaas } from "../support/fake-saas";
+import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import { ProjectCopy, copyProject } from "./support/project";
+
+const accessKey = "bk_cluster_0123456789abcdefSECRET";
+const ns = "backline";
+const defaultImage = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651";
+const janitorImage = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:3abc123-1767000000";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+describe("the stack on a real Kubernetes API server", function () {
+    this.timeout(1_200_000);
+
+    const kube = useApiServer();
+    let engine: Engine;
+    let project: ProjectCopy;
+    let env: EngineEnv;
+    let saas: FakeSaas;
+    let janitorDir: string;
+
+    const pulumi = async (args: string[], opts: { expectFailure?: boolean } = {}) => {
+        const r = await runPulumi(args, { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 900_000 });
+        if (!opts.expectFailure) assert.equal(r.code, 0, describeRun(args, r));
+        return r;
+    };
+
+    const kubectl = (args: string[], input?: string) => {
+        const r = kube().run(args, { input });
+        assert.equal(r.status, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+        return r.stdout;
+    };
+    const getJson = (kind: string, name: string): Any =>
+        JSON.parse(kubectl(["get", kind, name, "-n", ns, "-o", "json", "--show-managed-fields"]));
+    const exists = (kind: string, name: string, namespace = ns): boolean =>
+        kube().run(["get", kind, name, "-n", namespace, "-o", "name"]).status === 0;
+    const canI = (sa: string, verb: string, resource: string, extra: string[] = []): boolean => {
+        const r = kube().run(["auth", "can-i", verb, resource, "-n", ns, `--as=system:serviceaccount:${ns}:${sa}`, ...extra]);
+        return r.stdout.trim() === "yes";
+    };
+
+    /**
+     * Runs janitor/janitor.sh as the janitor ServiceAccount, with the env the CronJob gives it.
+     * Asynchronously: the fake SaaS answers from this very process.
+     */
+    const runJanitor = async (): Promise<{ code: number | null; out: string }> => {
+        const cron = getJson("cronjob", "janitor");
+        const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
+        const vars: Record<string, string> = {};
+        for (const e of container.env as { name: string; value?: string }[]) {
+            if (e.value !== undefined) vars[e.name] = e.value;
+        }
+        const token = kubectl(["create", "token", "janitor", "-n", ns]).trim();
+        const config = parse(fs.readFileSync(kube().kubeconfig, "utf8"));
+        config.users = [{ name: "janitor", user: { token } }];
+        config.contexts = [{ name: "janitor", context: { cluster: config.clusters[0].name, user: "janitor" } }];
+        config["current-context"] = "janitor";
+        const kubeconfig = path.join(janitorDir, "kubeconfig");
+        fs.writeFileSync(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+        const child = spawn("bash", [path.join(REPO_ROOT, "janitor", "janitor.sh")], {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: {
+                PATH: `${path.dirname(kube().kubectl)}:${process.env.PATH}`,
+                HOME: janitorDir,
+                TMPDIR: janitorDir,
+                KUBECONFIG: kubeconfig,
+                ...vars,
+                BACKLINE_BASE_URL: saas.baseUrl,
+                BACKLINE_ACCESS_KEY: accessKey,
+                JANITOR_NAMESPACE: ns,
+            },
+        });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        return { code, out };
+    };
+
+    before(async function () {
+        const found = findEngine((reason) => console.log(`      skipped: ${reason}`));
+        if (!found) this.skip();
+        engine = found as Engine;
+        project = copyProject();
+        env = engineEnv(engine, { passphrase: "cluster-e2e" });
+        saas = await FakeSaas.start();
+        janitorDir = fs.mkdtempSync(path.join(env.pulumiHome, "..", "janitor-"));
+        const in1h = new Date(Date.now() + 3_600_000).toISOString();
+        saas.set("POST", "/api/v1/onprem/token", { body: { token: "jwt.e2e.token", expiresAt: in1h } });
+        saas.set("GET", "/api/v1/onprem/registry-credentials", {
+            body: { registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com", username: "AWS", password: "ecr-password", expiresAt: in1h },
+        });
+        saas.set("GET", "/api/v1/onprem/worker-image", { body: { image: janitorImage } });
+    });
+
+    after(async () => {
+        await saas?.close();
+        project?.cleanup();
+        env?.cleanup();
+    });
+
+    it("deploys the no-AWS stack with `pulumi up`", async () => {
+        await pulumi(["stack", "init", "cluster", "--secrets-provider", "passphrase"]);
+        await pulumi(["config", "set", "--secret", "accessKey", accessKey]);
+        await pulumi(["config", "set", "baseUrl", "https://app.backline.ai"]);
+        await pulumi(["config", "set", "--path", "logging.region", "us-west-1"]);
+        await pulumi(["config", "set", "--path", "logging.roleArn", "arn:aws:iam::123456789012:role/YourOtelRole"]);
+        await pulumi(["config", "set", "--path", "worker.storage.pvc.storageClassName", "nfs-client"]);
+        await pulumi(["config", "set", "--path", "kubernetes.kubeconfig", kube().kubeconfig]);
+        await pulumi(["config", "set", "--path", "kubernetes.skipAwait", "true"]);
+        const up = await pulumi(["up", "--yes", "--skip-preview"]);
+        assert.ok(!up.stdout.includes(accessKey) && !up.stderr.includes(accessKey));
+    });
+
+    it("made every object with the expected fields, owned by Pulumi's field manager", () => {
+        const namespace = JSON.parse(kubectl(["get", "namespace", ns, "-o", "json"]));
+        assert.equal(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+
+        const deployment = getJson("deployment", "worker");
+        assert.deepEqual(
+            deployment.spec.template.spec.containers.map((c: Any) => [c.name, c.image]),
+            [
+                ["worker", defaultImage],
+                ["adot-collector", "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2"],
+            ],
+        );
+        const managers = (o: Any) => o.metadata.managedFields.map((f: Any) => f.manager);
+        assert.ok(managers(deployment).some((m: string) => m.startsWith("pulumi-kubernetes")), managers(deployment).join(","));
+        assert.equal(deployment.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
+
+        const cron = getJson("cronjob", "janitor");
+        assert.equal(cron.spec.schedule, "* * * * *");
+        assert.equal(cron.spec.concurrencyPolicy, "Forbid");
+        const pvc = getJson("pvc", "worker-storage");
+        assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+        assert.equal(pvc.spec.storageClassName, "nfs-client");
+        const secret = getJson("secret", "backline-access-key");
+        assert.equal(Buffer.from(secret.data.accessKey, "base64").toString(), accessKey);
+        assert.ok(exists("configmap", "janitor-script") && exists("configmap", "adot-collector-config"));
+        assert.ok(exists("service", "worker") && exists("serviceaccount", "backline-jobs"));
+        const installJobs = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        assert.equal(installJobs.length, 1);
+        // The janitor's Secrets are not the program's.
+        assert.ok(!exists("secret", "jwt-token") && !exists("secret", "dockerconfig"));
+    });
+
+    it("lets the janitor do exactly its job, and no more", () => {
+        for (const [verb, resource] of [
+            ["get", "secret/jwt-token"],
+            ["patch", "secret/jwt-token"],
+            ["create", "secret/dockerconfig"],
+            ["get", "deployment/worker"],
+            ["patch", "deployment/worker"],
+        ]) {
+            assert.ok(canI("janitor", verb, resource), `janitor cannot ${verb} ${resource}`);
+        }
+        for (const [verb, resource] of [
+            ["get", "secret/backline-access-key"],
+            ["list", "secrets"],
+            ["delete", "secret/jwt-token"],
+            ["update", "secret/jwt-token"],
+            ["patch", "deployment/other"],
+            ["delete", "deployment/worker"],
+            ["create", "jobs"],
+            ["get", "pods"],
+            ["patch", "cronjob/janitor"],
+        ]) {
+            assert.ok(!canI("janitor", verb, resource), `janitor may ${verb} ${resource}`);
+        }
+    });
+
+    it("lets the worker run its Jobs in its namespace, and no more", () => {
+        for (const [verb, resource, ...extra] of [
+            ["create", "jobs"],
+            ["delete", "jobs"],
+            ["watch", "jobs"],
+            ["list", "pods"],
+            ["get", "pods", "--subresource=log"],
+        ]) {
+            assert.ok(canI("worker", verb, resource, extra), `worker cannot ${verb} ${resource} ${extra.join(" ")}`);
+        }
+        for (const [verb, resource] of [
+            ["get", "secrets"],
+            ["create", "deployments"],
+            ["create", "pods"],
+            ["delete", "pods"],
+            ["patch", "deployment/worker"],
+        ]) {
+            assert.ok(!canI("worker", verb, resource), `worker may ${verb} ${resource}`);
+        }
+        const other = kube().run(["auth", "can-i", "create", "jobs", "-n", "default", `--as=system:serviceaccount:${ns}:worker`]);
+        assert.equal(other.stdout.trim(), "no", "the worker may create Jobs in another namespace");
+        const nodes = kube().run(["auth", "can-i", "list", "nodes", `--as=system:serviceaccount:${ns}:worker`]);
+        assert.equal(nodes.stdout.trim(), "no");
+        assert.ok(!canI("backline-jobs", "get", "pods"), "the Jobs' service account has API access");
+    });
+
+    it("creates a Job from the CronJob, as the chart's troubleshooting says", () => {
+        kubectl(["create", "job", "-n", ns, "--from=cronjob/janitor", "janitor-manual"]);
+        const job = getJson("job", "janitor-manual");
+        const cron = getJson("cronjob", "janitor");
+        assert.deepEqual(
+            job.spec.template.spec.containers[0].env,
+            cron.spec.jobTemplate.spec.template.spec.containers[0].env,
+        );
+        kubectl(["delete", "job", "janitor-manual", "-n", ns, "--wait=false"]);
+    });
+
+    it("admits every pod template under the restricted profile, and rejects a non-compliant pod", () => {
+        const asPod = (name: string, spec: Any) =>
+            JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec });
+        const templates: [string, Any][] = [
+            ["worker", getJson("deployment", "worker").spec.template.spec],
+            ["janitor", getJson("cronjob", "janitor").spec.jobTemplate.spec.template.spec],
+            ...JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items.map(
+                (j: Any) => ["janitor-install", j.spec.template.spec] as [string, Any],
+            ),
+        ];
+        for (const [name, spec] of templates) {
+            const r = kube().run(["create", "--dry-run=server", "-f", "-"], { input: asPod(`${name}-dry-run`, spec) });
+            assert.equal(r.status, 0, `${name} pod refused: ${r.stderr}`);
+            assert.ok(!/violate/.test(r.stderr), `${name}: ${r.stderr}`);
+        }
+        const bad = JSON.parse(JSON.stringify(templates[0][1]));
+        bad.containers[0].securityContext = { ...bad.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
+        const r = kube().run(["create", "--dry-run=server", "-f", "-"], { input: asPod("privileged", bad) });
+        assert.notEqual(r.status, 0, "a privileged pod was admitted");
+        assert.match(r.stderr, /violates PodSecurity "restricted/);
+    });
+
+    it("keeps what the janitor wrote through a later `pulumi up`", async () => {
+        const run = await runJanitor();
+        assert.equal(run.code, 0, run.out);
+        assert.ok(!run.out.includes(accessKey) && !run.out.includes("ecr-password"), run.out);
+        const worker = () => getJson("deployment", "worker");
+        assert.equal(worker().spec.template.spec.containers[0].image, janitorImage);
+        const secretsBefore = ["jwt-token", "dockerconfig"].map((n) => getJson("secret", n).metadata.resourceVersion);
+
+        await pulumi(["config", "set", "--path", "worker.replicaCount", "2"]);
+        const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
+        const step = preview.steps.find(
+            (s: Any) => s.op !== "refresh" && s.urn.endsWith("kubernetes:apps/v1:Deployment::backline-worker-deployment"),
+        );
+        assert.equal(step.op, "update");
+        const changedPaths = Object.keys(step.detailedDiff ?? {}).concat(step.diffReasons ?? []);
+        assert.ok(changedPaths.some((p: string) => p.includes("replicas") || p === "spec"), changedPaths.join(", "));
+        assert.ok(!changedPaths.some((p: string) => p.includes("image")), `preview shows an image change: ${changedPaths.join(", ")}`);
+        await pulumi(["up", "--yes", "--skip-preview"]);
+
+        const after = worker();
+        assert.equal(after.spec.replicas, 2, "the unrelated change was applied");
+        assert.equal(after.spec.template.spec.containers[0].image, janitorImage, "pulumi up rolled the worker image back");
+        const secretsAfter = ["jwt-token", "dockerconfig"].map((n) => getJson("secret", n).metadata.resourceVersion);
+        assert.deepEqual(secretsAfter, secretsBefore, "pulumi up touched the janitor's secrets");
+    });
+
+    it("leaves a pinned image alone: Pulumi sets it, the janitor no longer touches the Deployment", async () => {
+        await pulumi(["config", "set", "--path", "worker.image.tag", "pinned-123"]);
+        await pulumi(["up", "--yes", "--skip-preview"]);
+        const pinned = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:pinned-123";
+        const before = getJson("deployment", "worker");
+        assert.equal(before.spec.template.spec.containers[0].image, pinned, "Pulumi did not apply the pinned image");
+        assert.ok(!canI("janitor", "patch", "deployment/worker"), "pinned: the janitor may still patch the Deployment");
+
+        const run = await runJanitor();
+        assert.equal(run.code, 0, run.out);
+        assert.match(run.out, /image: .*pinned.*skipped/);
+        const after = getJson("deployment", "worker");
+        assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion);
+        assert.equal(after.spec.template.spec.containers[0].image, pinned);
+    });
+
+    it("removes the stack on `pulumi destroy` but keeps the namespace and the claim", async () => {
+        await pulumi(["destroy", "--yes", "--skip-preview"]);
+        assert.ok(exists("pvc", "worker-storage"), "the claim was deleted");
+        assert.ok(kube().run(["get", "namespace", ns]).status === 0, "the namespace was deleted");
+        for (const [kind, name] of [
+            ["deployment", "worker"],
+            ["cronjob", "janitor"],
+            ["service", "worker"],
+            ["configmap", "janitor-script"],
+            ["secret", "backline-access-key"],
+            ["role", "janitor"],
+            ["serviceaccount", "worker"],
+        ]) {
+            assert.ok(!exists(kind, name), `${kind}/${name} survived destroy`);
+        }
+        // The janitor's Secrets live on with the namespace (README "Removing a stack").
+        assert.ok(exists("secret", "jwt-token") && exists("secret", "dockerconfig"));
+    });
+});
+
