@@ -4,12 +4,13 @@
 #   .cache/engine/bin/pulumi                       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 #   .cache/engine/bin/pulumi-resource-kubernetes   tools/pulumi-engine/kubernetes/cmd/pulumi-resource-kubernetes
 #                                                  (serves github.com/pulumi/pulumi-kubernetes/provider/v4)
-#   .cache/engine/bin/pulumi-language-nodejs       only if tools/pulumi-engine/go.mod requires
-#                                                  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-#                                                  (the Go module proxy does not serve it today; see docs/engine.md)
+#   .cache/engine/bin/pulumi-language-nodejs       tools/pulumi-engine/langhost: the host inside
+#                                                  github.com/pulumi/pulumi/sdk/v3 v3.68.0 (its own newer
+#                                                  module is not served by the Go module proxy; see docs/engine.md)
 #
-# The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI) and
-# tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider). Go's module
+# The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI),
+# tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider) and
+# tools/pulumi-engine/langhost/go.mod and go.sum (the language host). Go's module
 # and build caches are reused; when nothing changed since the last successful
 # build (stamp file holding a hash of the inputs) it prints "up to date" and exits.
 #
@@ -53,10 +54,12 @@ stamp_file="$out_dir/stamp"
 k8s_module="github.com/pulumi/pulumi-kubernetes/provider/v4"
 k8s_module_version="v4.0.0-20260115033456-f47bc2d6f199"
 k8s_plugin_version="4.25.0-alpha.1768448096+f47bc2d6f199"
-nodejs_module="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
+langhost_mod_dir="$mod_dir/langhost"
+langhost_pkg="github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
 
 [[ -f "$mod_dir/go.mod" ]] || die "$mod_dir/go.mod not found"
 [[ -f "$k8s_mod_dir/go.mod" ]] || die "$k8s_mod_dir/go.mod not found"
+[[ -f "$langhost_mod_dir/go.mod" ]] || die "$langhost_mod_dir/go.mod not found"
 command -v go >/dev/null 2>&1 || die "go is not on PATH; Go 1.26.6 or newer is needed (pulumi v3.274.1 requires it)"
 
 cd "$mod_dir"
@@ -73,12 +76,7 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 
-targets=(pulumi pulumi-resource-kubernetes)
-has_nodejs_host=false
-if go list -m "$nodejs_module" >/dev/null 2>&1; then
-  has_nodejs_host=true
-  targets+=(pulumi-language-nodejs)
-fi
+targets=(pulumi pulumi-resource-kubernetes pulumi-language-nodejs)
 
 print_result() {
   echo "Pulumi engine binaries in $bin_dir:"
@@ -86,10 +84,6 @@ print_result() {
   for t in "${targets[@]}"; do
     echo "  $bin_dir/$t"
   done
-  if [[ "$has_nodejs_host" != true ]]; then
-    echo "  (no pulumi-language-nodejs: $nodejs_module is not in tools/pulumi-engine/go.mod," \
-      "because the Go module proxy does not serve it; see docs/engine.md)"
-  fi
   echo "Use them with: source scripts/engine-env.sh"
 }
 
@@ -128,16 +122,22 @@ got_k8s="$(cd "$k8s_mod_dir" && go list -m -f '{{.Version}}' "$k8s_module")" ||
 tmp_bin="$(mktemp -d "$out_dir/bin.tmp.XXXXXX")"
 trap 'rm -rf "$tmp_bin"' EXIT
 
-# The CLI (and the Node.js language host, when go.mod has it): one Pulumi release.
-cli_pkgs=(github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
-if [[ "$has_nodejs_host" == true ]]; then
-  cli_pkgs+=("$nodejs_module")
-fi
-log "building ${cli_pkgs[*]} at $pulumi_version; the first build takes a while"
+# The CLI.
+log "building the pulumi CLI at $pulumi_version; the first build takes a while"
 go build -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
-  -o "$tmp_bin/" "${cli_pkgs[@]}" ||
+  -o "$tmp_bin/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ||
   die "go build of the pulumi CLI failed (see the errors above)"
+
+# The Node.js language host, in its own module (the newest sdk/v3 that still contains it).
+cd "$langhost_mod_dir"
+langhost_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)" ||
+  die "cannot resolve github.com/pulumi/pulumi/sdk/v3 from langhost/go.mod"
+log "building pulumi-language-nodejs from sdk/v3 $langhost_version"
+go build -trimpath \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$langhost_version" \
+  -o "$tmp_bin/" "$langhost_pkg" ||
+  die "go build of pulumi-language-nodejs failed (see the errors above)"
 
 # The kubernetes provider, in its own module (built against the Pulumi SDK its go.mod requires).
 cd "$k8s_mod_dir"
