@@ -75,22 +75,15 @@ export function locateEngine(opts: {
     throw new EngineMissingError("pulumi", searched);
 }
 
-/** The Node.js language host used when the engine has none (see `langhost/host.js`). */
-export const fallbackLanguageHostDir = path.join(__dirname, "langhost");
-
 /**
- * `PATH` for the engine: the CLI's folder first (its bundled language hosts and plugins), then the
- * caller's `PATH`, then the repository's build (its `pulumi-resource-kubernetes` is found there as
- * an ambient plugin), as `scripts/engine-env.sh` does; and last, only if none of these folders
- * has a `pulumi-language-nodejs`, the Node.js language host of `langhost/`.
+ * `PATH` for the engine: the CLI's folder first (its language host and plugins), then the caller's
+ * `PATH`, then the repository's build (its `pulumi-resource-kubernetes` and
+ * `pulumi-language-nodejs` are found there as ambient plugins), as `scripts/engine-env.sh` does.
  */
 export function enginePath(binDir: string, currentPath: string | undefined, root = repoRoot): string {
     const parts = [binDir, ...(currentPath ?? "").split(path.delimiter).filter((d) => d !== "")];
     const cache = cacheBinDir(root);
     if (fs.existsSync(cache)) parts.push(cache);
-    if (!parts.some((d) => isExecutableFile(path.join(d, "pulumi-language-nodejs")))) {
-        parts.push(fallbackLanguageHostDir);
-    }
     return [...new Set(parts)].join(path.delimiter);
 }
 

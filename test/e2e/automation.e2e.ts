@@ -9,8 +9,8 @@
  *   npx mocha --config .mocharc.e2e.json test/e2e/automation.e2e.ts
  *   # or: npx mocha --no-config -r ts-node/register/transpile-only --timeout 900000 test/e2e/automation.e2e.ts
  *
- * Skips (saying why) when there is no engine or no kubernetes plugin. When the engine has no
- * pulumi-language-nodejs, the API's Node.js language host (automation/langhost) runs the program.
+ * Skips (saying why) when there is no engine or no kubernetes plugin. The engine's
+ * pulumi-language-nodejs (built by scripts/build-engine.sh) runs the program.
  *
  * The stacks are named `e2e-auto-<pid>-…`; their `Pulumi.<stack>.yaml` files live in the
  * repository root while the suite runs (as with `pulumi config set`) and are removed with the stacks.
@@ -31,7 +31,6 @@ import {
     preview,
     up,
 } from "../../automation";
-import { fallbackLanguageHostDir } from "../../automation/engine";
 import { Engine, REPO_ROOT, findEngine } from "./support/engine";
 
 const ACCESS_KEY = "bk_e2e_0123456789abcdefSECRET";
@@ -96,7 +95,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         console.log(
             `      pulumi ${engine.version} (${engine.source}) at ${engine.pulumi}\n` +
                 `      pulumi-resource-kubernetes: ${engine.kubernetesPlugin}\n` +
-                `      pulumi-language-nodejs: ${engine.languageNodejs ?? `none; the API uses ${fallbackLanguageHostDir}`}`,
+                `      pulumi-language-nodejs: ${engine.languageNodejs ?? "none"}`,
         );
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "automation-e2e-"));
     });
