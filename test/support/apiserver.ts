@@ -1,6 +1,6 @@
 /**
- * A real, throw-away Kubernetes control plane for tests: etcd + kube-apiserver on
- * 127.0.0.1 with free ports, no kubelet, scheduler or controller-manager.
+ * A real, throw-away Kubernetes control plane for tests: etcd + kube-apiserver +
+ * kube-controller-manager on 127.0.0.1 with free ports; no kubelet, no scheduler.
  *
  * Binaries come from `scripts/build-kube.sh` (`.cache/kube/bin`) or from PATH.
  *
@@ -17,9 +17,15 @@
  *
  * Everything started here is always torn down: on stop(), at process exit, on
  * SIGINT/SIGTERM/SIGHUP, and (via a stdin watchdog) even when the Node process is
- * SIGKILLed. Without a controller-manager nothing reconciles: no default
- * ServiceAccount or kube-root-ca.crt in new namespaces, no Pods from Deployments or
- * Jobs, no namespace finalization (deleted namespaces stay Terminating), no GC.
+ * SIGKILLed.
+ *
+ * The controller-manager (on by default; `controllerManager: false` turns it off)
+ * makes the cluster reconcile like a real one: `default` ServiceAccount and
+ * kube-root-ca.crt in every namespace, ReplicaSets and Pods from Deployments, Pods
+ * from Jobs, garbage collection (foreground/background cascading deletion) and
+ * namespace finalization. Pods stay Pending: nothing schedules or runs them.
+ * Without it nothing reconciles: objects deleted with propagationPolicy=Foreground
+ * keep their foregroundDeletion finalizer and deleted namespaces stay Terminating.
  */
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
 import * as crypto from "crypto";
@@ -36,6 +42,12 @@ export interface KubeBinaries {
     kubeApiserver: string;
     kubectl: string;
     etcd: string;
+    /**
+     * Needed unless `controllerManager: false`. Optional in the type so that callers
+     * that name the three other binaries keep compiling; when it is missing,
+     * startApiServer() looks for it like findKubeBinaries() does.
+     */
+    kubeControllerManager?: string;
 }
 
 export type FindKubeBinariesResult =
@@ -46,6 +58,7 @@ const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeApiserver: "kube-apiserver",
     kubectl: "kubectl",
     etcd: "etcd",
+    kubeControllerManager: "kube-controller-manager",
 };
 
 function isExecutable(file: string): boolean {
@@ -66,22 +79,32 @@ function whichOnPath(name: string): string | null {
     return null;
 }
 
+function binDir(): string {
+    return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
+}
+
+function findBinary(name: string): string | null {
+    const local = path.join(binDir(), name);
+    return isExecutable(local) ? local : whichOnPath(name);
+}
+
 /**
- * Locates kube-apiserver, kubectl and etcd: `$KUBE_BIN_DIR` if set, else
- * `.cache/kube/bin` (built by scripts/build-kube.sh), then PATH, per binary.
- * Returns `{ binaries: null, reason }` when any is missing so tests can skip.
+ * Locates kube-apiserver, kube-controller-manager, kubectl and etcd: `$KUBE_BIN_DIR`
+ * if set, else `.cache/kube/bin` (built by scripts/build-kube.sh), then PATH, per
+ * binary. Returns `{ binaries: null, reason }` when any is missing so tests can
+ * skip. `{ controllerManager: false }` does not require kube-controller-manager
+ * (it is still returned when found).
  */
-export function findKubeBinaries(): FindKubeBinariesResult {
-    const dir = process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
+export function findKubeBinaries(opts: { controllerManager?: boolean } = {}): FindKubeBinariesResult {
+    const dir = binDir();
     const found: Partial<KubeBinaries> = {};
     const missing: string[] = [];
     for (const key of Object.keys(BINARY_NAMES) as (keyof KubeBinaries)[]) {
         const name = BINARY_NAMES[key];
-        const local = path.join(dir, name);
-        const p = isExecutable(local) ? local : whichOnPath(name);
+        const p = findBinary(name);
         if (p) {
             found[key] = p;
-        } else {
+        } else if (key !== "kubeControllerManager" || opts.controllerManager !== false) {
             missing.push(name);
         }
     }
@@ -105,6 +128,14 @@ export interface StartApiServerOptions {
     apiServerArgs?: string[];
     /** Extra etcd flags. */
     etcdArgs?: string[];
+    /**
+     * Start kube-controller-manager too (default true) and resolve only once it
+     * works (the `default` ServiceAccount and the kube-root-ca.crt ConfigMap exist in
+     * namespace `default`). false: API server only, nothing reconciles.
+     */
+    controllerManager?: boolean;
+    /** Extra kube-controller-manager flags; later flags win. */
+    controllerManagerArgs?: string[];
     /** Keep the temp dir (logs, kubeconfig, data) after stop(); also $KUBE_APISERVER_KEEP=1. */
     keepDir?: boolean;
 }
@@ -128,15 +159,23 @@ export interface ApiServer {
     kubectl: string;
     /** Temp dir holding data, logs and the kubeconfig (removed by stop()). */
     dir: string;
-    /** Startup timings in ms: process spawn -> /readyz 200. */
-    timings: { totalMs: number; readyzMs: number };
+    /** Whether a kube-controller-manager runs. */
+    controllerManager: boolean;
+    /**
+     * Startup timings in ms. totalMs: startApiServer() call -> resolved; readyzMs:
+     * spawn -> /readyz 200; controllerManagerMs: its spawn (after /readyz) -> working.
+     */
+    timings: { totalMs: number; readyzMs: number; controllerManagerMs?: number };
     /** process.env plus KUBECONFIG and the kube bin dir first on PATH. */
     env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
     /** Runs kubectl (synchronously) against this server. */
     run(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv }): KubectlResult;
-    /** Current etcd and kube-apiserver logs (tails). */
+    /** Current etcd, kube-apiserver (and kube-controller-manager) logs (tails). */
     logs(maxLines?: number): string;
-    /** Stops both processes and removes the temp dir. Idempotent. */
+    /**
+     * Stops the controller-manager first, then kube-apiserver and etcd, and removes
+     * the temp dir. Idempotent.
+     */
     stop(): Promise<void>;
 }
 
@@ -144,6 +183,7 @@ export interface ApiServer {
 // process bookkeeping and cleanup
 
 interface Managed {
+    /** In start order (etcd, kube-apiserver, kube-controller-manager); stopped in reverse. */
     procs: ChildProcess[];
     dir: string;
     keepDir: boolean;
@@ -178,7 +218,7 @@ function removeDir(dir: string): void {
 /** Synchronous teardown for exit/signal paths. */
 function cleanupAllSync(): void {
     for (const m of live) {
-        m.procs.forEach(killGroup);
+        [...m.procs].reverse().forEach(killGroup); // controller-manager first
         if (!m.keepDir) {
             removeDir(m.dir);
         }
@@ -394,7 +434,22 @@ function httpsGet(url: string, token: string, timeoutMs: number): Promise<{ stat
 }
 
 
-function kubeconfigYaml(server: string, caPem: string, token: string): string {
+/** The self-signed CA out of a PEM bundle (kube-apiserver's apiserver.crt: serving cert, then CA). */
+function caCertOf(bundlePem: string): string {
+    const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    for (const b of blocks) {
+        try {
+            if (new crypto.X509Certificate(b).ca) {
+                return `${b}\n`;
+            }
+        } catch {
+            /* not a certificate we can parse: keep looking */
+        }
+    }
+    return bundlePem; // no CA block found: the whole bundle still verifies the server
+}
+
+function kubeconfigYaml(server: string, caPem: string, token: string, user = "admin"): string {
     const ca = Buffer.from(caPem).toString("base64");
     return [
         "apiVersion: v1",
@@ -405,14 +460,14 @@ function kubeconfigYaml(server: string, caPem: string, token: string): string {
         `    server: ${server}`,
         `    certificate-authority-data: ${ca}`,
         "users:",
-        "- name: admin",
+        `- name: ${user}`,
         "  user:",
         `    token: ${token}`,
         "contexts:",
         "- name: test",
         "  context:",
         "    cluster: test",
-        "    user: admin",
+        `    user: ${user}`,
         "current-context: test",
         "",
     ].join("\n");
@@ -421,17 +476,29 @@ function kubeconfigYaml(server: string, caPem: string, token: string): string {
 // ---------------------------------------------------------------------------
 
 /**
- * Starts etcd and kube-apiserver and resolves once /readyz is 200. On failure
- * everything is torn down and the error carries the tails of both logs.
+ * Starts etcd and kube-apiserver, waits for /readyz 200, then (unless
+ * `controllerManager: false`) starts kube-controller-manager and waits until it
+ * works. On failure everything is torn down and the error carries the log tails.
  */
 export async function startApiServer(opts: StartApiServerOptions = {}): Promise<ApiServer> {
+    const withKcm = opts.controllerManager !== false;
     let binaries = opts.binaries;
     if (!binaries) {
-        const found = findKubeBinaries();
+        const found = findKubeBinaries({ controllerManager: withKcm });
         if (!found.binaries) {
             throw new Error(found.reason);
         }
         binaries = found.binaries;
+    }
+    if (withKcm && !binaries.kubeControllerManager) {
+        const kcm = findBinary(BINARY_NAMES.kubeControllerManager);
+        if (!kcm) {
+            throw new Error(
+                `kube-controller-manager not found in ${binDir()} or on PATH; run scripts/build-kube.sh ` +
+                    "(or pass controllerManager: false)",
+            );
+        }
+        binaries = { ...binaries, kubeControllerManager: kcm };
     }
     const timeoutMs =
         opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
@@ -473,20 +540,35 @@ async function startOnce(
             return;
         }
         live.delete(m);
-        m.procs.forEach((p) => p.stdin?.destroy());
-        m.procs.forEach(killGroup);
-        await Promise.all(m.procs.map((p) => waitExit(p, 5000)));
+        // Reverse start order: the controller-manager first (it would only log errors
+        // about a vanished API server), then kube-apiserver, then etcd.
+        for (const p of [...m.procs].reverse()) {
+            p.stdin?.destroy();
+            killGroup(p);
+            await waitExit(p, 5000);
+        }
         await waitGone(dir, 5000); // the servers themselves, not only their watchdogs
         if (!keepDir) {
             removeDir(dir);
         }
     };
 
-    const etcdLog = path.join(dir, "etcd.log");
-    const apiLog = path.join(dir, "kube-apiserver.log");
+    const withKcm = opts.controllerManager !== false;
+    const procNames = ["etcd", "kube-apiserver", "kube-controller-manager"];
+    const logFiles = procNames.slice(0, withKcm ? 3 : 2).map((n) => path.join(dir, `${n}.log`));
+    const [etcdLog, apiLog, kcmLog] = logFiles;
     const logs = (maxLines = 40): string =>
-        `--- etcd (${etcdLog}) ---\n${tail(etcdLog, maxLines)}\n` +
-        `--- kube-apiserver (${apiLog}) ---\n${tail(apiLog, maxLines)}`;
+        logFiles.map((f, i) => `--- ${procNames[i]} (${f}) ---\n${tail(f, maxLines)}`).join("\n");
+    /** Throws (with the logs) when a process we started has exited. */
+    const checkAlive = (what: string): void => {
+        for (const [i, p] of m.procs.entries()) {
+            if (p.exitCode !== null || p.signalCode !== null) {
+                const text = logs(60);
+                const msg = `${procNames[i]} exited (${p.exitCode ?? p.signalCode}) before ${what}\n${text}`;
+                throw /address already in use/i.test(text) ? new PortInUseError(msg) : new Error(msg);
+            }
+        }
+    };
 
     try {
         const [etcdClient, etcdPeer, securePort] = await freePorts(3);
@@ -501,8 +583,16 @@ async function startOnce(
         fs.writeFileSync(saPub, sa.publicKey.export({ type: "spki", format: "pem" }));
 
         const token = crypto.randomBytes(24).toString("hex");
+        // The controller-manager's own user (its canonical name; system:masters, so it
+        // needs no RBAC and --use-service-account-credentials=false is enough).
+        const kcmToken = crypto.randomBytes(24).toString("hex");
         const tokenFile = path.join(certDir, "tokens.csv");
-        fs.writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+        fs.writeFileSync(
+            tokenFile,
+            `${token},admin,admin-uid,"system:masters"\n` +
+                `${kcmToken},system:kube-controller-manager,kube-controller-manager-uid,"system:masters"\n`,
+            { mode: 0o600 },
+        );
 
         const etcdUrl = `http://127.0.0.1:${etcdClient}`;
         const peerUrl = `http://127.0.0.1:${etcdPeer}`;
@@ -550,15 +640,7 @@ async function startOnce(
         const deadline = tSpawn + timeoutMs;
         let last = "";
         for (;;) {
-            for (const [i, p] of m.procs.entries()) {
-                if (p.exitCode !== null || p.signalCode !== null) {
-                    const text = logs(60);
-                    const msg =
-                        `${i === 0 ? "etcd" : "kube-apiserver"} exited (${p.exitCode ?? p.signalCode}) ` +
-                        `before the API server became ready\n${text}`;
-                    throw /address already in use/i.test(text) ? new PortInUseError(msg) : new Error(msg);
-                }
-            }
+            checkAlive("the API server became ready");
             try {
                 const r = await httpsGet(`${server}/readyz`, token, 2000);
                 if (r.status === 200) {
@@ -582,11 +664,69 @@ async function startOnce(
         const kubeconfig = path.join(dir, "kubeconfig");
         fs.writeFileSync(kubeconfig, kubeconfigYaml(server, caPem, token), { mode: 0o600 });
 
-        const binDir = path.dirname(bins.kubectl);
+        let controllerManagerMs: number | undefined;
+        if (withKcm) {
+            const caFile = path.join(certDir, "ca.crt");
+            fs.writeFileSync(caFile, caCertOf(caPem));
+            const kcmKubeconfig = path.join(dir, "kube-controller-manager.kubeconfig");
+            fs.writeFileSync(
+                kcmKubeconfig,
+                kubeconfigYaml(server, caPem, kcmToken, "system:kube-controller-manager"),
+                { mode: 0o600 },
+            );
+            const kcmArgs = [
+                bins.kubeControllerManager as string,
+                `--kubeconfig=${kcmKubeconfig}`,
+                "--leader-elect=false", // one instance: no Lease to acquire before controllers start
+                "--use-service-account-credentials=false", // controllers use the kubeconfig's user
+                // the apiserver's signing key: token controller (legacy SA token Secrets)
+                `--service-account-private-key-file=${saKey}`,
+                `--root-ca-file=${caFile}`, // published as ConfigMap kube-root-ca.crt in every namespace
+                // every on-by-default controller. Nothing to exclude: since the in-tree cloud
+                // providers were removed, kube-controller-manager 1.37 has no cloud controllers
+                // (cloud-node-lifecycle, service-lb, node-route live in cloud-controller-manager;
+                // naming one here fails with "is not in the list of known controllers").
+                "--controllers=*",
+                "--bind-address=127.0.0.1",
+                "--secure-port=0", // no /healthz etc.: readiness is checked through the API below
+                ...(opts.controllerManagerArgs ?? []),
+            ];
+            const tKcm = Date.now();
+            m.procs.push(spawnWatched(kcmArgs, kcmLog));
+            // Working = the serviceaccount controller and the root CA publisher have acted
+            // on the namespace that always exists.
+            const probes = [
+                "/api/v1/namespaces/default/serviceaccounts/default",
+                "/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
+            ];
+            const kcmDeadline = tKcm + timeoutMs;
+            for (;;) {
+                checkAlive("the controller-manager was working");
+                try {
+                    const rs = await Promise.all(probes.map((p) => httpsGet(`${server}${p}`, token, 2000)));
+                    if (rs.every((r) => r.status === 200)) {
+                        break;
+                    }
+                    last = rs.map((r, i) => `${probes[i]}: HTTP ${r.status}`).join(", ");
+                } catch (e) {
+                    last = String(e);
+                }
+                if (Date.now() > kcmDeadline) {
+                    throw new Error(
+                        `kube-controller-manager not working after ${timeoutMs} ms (${last})\n${logs(60)}`,
+                    );
+                }
+                await sleep(50);
+            }
+            controllerManagerMs = Date.now() - tKcm;
+        }
+        const tDone = Date.now();
+
+        const kubectlDir = path.dirname(bins.kubectl);
         const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
             ...process.env,
             KUBECONFIG: kubeconfig,
-            PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+            PATH: `${kubectlDir}${path.delimiter}${process.env.PATH ?? ""}`,
             ...extra,
         });
         const run = (args: string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): KubectlResult => {
@@ -608,7 +748,12 @@ async function startOnce(
             caPem,
             kubectl: bins.kubectl,
             dir,
-            timings: { totalMs: tReady - t0, readyzMs: tReady - tSpawn },
+            controllerManager: withKcm,
+            timings: {
+                totalMs: tDone - t0,
+                readyzMs: tReady - tSpawn,
+                ...(controllerManagerMs === undefined ? {} : { controllerManagerMs }),
+            },
             env,
             run,
             logs,
@@ -628,8 +773,12 @@ async function startOnce(
 export function useApiServer(opts: StartApiServerOptions = {}): () => ApiServer {
     let srv: ApiServer | undefined;
     before(async function () {
-        this.timeout((opts.startTimeoutMs ?? 120_000) + 30_000);
-        const found = opts.binaries ? { binaries: opts.binaries } : findKubeBinaries();
+        // kube-apiserver and kube-controller-manager each get startTimeoutMs
+        const perStep = opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
+        this.timeout((opts.controllerManager === false ? 1 : 2) * perStep + 30_000);
+        const found = opts.binaries
+            ? { binaries: opts.binaries }
+            : findKubeBinaries({ controllerManager: opts.controllerManager !== false });
         if (!found.binaries) {
             console.warn(`      skipping: ${found.reason}`);
             this.skip();
