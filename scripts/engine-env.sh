@@ -52,8 +52,8 @@ else
 fi
 
 if [ "$_engine_env_status" -eq 0 ] && ! command -v pulumi-language-nodejs >/dev/null 2>&1; then
-  echo "engine-env: warning: pulumi-language-nodejs is not on PATH: Node.js programs run only through" \
-    "the Automation API's inline programs (see docs/engine.md)" >&2
+  echo "engine-env: warning: pulumi-language-nodejs is not on PATH: \`pulumi up\` of a Node.js project" \
+    "will fail (Automation API inline programs still work); run scripts/build-engine.sh" >&2
 fi
 
 unset _engine_env_script _engine_env_root _engine_env_cache_bin _engine_env_pulumi

@@ -7,9 +7,8 @@
  * Two ways of running a TypeScript program:
  *  - "CLI project": a project on disk (Pulumi.yaml, index.ts, package.json,
  *    node_modules -> this repo's node_modules) run by `pulumi preview/up/...`.
- *    Needs the pulumi-language-nodejs plugin; skipped (with the reason) when
- *    there is none, which is the case for an engine built here (the Go module
- *    proxy does not serve the language host module).
+ *    Needs the pulumi-language-nodejs plugin (built by scripts/build-engine.sh
+ *    from sdk/v3 v3.68.0, see docs/engine.md); skipped, saying why, without it.
  *  - "Automation API": the same programs inline, in this process, through
  *    @pulumi/pulumi/automation, which serves the program itself and passes
  *    `--client` to the CLI: no language host is needed.
@@ -87,8 +86,8 @@ describe("Pulumi engine smoke (e2e)", function () {
         before(function () {
             if (engine.languageNodejs === null) {
                 console.log(
-                    "      skipped: pulumi-language-nodejs is not on PATH nor next to pulumi " +
-                        "(not buildable from the Go module proxy; see docs/engine.md)",
+                    "      skipped: pulumi-language-nodejs is not next to pulumi nor on PATH " +
+                        "(scripts/build-engine.sh builds it; see docs/engine.md)",
                 );
                 this.skip();
             }
