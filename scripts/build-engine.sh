@@ -32,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=true ;;
     -h | --help)
-      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) die "unknown argument: $arg (usage: scripts/build-engine.sh [--force])" ;;

@@ -2,7 +2,9 @@
  * Smoke test of the real Pulumi engine (scripts/build-engine.sh, docs/engine.md)
  * with the local file backend and the passphrase secrets provider, offline.
  *
- *   scripts/build-engine.sh && npx mocha --config .mocharc.e2e.json test/e2e/engine-smoke.e2e.ts
+ *   scripts/build-engine.sh &&
+ *     npx mocha --no-config -r ts-node/register/transpile-only --timeout 600000 test/e2e/engine-smoke.e2e.ts
+ *   (or all e2e suites: npm run test:e2e)
  *
  * Two ways of running a TypeScript program:
  *  - "CLI project": a project on disk (Pulumi.yaml, index.ts, package.json,
