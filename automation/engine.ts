@@ -27,7 +27,8 @@ export interface EngineLocation {
     readonly searched: readonly string[];
 }
 
-function isExecutableFile(p: string): boolean {
+/** Whether `p` is a regular file this process may execute. */
+export function isExecutableFile(p: string): boolean {
     try {
         fs.accessSync(p, fs.constants.X_OK);
         return fs.statSync(p).isFile();

@@ -34,6 +34,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { isExecutableFile } from "../../automation/engine";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const KUBE_CACHE_BIN = path.join(REPO_ROOT, ".cache", "kube", "bin");
@@ -61,18 +62,10 @@ const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeControllerManager: "kube-controller-manager",
 };
 
-function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
-}
 
 function whichOnPath(name: string): string | null {
     for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir && isExecutable(path.join(dir, name))) {
+        if (dir && isExecutableFile(path.join(dir, name))) {
             return path.join(dir, name);
         }
     }
@@ -85,7 +78,7 @@ function binDir(): string {
 
 function findBinary(name: string): string | null {
     const local = path.join(binDir(), name);
-    return isExecutable(local) ? local : whichOnPath(name);
+    return isExecutableFile(local) ? local : whichOnPath(name);
 }
 
 /**

@@ -12,6 +12,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { isExecutableFile } from "../../../automation/engine";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -38,14 +39,6 @@ export interface Engine {
 
 export type EngineLookup = { engine: Engine; reason?: undefined } | { engine: null; reason: string };
 
-function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
-}
 
 function pathDirs(pathVar: string | undefined): string[] {
     return (pathVar ?? "").split(path.delimiter).filter((d) => d !== "");
@@ -55,7 +48,7 @@ function pathDirs(pathVar: string | undefined): string[] {
 export function which(name: string, pathVar: string | undefined = process.env.PATH): string | null {
     for (const dir of pathDirs(pathVar)) {
         const candidate = path.join(dir, name);
-        if (isExecutable(candidate)) {
+        if (isExecutableFile(candidate)) {
             return path.resolve(candidate);
         }
     }
@@ -80,7 +73,7 @@ export function lookupEngine(): EngineLookup {
     let source: Engine["source"] = "path";
     if (pulumi === null || path.dirname(pulumi) === path.resolve(cache)) {
         const cached = path.join(cache, "pulumi");
-        if (!isExecutable(cached)) {
+        if (!isExecutableFile(cached)) {
             return {
                 engine: null,
                 reason:
