@@ -90,16 +90,11 @@ export class WorkerStorage extends pulumi.ComponentResource {
                     ),
             );
 
-            const spec = buildEfsStorageClass(cfg, efs, "placeholder");
             const storageClass = new k8s.storage.v1.StorageClass(
                 `${name}-efs-class`,
                 {
                     metadata: { name: efsStorageClassName(cfg.namespace), labels: storageLabels() },
-                    provisioner: spec.provisioner,
-                    parameters: fileSystem.id.apply((id) => buildEfsStorageClass(cfg, efs, id).parameters),
-                    mountOptions: spec.mountOptions,
-                    reclaimPolicy: spec.reclaimPolicy,
-                    volumeBindingMode: spec.volumeBindingMode,
+                    ...buildEfsStorageClass(cfg, efs, fileSystem.id),
                 },
                 { parent: this, dependsOn: mountTargets },
             );

@@ -2,6 +2,7 @@
  * The shared ReadWriteMany volume: the claim, and — on AWS — the EFS storage class and the NFS
  * security group rules. Pure functions of the configuration.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { BacklineConfig, EfsConfig } from "../config";
 import { labelsFor } from "./common";
@@ -14,7 +15,11 @@ export const nfsPort = 2049;
  * the worker's uid/gid so the non-root worker and its Jobs can write.
  * https://github.com/kubernetes-sigs/aws-efs-csi-driver/blob/master/docs/README.md#storage-class-parameters-for-dynamic-provisioning
  */
-export function buildEfsStorageClassParameters(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: string): Record<string, string> {
+export function buildEfsStorageClassParameters(
+    cfg: BacklineConfig,
+    efs: EfsConfig,
+    fileSystemId: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
     const id = cfg.worker.securityContext;
     return {
         provisioningMode: "efs-ap",
@@ -35,7 +40,7 @@ export function efsStorageClassName(namespace: string): string {
  * `tls` encrypts NFS traffic in transit (the driver's stunnel); `Retain` keeps the access point
  * and its data when the claim goes away.
  */
-export function buildEfsStorageClass(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: string) {
+export function buildEfsStorageClass(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: pulumi.Input<string>) {
     return {
         provisioner: "efs.csi.aws.com",
         parameters: buildEfsStorageClassParameters(cfg, efs, fileSystemId),
