@@ -111,7 +111,7 @@ export class WorkerStorage extends pulumi.ComponentResource {
                         labels: storageLabels(),
                         annotations: awaitAnnotations(cfg.kubernetes),
                     },
-                    spec: pulumi.output(storageClassName).apply((cls) => buildPvcSpec(cfg, cls)),
+                    spec: buildPvcSpec(cfg, storageClassName),
                 },
                 { parent: this, retainOnDelete, dependsOn: mountTargets },
             );

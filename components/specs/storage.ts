@@ -50,7 +50,10 @@ export function buildEfsStorageClass(cfg: BacklineConfig, efs: EfsConfig, fileSy
     };
 }
 
-export function buildPvcSpec(cfg: BacklineConfig, storageClassName: string | undefined): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+export function buildPvcSpec(
+    cfg: BacklineConfig,
+    storageClassName: pulumi.Input<string> | undefined,
+): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
         accessModes: ["ReadWriteMany"],
         // Left out entirely (not "") so the cluster's default class applies, as in the chart.
