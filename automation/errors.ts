@@ -11,6 +11,7 @@
  * - `UpdateFailedError`: the engine ran and failed; `engineMessage` and the output tails say why.
  */
 import * as automation from "@pulumi/pulumi/automation";
+import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
@@ -21,8 +22,7 @@ export abstract class BacklineAutomationError extends Error {
 }
 
 export function formatInvalidConfig(problems: readonly ConfigProblem[]): string {
-    const header = `Invalid Backline configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):`;
-    return [header, ...problems.map((p) => `  - \`${p.key}\`: ${p.message}`), "Nothing was changed; the engine was not started."].join("\n");
+    return formatProblems(problems, "Nothing was changed; the engine was not started.");
 }
 
 export class InvalidConfigError extends BacklineAutomationError {

@@ -288,11 +288,13 @@ export interface ConfigProblem {
     readonly message: string;
 }
 
-export function formatProblems(problems: readonly ConfigProblem[]): string {
+/** The problems as one message; `footer` says what to do (the CLI's advice by default). */
+export function formatProblems(
+    problems: readonly ConfigProblem[],
+    footer = "Fix them with `pulumi config set [--path] <key> <value>` (or `--secret` for `accessKey`) and run again; nothing was changed.",
+): string {
     const header = `Invalid Backline configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):`;
     const lines = problems.map((p) => `  - \`${p.key}\`: ${p.message}`);
-    const footer =
-        "Fix them with `pulumi config set [--path] <key> <value>` (or `--secret` for `accessKey`) and run again; nothing was changed.";
     return [header, ...lines, footer].join("\n");
 }
 
