@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh checkout: the Debian packages the janitor's tests run the script with, then the
-# exact npm dependencies from package-lock.json.
+# Sets up a fresh checkout: the Debian packages the janitor's tests run the script with, PostgreSQL
+# (the team-backend tests' state server), then the exact npm dependencies from package-lock.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash .ci/janitor-deps.sh
+bash scripts/postgres-deps.sh
 npm ci --no-audit --no-fund
