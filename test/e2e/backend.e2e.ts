@@ -44,15 +44,17 @@ function urns(e: Exported): string[] {
     return (e.deployment.resources ?? []).map((r) => r.urn).sort();
 }
 
-function deploymentReplicas(e: Exported): unknown {
+function deploymentSpec(e: Exported): unknown {
     return e.deployment.resources?.find((r) => r.type === "kubernetes:apps/v1:Deployment")?.outputs?.spec;
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 180_000): Promise<T> {
+/** Polls `fn` until it returns a value; fails early, with its output, when `run` ends first. */
+async function waitFor<T>(what: string, run: { done?: RunResult }, fn: () => T | undefined, timeoutMs = 180_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const v = fn();
         if (v !== undefined) return v;
+        if (run.done) throw new Error(`waiting for ${what}: ${describeRun(["up"], run.done)}`);
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 100));
     }
@@ -192,8 +194,9 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         ]);
 
         const t0 = Date.now();
-        const aUp = cli(A, ["up", "--yes", "--skip-preview"], { ok: false });
-        const lock = await waitFor("A's lock row", () => locks(pg(), PROJECT, STACK)[0]);
+        const aRun: { done?: RunResult } = {};
+        const aUp = cli(A, ["up", "--yes", "--skip-preview"], { ok: false }).then((r) => (aRun.done = r));
+        const lock = await waitFor("A's lock row", aRun, () => locks(pg(), PROJECT, STACK)[0]);
         assert.strictEqual(fs.readlinkSync(`/proc/${lock.pid}/cwd`), A.project.dir, "the lock is not A's pulumi");
         // Freeze A mid-update: its lock stays in the table for as long as B needs.
         process.kill(lock.pid, "SIGSTOP");
@@ -225,7 +228,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         assert.ok(urns(state).length >= 10, urns(state).join("\n"));
         assert.deepStrictEqual((row?.checkpoint.latest?.resources ?? []).map((r) => r.urn).sort(), urns(state));
         assert.deepStrictEqual(state.deployment.pending_operations ?? [], []);
-        assert.strictEqual((deploymentReplicas(state) as { replicas?: number }).replicas, 2);
+        assert.strictEqual((deploymentSpec(state) as { replicas?: number }).replicas, 2);
         assert.strictEqual(clusterReplicas(), 2);
     });
 
@@ -256,7 +259,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         const after = await exported(A);
         console.log(`      restarts: fast ${fastMs} ms, immediate ${immediateMs} ms; B's up: ${r.summary.durationMs} ms`);
         assert.deepStrictEqual(urns(after), urns(before));
-        assert.deepStrictEqual(deploymentReplicas(after), deploymentReplicas(before));
+        assert.deepStrictEqual(deploymentSpec(after), deploymentSpec(before));
     });
 
     it("a pg_dump of the database, restored on another server, holds the stack", async function () {
@@ -282,15 +285,16 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
 
     it("an up killed with SIGKILL leaves a lock; `pulumi cancel`, then refresh, recover it with nothing lost", async function () {
         const before = await exported(A);
-        await cli(A, ["config", "set", "--path", "backline:worker.replicaCount", "3"]);
+        // Waiting for readiness changes the provider's configuration: every object is updated, and waited for.
         await cli(A, ["config", "set", "--path", "backline:kubernetes.skipAwait", "false"]);
-        const aUp = cli(A, ["up", "--yes", "--skip-preview"], { ok: false });
-        // Mid-up: the API server has the new spec, the provider waits for a rollout that never comes.
-        const lock = await waitFor("A's lock row", () => locks(pg(), PROJECT, STACK)[0]);
-        await waitFor("the Deployment at 3 replicas", () => (clusterReplicas() === 3 ? true : undefined));
-        const pending = await waitFor("a pending operation in the checkpoint", () => {
+        const aRun: { done?: RunResult } = {};
+        const aUp = cli(A, ["up", "--yes", "--skip-preview"], { ok: false }).then((r) => (aRun.done = r));
+        // Mid-up: waiting for objects that never get ready (the claim is never bound, the install Job
+        // never runs: no nodes, no storage), with their updates pending in the checkpoint.
+        const lock = await waitFor("A's lock row", aRun, () => locks(pg(), PROJECT, STACK)[0]);
+        const pending = await waitFor("a Kubernetes object's update pending in the checkpoint", aRun, () => {
             const ops = checkpoint(pg(), PROJECT, STACK)?.checkpoint.latest?.pending_operations ?? [];
-            return ops.length > 0 ? ops : undefined;
+            return ops.some((o) => o.resource.type.startsWith("kubernetes:")) ? ops : undefined;
         });
         const plugins = descendants(lock.pid);
         process.kill(lock.pid, "SIGKILL");
@@ -313,7 +317,11 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         const after = await exported(A);
         assert.deepStrictEqual(after.deployment.pending_operations ?? [], []);
         assert.deepStrictEqual(urns(after), urns(before), "resources were lost or added");
-        assert.strictEqual((deploymentReplicas(after) as { replicas?: number }).replicas, 3);
+        // And the stack is usable again: an update from B replaces nothing.
+        const next = await up(bDeploy(3));
+        assert.deepStrictEqual([next.summary.created, next.summary.deleted, next.summary.replaced], [0, 0, 0], JSON.stringify(next.summary));
+        assert.strictEqual(clusterReplicas(), 3);
+        assert.deepStrictEqual(urns(await exported(A)), urns(before));
         for (const [kind, name] of [["namespace", "backline"], ["cronjob", "janitor"], ["pvc", "worker-storage"], ["service", "worker"]]) {
             const r = kube().run(["get", kind, name, ...(kind === "namespace" ? [] : ["-n", "backline"])]);
             assert.strictEqual(r.status, 0, `${kind}/${name}: ${r.stderr}`);
