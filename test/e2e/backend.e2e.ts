@@ -37,7 +37,10 @@ interface Machine {
 
 /** Exported state, as `pulumi stack export` prints it. */
 interface Exported {
-    readonly deployment: { readonly resources?: readonly { urn: string; type: string; outputs?: Record<string, unknown> }[]; readonly pending_operations?: unknown[] };
+    readonly deployment: {
+        readonly resources?: readonly { urn: string; type: string; outputs?: Record<string, unknown> }[];
+        readonly pending_operations?: unknown[];
+    };
 }
 
 function urns(e: Exported): string[] {
@@ -49,7 +52,12 @@ function deploymentSpec(e: Exported): unknown {
 }
 
 /** Polls `fn` until it returns a value; fails early, with its output, when `run` ends first. */
-async function waitFor<T>(what: string, run: { done?: RunResult }, fn: () => T | undefined, timeoutMs = 180_000): Promise<T> {
+async function waitFor<T>(
+    what: string,
+    run: { done?: RunResult },
+    fn: () => T | undefined,
+    timeoutMs = 180_000,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const v = fn();
@@ -65,7 +73,12 @@ function descendants(pid: number): number[] {
     const children = new Map<number, number[]>();
     for (const e of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
         try {
-            const ppid = Number(fs.readFileSync(`/proc/${e}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+            const ppid = Number(
+                fs
+                    .readFileSync(`/proc/${e}/stat`, "utf8")
+                    .replace(/^.*\) /s, "")
+                    .split(" ")[1],
+            );
             children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
         } catch {
             /* gone */
@@ -105,7 +118,9 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     let B: Machine;
 
     before(function () {
-        console.log(`      PostgreSQL: ${JSON.stringify(pg().timings)} ms; API server: ${JSON.stringify(kube().timings)} ms`);
+        console.log(
+            `      PostgreSQL: ${JSON.stringify(pg().timings)} ms; API server: ${JSON.stringify(kube().timings)} ms`,
+        );
         const machine = (name: string, backendUrl?: string): Machine => {
             const env = engineEnv(engine, {
                 passphrase: PASSPHRASE,
@@ -135,8 +150,17 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         }
     });
 
-    async function cli(m: Machine, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; ok?: boolean } = {}): Promise<RunResult> {
-        const r = await runPulumi(args, { cwd: m.project.dir, env: { ...m.engine.env, ...opts.env }, input: opts.input, pulumi: engine.pulumi });
+    async function cli(
+        m: Machine,
+        args: string[],
+        opts: { input?: string; env?: NodeJS.ProcessEnv; ok?: boolean } = {},
+    ): Promise<RunResult> {
+        const r = await runPulumi(args, {
+            cwd: m.project.dir,
+            env: { ...m.engine.env, ...opts.env },
+            input: opts.input,
+            pulumi: engine.pulumi,
+        });
         if (opts.ok !== false) assert.strictEqual(r.code, 0, `${m.name}: ${describeRun(args, r)}`);
         return r;
     }
@@ -184,13 +208,21 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         await cli(A, ["stack", "init", STACK]);
         await cli(A, ["config", "set", "--secret", "backline:accessKey"], { input: ACCESS_KEY });
         await cli(A, [
-            "config", "set-all", "--path",
-            "--plaintext", "backline:baseUrl=https://app.backline.ai",
-            "--plaintext", "backline:worker.replicaCount=2",
-            "--plaintext", "backline:worker.otel.enabled=false",
-            "--plaintext", "backline:worker.storage.pvc.storageClassName=nfs-rwx",
-            "--plaintext", `backline:kubernetes.kubeconfig=${kube().kubeconfig}`,
-            "--plaintext", "backline:kubernetes.skipAwait=true",
+            "config",
+            "set-all",
+            "--path",
+            "--plaintext",
+            "backline:baseUrl=https://app.backline.ai",
+            "--plaintext",
+            "backline:worker.replicaCount=2",
+            "--plaintext",
+            "backline:worker.otel.enabled=false",
+            "--plaintext",
+            "backline:worker.storage.pvc.storageClassName=nfs-rwx",
+            "--plaintext",
+            `backline:kubernetes.kubeconfig=${kube().kubeconfig}`,
+            "--plaintext",
+            "backline:kubernetes.skipAwait=true",
         ]);
 
         const t0 = Date.now();
@@ -214,7 +246,10 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         assert.match(refused.detail, /the stack is currently locked by 1 lock\(s\)/);
         assert.ok(!refused.message.includes(pg().password));
         assert.deepStrictEqual(historyKeys(pg(), PROJECT, STACK), historyBefore, "B's refused update left a record");
-        assert.ok(!fs.existsSync(path.join(B.project.dir, `Pulumi.${STACK}.yaml`)), "B's refused update left its configuration");
+        assert.ok(
+            !fs.existsSync(path.join(B.project.dir, `Pulumi.${STACK}.yaml`)),
+            "B's refused update left its configuration",
+        );
 
         const a = await aUp;
         assert.strictEqual(a.code, 0, describeRun(["up"], a));
@@ -257,7 +292,9 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         );
         const immediateMs = await pg().restart("immediate"); // as after a crash: recovery from the WAL
         const after = await exported(A);
-        console.log(`      restarts: fast ${fastMs} ms, immediate ${immediateMs} ms; B's up: ${r.summary.durationMs} ms`);
+        console.log(
+            `      restarts: fast ${fastMs} ms, immediate ${immediateMs} ms; B's up: ${r.summary.durationMs} ms`,
+        );
         assert.deepStrictEqual(urns(after), urns(before));
         assert.deepStrictEqual(deploymentSpec(after), deploymentSpec(before));
     });
@@ -277,7 +314,10 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
             assert.strictEqual(restore.status, 0, restore.stderr?.toString());
             const env = { PULUMI_BACKEND_URL: other.url, PGPASSWORD: other.password };
             assert.deepStrictEqual(urns(await exported(B, env)), urns(await exported(B)));
-            assert.deepStrictEqual(stateRows(other, "stacks/").map((r) => r.key), stateRows(pg(), "stacks/").map((r) => r.key));
+            assert.deepStrictEqual(
+                stateRows(other, "stacks/").map((r) => r.key),
+                stateRows(pg(), "stacks/").map((r) => r.key),
+            );
         } finally {
             await other.stop();
         }
@@ -300,10 +340,15 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         process.kill(lock.pid, "SIGKILL");
         const killed = await aUp;
         assert.strictEqual(killed.code, null, describeRun(["up"], killed));
-        console.log(`      killed pulumi ${lock.pid} with ${pending.map((p) => `${p.type} ${p.resource.type}`).join(", ")} pending`);
+        console.log(
+            `      killed pulumi ${lock.pid} with ${pending.map((p) => `${p.type} ${p.resource.type}`).join(", ")} pending`,
+        );
 
         // The lock outlives its process and keeps everyone out.
-        assert.deepStrictEqual(locks(pg(), PROJECT, STACK).map((l) => l.pid), [lock.pid]);
+        assert.deepStrictEqual(
+            locks(pg(), PROJECT, STACK).map((l) => l.pid),
+            [lock.pid],
+        );
         const refused = await up(bDeploy(3)).then(
             () => assert.fail("B's up was not refused"),
             (e: unknown) => e,
@@ -319,10 +364,19 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         assert.deepStrictEqual(urns(after), urns(before), "resources were lost or added");
         // And the stack is usable again: an update from B replaces nothing.
         const next = await up(bDeploy(3));
-        assert.deepStrictEqual([next.summary.created, next.summary.deleted, next.summary.replaced], [0, 0, 0], JSON.stringify(next.summary));
+        assert.deepStrictEqual(
+            [next.summary.created, next.summary.deleted, next.summary.replaced],
+            [0, 0, 0],
+            JSON.stringify(next.summary),
+        );
         assert.strictEqual(clusterReplicas(), 3);
         assert.deepStrictEqual(urns(await exported(A)), urns(before));
-        for (const [kind, name] of [["namespace", "backline"], ["cronjob", "janitor"], ["pvc", "worker-storage"], ["service", "worker"]]) {
+        for (const [kind, name] of [
+            ["namespace", "backline"],
+            ["cronjob", "janitor"],
+            ["pvc", "worker-storage"],
+            ["service", "worker"],
+        ]) {
             const r = kube().run(["get", kind, name, ...(kind === "namespace" ? [] : ["-n", "backline"])]);
             assert.strictEqual(r.status, 0, `${kind}/${name}: ${r.stderr}`);
         }
@@ -330,7 +384,9 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         // What the killed engine had started, and whether it outlived it.
         await new Promise((r) => setTimeout(r, 2000));
         const left = plugins.filter(alive);
-        console.log(`      the killed engine's ${plugins.length} child processes: ${left.length} still running after 2 s`);
+        console.log(
+            `      the killed engine's ${plugins.length} child processes: ${left.length} still running after 2 s`,
+        );
         left.forEach((pid) => process.kill(pid, "SIGKILL"));
     });
 });

@@ -36,9 +36,12 @@ export function stateRows(pg: PostgresServer, under: string): StateRow[] {
 
 /** The tables of the database's `public` schema. */
 export function tables(pg: PostgresServer): string[] {
-    return pg.queryJson<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", pg.database).map(
-        (r) => r.tablename,
-    );
+    return pg
+        .queryJson<{ tablename: string }>(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+            pg.database,
+        )
+        .map((r) => r.tablename);
 }
 
 export interface LockRow {
@@ -51,7 +54,10 @@ export interface LockRow {
 }
 
 export function locks(pg: PostgresServer, project: string, stack: string): LockRow[] {
-    return stateRows(pg, `locks/organization/${project}/${stack}/`).map((r) => ({ key: r.key, ...(JSON.parse(r.text) as Omit<LockRow, "key">) }));
+    return stateRows(pg, `locks/organization/${project}/${stack}/`).map((r) => ({
+        key: r.key,
+        ...(JSON.parse(r.text) as Omit<LockRow, "key">),
+    }));
 }
 
 export interface CheckpointResource {
