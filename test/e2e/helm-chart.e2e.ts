@@ -6,7 +6,7 @@
  * starting point of the adoption (issue 13); docs/helm-adoption-research.md builds on it.
  *
  * Pods stay Pending (no kubelet). Skips with the reason when helm or the API server is not built.
- * Run: npx mocha --config .mocharc.e2e.json test/e2e/helm-chart.e2e.ts
+ * Run: npx mocha --no-config -r ts-node/register/transpile-only --timeout 600000 test/e2e/helm-chart.e2e.ts
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
