@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { isExecutableFile } from "../../automation/engine";
+import { which } from "../e2e/support/engine";
 import { ApiServer, KubectlResult, REPO_ROOT } from "./apiserver";
 
 export const HELM_CACHE_BIN = path.join(REPO_ROOT, ".cache", "helm", "bin");
@@ -26,8 +27,8 @@ export type FindHelmResult = { helm: string; reason?: undefined } | { helm: null
 /** `$HELM_BIN_DIR/helm` if set, else `.cache/helm/bin/helm`, then the first `helm` on PATH. */
 export function findHelm(env: NodeJS.ProcessEnv = process.env): FindHelmResult {
     const dir = env.HELM_BIN_DIR || HELM_CACHE_BIN;
-    const dirs = [dir, ...(env.PATH ?? "").split(path.delimiter).filter((d) => d !== "")];
-    const helm = dirs.map((d) => path.join(d, "helm")).find(isExecutableFile);
+    const local = path.join(dir, "helm");
+    const helm = isExecutableFile(local) ? local : which("helm", env.PATH);
     return helm
         ? { helm }
         : { helm: null, reason: `helm not found in ${dir} or on PATH; run scripts/build-helm.sh to enable these tests` };
