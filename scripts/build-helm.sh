@@ -40,29 +40,21 @@ case "${1:-}" in
   "") ;;
   *) usage >&2; exit 2 ;;
 esac
-
 command -v go >/dev/null 2>&1 || { echo "build-helm: 'go' is not on PATH" >&2; exit 1; }
 mkdir -p "$BIN_DIR"
 
-# One build at a time (parallel test runs may all call this script).
+# Parallel test runs may all call this script: one build at a time (flock is in util-linux,
+# which scripts/kube-deps.sh installs).
 exec 9>"$STATE_DIR/build.lock"
-if command -v flock >/dev/null 2>&1; then
-  flock 9
-fi
+! command -v flock >/dev/null 2>&1 || flock 9
 
-inputs_hash() {
-  {
-    go env GOVERSION GOOS GOARCH
-    printf '%s\n' "$BIN_DIR"
-    (
-      cd "$ROOT"
-      sha256sum tools/helm/go.mod tools/helm/go.sum scripts/build-helm.sh
-    )
-  } | sha256sum | cut -d' ' -f1
-}
-
-hash="$(inputs_hash)"
-if [[ $force -eq 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$hash" && -x "$BIN_DIR/helm" ]]; then
+# The stamp: whatever decides the binary (Go, target, output folder, the module pins, this script).
+hash="$(
+  cd "$ROOT"
+  { go env GOVERSION GOOS GOARCH; echo "$BIN_DIR"; sha256sum tools/helm/go.mod tools/helm/go.sum scripts/build-helm.sh; } \
+    | sha256sum | cut -d' ' -f1
+)"
+if ((force == 0)) && [[ -x $BIN_DIR/helm && "$(cat "$STAMP" 2>/dev/null)" == "$hash" ]]; then
   echo "build-helm: up to date ($BIN_DIR)"
   exit 0
 fi
