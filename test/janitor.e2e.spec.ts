@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { API, STEPS, describeJanitorSuite } from "./support/janitor-cases";
+import { describeJanitorSuite } from "./support/janitor-cases";
+import { API, STEPS } from "./support/janitor-fixtures";
 import {
   JANITOR_SCRIPT,
   KubeObject,

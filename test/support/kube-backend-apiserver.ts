@@ -541,10 +541,20 @@ class ApiServerBackend implements KubeBackend {
     for (const w of writes) byResource.set(w.resource, [...(byResource.get(w.resource) ?? []), w.name]);
     for (const [resource, resourceNames] of byResource) {
       const name = `janitor-e2e-fail-${ns}-${resource}`;
-      // The message quotes the request body's sensitive values, the way a careless error might.
+      // The message quotes the request body's sensitive values, the way a careless error might:
+      // each Secret value decoded, then JSON-quoted (CEL has no JSON encoder: `\` and `"` escaped
+      // by hand), then the dockerconfig password JSON-quoted on its own, cut out of the
+      // .dockerconfigjson text where the janitor escaped it (issue 16).
+      const dockerconfig = "string(object.data['.dockerconfigjson'])";
       const quoted =
         resource === "secrets"
-          ? "object.data.map(k, k + '=' + string(object.data[k])).join(', ')"
+          ? [
+              "object.data.map(k, k + '=' + string(object.data[k])).join(', ')",
+              "'; quoted: ' + object.data.map(k, k + '=\"' + " +
+                "string(object.data[k]).replace('\\\\', '\\\\\\\\').replace('\"', '\\\\\"') + '\"').join(', ')",
+              `('.dockerconfigjson' in object.data ? '; password="' + ` +
+                `${dockerconfig}.split('"password":"')[1].split('","auth"')[0] + '"' : '')`,
+            ].join(" + ")
           : "object.spec.template.spec.containers.map(c, c.name + '=' + c.image).join(', ')";
       await this.api.ok("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", {
         apiVersion: "admissionregistration.k8s.io/v1",
