@@ -31,6 +31,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   /** Length of the request body in bytes. */
   bodyLength: number;
+  /** How the fake answered, once it has: body bytes and whether it sent them chunked. */
+  answer?: { bytes: number; chunked: boolean };
 }
 
 const CHUNK_BYTES = 64 * 1024;
@@ -132,6 +134,7 @@ export class FakeSaas {
         };
         // The client may hang up early (an answer it refuses by size): not an error of the fake.
         res.on("error", () => undefined);
+        recorded.answer = { bytes: payload.length, chunked: behaviour.chunked === true };
         if (!behaviour.chunked) {
           res.writeHead(status, { ...headers, "content-length": payload.length }).end(payload);
           return;

@@ -74,9 +74,13 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
     }
 
     /** Every step would write; the SaaS answers `answers`; the run must fail each step, change nothing. */
-    async function expectAllRefused(answers: Record<Step, Buffer>, problems: Record<Step, string>): Promise<number> {
+    async function expectAllRefused(
+        answers: Record<Step, Buffer>,
+        problems: Record<Step, string>,
+        chunked = false,
+    ): Promise<Run> {
         await t.seedStale();
-        for (const s of STEPS) t.answer(s, { body: answers[s] });
+        for (const s of STEPS) t.answer(s, { body: answers[s], chunked });
         const before = await t.snapshot();
         const r = await t.run();
         assert.equal(r.code, 1, show(r));
@@ -88,7 +92,18 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         assert.equal(r.stderrLines[r.stderrLines.length - 1], "janitor: 3 of 3 steps failed: token registry image");
         assert.deepEqual(r.writes, []);
         await t.assertUnchanged(before);
-        return r.durationMs;
+        return r;
+    }
+    /** Each endpoint was asked once and answered `bytes` bytes, chunked or not (the fake really did). */
+    function assertAnswered(r: Run, bytes: number, chunked: boolean): void {
+        for (const s of STEPS) {
+            const asked = r.requests.filter((q) => q.method === API[s].method && q.path === API[s].path);
+            assert.deepEqual(
+                asked.map((q) => q.answer),
+                [{ bytes, chunked }],
+                `${s}: one request, answered ${bytes} bytes ${chunked ? "chunked" : "with a Content-Length"}`,
+            );
+        }
     }
 
     // --- the 1 MiB cap: every endpoint, chunked and with a Content-Length --------------------
@@ -115,22 +130,22 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
             const dc = await t.kube.get("Secret", "dockerconfig");
             assert.equal(unb64(dataOf(dc)[".dockerconfigjson"]), dockerConfigJson(registry));
             assert.equal(containerImage(await t.kube.get("Deployment", "worker")), IMAGE_B);
+            assertAnswered(r, MAX_ANSWER_BYTES, form.chunked);
         });
         for (const bytes of [MAX_ANSWER_BYTES + 1, 2 * MAX_ANSWER_BYTES]) {
             const size = bytes === MAX_ANSWER_BYTES + 1 ? "1 MiB + 1 byte" : "2 MiB";
             it(`an answer of ${size}, ${form.label}, is refused on every endpoint, whatever curl's version`, async () => {
                 const body = (fields: object): Buffer => padded(fields, bytes);
-                await expectAllRefused(
+                const r = await expectAllRefused(
                     { token: body(tokenAnswer()), registry: body(registryAnswer()), image: body({ image: IMAGE_B }) },
                     {
                         token: "the answer is larger than 1048576 bytes$",
                         registry: "the answer is larger than 1048576 bytes$",
                         image: "the answer is larger than 1048576 bytes$",
                     },
+                    form.chunked,
                 );
-                for (const s of STEPS) {
-                    assert.equal(t.saas.requestsFor(API[s].method, API[s].path).length, 1, `${s}: asked once`);
-                }
+                assertAnswered(r, bytes, form.chunked);
             });
         }
     }
@@ -152,6 +167,7 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
                 r,
                 STEPS.map((s) => malformed(s, "the answer contains a NUL byte$")),
             );
+            assert.deepEqual(r.requests.map((q) => q.answer?.chunked), [chunked, chunked, chunked]);
             assert.deepEqual(r.writes, []);
             await t.assertUnchanged(before);
         });
@@ -173,6 +189,7 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
                 r,
                 STEPS.map((s) => malformed(s, "the answer is not valid UTF-8$")),
             );
+            assert.deepEqual(r.requests.map((q) => q.answer?.chunked), [chunked, chunked, chunked]);
             assert.deepEqual(r.writes, []);
             await t.assertUnchanged(before);
         });
@@ -211,7 +228,7 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         };
         for (const s of STEPS) assert.equal(answers[s].length, MAX_ANSWER_BYTES, `${s} answer size`);
         const imageLength = MAX_ANSWER_BYTES - Buffer.byteLength('{"image":""}');
-        const ms = await expectAllRefused(answers, {
+        const { durationMs: ms } = await expectAllRefused(answers, {
             token: 'field "expiresAt" is not an RFC 3339 time \\("\\d{4}-',
             registry: 'field "expiresAt" is not an RFC 3339 time \\("\\d{4}-',
             image: `field "image" is ${imageLength} characters long; a registry accepts at most 384 \\(name 255, tag 128\\) \\("registry\\.example\\.com/w0+"…\\)$`,
