@@ -286,7 +286,7 @@ stderr_text_redacted() { # $1 = the manifest that was being applied
 # (-sS), so no --write-out variable newer than curl 7.55 (-H @-) is needed.
 saas_request() {
   local step=$1 method=${2%% *} path=${2#* }
-  local url="$BASE_URL$path" body rc code=000 msg="" cause size line status_line=true
+  local url="$BASE_URL$path" body rc code=000 msg="" cause size line status_line=true too_large=false
   local -a args=(--silent --show-error --proto '=http,https' --max-time "$HTTP_TIMEOUT"
     --connect-timeout "$CONNECT_TIMEOUT" --max-filesize "$MAX_ANSWER_BYTES"
     --dump-header "$CURL_HEADERS" --header @- --header 'Accept: application/json' --request "$method")
@@ -326,11 +326,16 @@ saas_request() {
   done <"$CURL_STDERR"
   msg=${msg:0:300}
 
-  if [[ $code == 200 ]] && { ((size > MAX_ANSWER_BYTES)) || ((rc == 63)); }; then
-    step_error "$step" "malformed answer from $method $url: the answer is larger than $MAX_ANSWER_BYTES bytes"
-    return 1
+  # Too large: head stopped reading (curl then fails to write, exit 23) or curl refused the
+  # Content-Length (exit 63). Only a 200 needs its body; any other status is reported as such.
+  if ((size > MAX_ANSWER_BYTES || rc == 63)); then
+    too_large=true
+    if [[ $code == 200 ]]; then
+      step_error "$step" "malformed answer from $method $url: the answer is larger than $MAX_ANSWER_BYTES bytes"
+      return 1
+    fi
   fi
-  if ((rc != 0)); then
+  if ((rc != 0)) && [[ $too_large == false ]]; then
     case $rc in
       6) cause="DNS failure, could not resolve the host ($msg)" ;;
       7) cause="connection refused or host unreachable ($msg)" ;;

@@ -150,6 +150,25 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         }
     }
 
+    it("an error answer larger than 1 MiB is reported by its status, chunked or with a Content-Length", async () => {
+        await t.seedStale();
+        const big = Buffer.alloc(2 * MAX_ANSWER_BYTES, 0x61);
+        t.answer("token", { status: 401, body: big, chunked: true });
+        t.answer("registry", { status: 503, body: big });
+        t.answer("image", { status: 404, body: big, chunked: true });
+        const before = await t.snapshot();
+        const r = await t.run();
+        assert.equal(r.code, 1, show(r));
+        assert.deepEqual(r.stderrLines, [
+            `token: FAILED: the access key was rejected by ${t.saas.baseUrl} (HTTP 401 on POST ${API.token.path})`,
+            `registry: FAILED: SaaS unavailable: GET ${t.saas.baseUrl}${API.registry.path} answered HTTP 503`,
+            `image: FAILED: unexpected answer: GET ${t.saas.baseUrl}${API.image.path} answered HTTP 404`,
+            "janitor: 3 of 3 steps failed: token registry image",
+        ]);
+        assert.deepEqual(r.writes, []);
+        await t.assertUnchanged(before);
+    });
+
     // --- bytes: NUL and invalid UTF-8 are refused; valid UTF-8 is stored as sent ---------------
     for (const form of FORMS) {
         it(`an answer with a NUL byte, ${form.label}, is refused (not stored without it)`, async () => {
