@@ -3,7 +3,7 @@
 # by asking the Backline SaaS. Contract: shared/contracts/backline-saas-api.md.
 # Reference (env vars, log lines, exit codes, RBAC): janitor/README.md.
 #
-# Needs only bash, curl, jq (1.6 or 1.7), kubectl and BusyBox applets (mktemp, rm, head, base64).
+# Needs only bash, curl, jq (1.6 or 1.7), kubectl and BusyBox applets (mktemp, rm, head, base64, tr).
 # Secret material (access key, token, password) never appears in an argv or an output line:
 # it travels in shell variables and pipes only.
 set -euo pipefail
@@ -246,7 +246,7 @@ validate_config() {
   CONNECT_TIMEOUT=$((HTTP_TIMEOUT < 5 ? HTTP_TIMEOUT : 5))
 
   local tool
-  for tool in curl jq kubectl mktemp rm head base64; do
+  for tool in curl jq kubectl mktemp rm head base64 tr; do
     command -v "$tool" >/dev/null 2>&1 || config_error "required command '$tool' not found on PATH"
   done
   readonly REFRESH_WINDOW HTTP_TIMEOUT UPDATE_IMAGE NS JWT_SECRET DOCKERCONFIG_SECRET \
@@ -300,8 +300,9 @@ saas_request() {
       rc=0
       curl "${args[@]}" -- "$url" 2>"$CURL_STDERR" || rc=$?
       printf '%s' "$rc" >"$CURL_EXIT"
-    } | head -c "$((MAX_ANSWER_BYTES + 1))" | base64 -w 0); then
-    step_error "$step" "could not read the answer of $method $url (head or base64 failed)"
+    } | head -c "$((MAX_ANSWER_BYTES + 1))" | base64 | tr -d '\n'); then
+    # (tr, not base64 -w 0: that option is missing from older BusyBox builds)
+    step_error "$step" "could not read the answer of $method $url (head, base64 or tr failed)"
     return 1
   fi
   rc=$(<"$CURL_EXIT")
