@@ -2,7 +2,7 @@
  * Advisory policies: good practice the preview reports without blocking it.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { containersOf, podKinds, podOf } from "./podSecurity";
+import { containersOf, workloadPod } from "./podSecurity";
 import { describeObject, known, kubernetesKind } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
@@ -12,15 +12,13 @@ export const imagesPinnedByDigest: ResourceValidationPolicy = {
     description: "Every container image is pinned by digest (image@sha256:...).",
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
-        const k = kubernetesKind(args.type);
-        if (!k || !podKinds.includes(k.kind)) return;
-        const pod = podOf(k.kind, args.props);
+        const pod = workloadPod(args);
         if (!pod) return;
         for (const { container } of containersOf(pod.spec)) {
             const image = known(() => container?.image);
             if (typeof image === "string" && !/@sha256:[0-9a-f]{64}$/.test(image)) {
                 reportViolation(
-                    `${describeObject(k.kind, args.props, args.name)}: container ${container.name} runs ${image}, a tag that can ` +
+                    `${pod.what}: container ${container.name} runs ${image}, a tag that can ` +
                         "move; pin it by digest (<image>@sha256:<digest>; for the worker and the janitor set " +
                         "`worker.image.tag` / `janitor.image.tag` to sha256:<digest>).",
                 );
@@ -36,9 +34,7 @@ export const containerResources: ResourceValidationPolicy = {
     description: "Every container sets CPU and memory requests and limits.",
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
-        const k = kubernetesKind(args.type);
-        if (!k || !podKinds.includes(k.kind)) return;
-        const pod = podOf(k.kind, args.props);
+        const pod = workloadPod(args);
         if (!pod) return;
         for (const { container } of containersOf(pod.spec)) {
             const missing = resourceFields.filter((f) => {
@@ -47,7 +43,7 @@ export const containerResources: ResourceValidationPolicy = {
             });
             if (missing.length > 0) {
                 reportViolation(
-                    `${describeObject(k.kind, args.props, args.name)}: container ${container.name} sets no resources.${missing.join(", resources.")}; ` +
+                    `${pod.what}: container ${container.name} sets no resources.${missing.join(", resources.")}; ` +
                         "set them so the scheduler places it and a runaway process cannot starve its node.",
                 );
             }

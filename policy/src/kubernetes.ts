@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { backlineNames } from "./names";
-import { podKinds, podOf, restrictedViolations } from "./podSecurity";
+import { containersOf, restrictedViolations, workloadPod } from "./podSecurity";
 import { asList, describeObject, known, kubernetesKind, visitStrings } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
@@ -18,13 +18,10 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     url: pssDocs,
     validateResource: (args, reportViolation) => {
-        const k = kubernetesKind(args.type);
-        if (!k || !podKinds.includes(k.kind)) return;
-        const pod = podOf(k.kind, args.props);
+        const pod = workloadPod(args);
         if (!pod) return;
-        const what = describeObject(k.kind, args.props, args.name);
         for (const v of restrictedViolations(pod.spec, pod.metadata?.annotations ?? {})) {
-            reportViolation(`${what}: ${v} (Pod Security "restricted", which the Backline namespace enforces).`);
+            reportViolation(`${pod.what}: ${v} (Pod Security "restricted", which the Backline namespace enforces).`);
         }
     },
 };
@@ -164,24 +161,20 @@ export const accessKeyFromSecretRef: ResourceValidationPolicy = {
     description: `Containers get ${backlineNames.accessKeyEnv} from a Secret (valueFrom.secretKeyRef), never as a literal or from a ConfigMap.`,
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
-        const k = kubernetesKind(args.type);
-        if (!k || !podKinds.includes(k.kind)) return;
-        const pod = podOf(k.kind, args.props);
+        const pod = workloadPod(args);
         if (!pod) return;
-        const what = describeObject(k.kind, args.props, args.name);
         const fix = `reference Secret ${backlineNames.accessKeySecret} (key ${backlineNames.accessKeySecretKey}) with valueFrom.secretKeyRef`;
-        for (const field of ["initContainers", "containers", "ephemeralContainers"]) {
-            for (const c of (pod.spec?.[field] ?? []) as any[]) {
-                for (const e of (c?.env ?? []) as any[]) {
-                    if (e?.name !== backlineNames.accessKeyEnv) continue;
-                    const from = e.valueFrom ?? {};
-                    if (e.value !== undefined) {
-                        reportViolation(`${what}: container ${c.name} sets ${e.name} as a literal value, readable by anyone who can read the object; ${fix}.`);
-                    } else if (from.configMapKeyRef !== undefined) {
-                        reportViolation(`${what}: container ${c.name} reads ${e.name} from a ConfigMap, which is not meant for secrets; ${fix}.`);
-                    } else if (from.secretKeyRef === undefined) {
-                        reportViolation(`${what}: container ${c.name} sets ${e.name} without a secretKeyRef; ${fix}.`);
-                    }
+        for (const { container: c } of containersOf(pod.spec)) {
+            for (const e of (c?.env ?? []) as any[]) {
+                if (e?.name !== backlineNames.accessKeyEnv) continue;
+                const at = `${pod.what}: container ${c.name}`;
+                const from = e.valueFrom ?? {};
+                if (e.value !== undefined) {
+                    reportViolation(`${at} sets ${e.name} as a literal value, readable by anyone who can read the object; ${fix}.`);
+                } else if (from.configMapKeyRef !== undefined) {
+                    reportViolation(`${at} reads ${e.name} from a ConfigMap, which is not meant for secrets; ${fix}.`);
+                } else if (from.secretKeyRef === undefined) {
+                    reportViolation(`${at} sets ${e.name} without a secretKeyRef; ${fix}.`);
                 }
             }
         }

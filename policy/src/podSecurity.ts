@@ -7,6 +7,8 @@
  * Not part of the profile, so not checked here: read-only root filesystems, resources.
  */
 
+import { describeObject, kubernetesKind } from "./resources";
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- pod specs arrive as untyped resource properties */
 
 /** Volume types the restricted profile allows. */
@@ -150,3 +152,16 @@ export function podOf(kind: string, props: any): { readonly metadata: any; reado
 
 /** Kinds that carry a pod template. */
 export const podKinds: readonly string[] = Object.keys(podTemplatePaths);
+
+/**
+ * The pod a resource would run, with how messages name the resource (`Deployment "worker"`);
+ * undefined for resources without a pod template.
+ */
+export function workloadPod(args: { readonly type: string; readonly props: any; readonly name: string }):
+    | { readonly what: string; readonly metadata: any; readonly spec: any }
+    | undefined {
+    const k = kubernetesKind(args.type);
+    if (!k || !podKinds.includes(k.kind)) return undefined;
+    const pod = podOf(k.kind, args.props);
+    return pod && { what: describeObject(k.kind, args.props, args.name), ...pod };
+}
