@@ -21,36 +21,8 @@ have_all() {
 }
 have_all && exit 0
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "postgres-deps: no PostgreSQL server (${need[*]}) and no apt-get here; install PostgreSQL by hand" \
-    "and point PG_BIN_DIR at its bin folder" >&2
-  exit 1
-fi
-sudo=()
-if ((EUID != 0)); then
-  command -v sudo >/dev/null 2>&1 || {
-    echo "postgres-deps: PostgreSQL is missing; run as root (or install sudo)" >&2
-    exit 1
-  }
-  sudo=(sudo)
-fi
-
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-apt_install() {
-  "${sudo[@]}" apt-get update -qq >>"$log" 2>&1 &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends postgresql >>"$log" 2>&1
-}
-# One retry: a fresh machine's first apt-get update sometimes races a mirror sync.
-if ! apt_install && ! { sleep 5 && apt_install; }; then
-  echo "postgres-deps: apt-get failed to install postgresql:" >&2
-  tail -n 20 "$log" >&2
-  exit 1
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" postgres-deps postgresql
 have_all || {
   echo "postgres-deps: installed postgresql, but found no /usr/lib/postgresql/*/bin with ${need[*]}" >&2
   exit 1
 }
-dirs=(/usr/lib/postgresql/*/bin)
-echo "postgres-deps: installed postgresql (${dirs[*]})"
