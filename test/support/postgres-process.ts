@@ -79,15 +79,6 @@ function postmasterFile(dataDir: string): { pid: number; status: string } | unde
     }
 }
 
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 function cmdlineOf(pid: number): string {
     try {
         return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -106,7 +97,7 @@ function sweepStale(): void {
         } catch {
             continue; // being created, or not ours
         }
-        if (!owner || isAlive(owner)) continue;
+        if (!owner || fs.existsSync(`/proc/${owner}`)) continue; // its test process still runs
         const pm = postmasterFile(path.join(dir, "data"));
         // Only a postmaster that still runs on this folder (PIDs are reused).
         if (pm && cmdlineOf(pm.pid).includes(dir)) signal(pm.pid, "SIGQUIT");
