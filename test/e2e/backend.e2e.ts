@@ -114,6 +114,8 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     const pg = usePostgres();
     const kube = useApiServer();
     const machines: Machine[] = [];
+    /** Processes a killed `pulumi` had started (its plugins), stopped at the end whatever happened. */
+    const orphans: number[] = [];
     let A: Machine;
     let B: Machine;
 
@@ -144,6 +146,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     });
 
     after(function () {
+        orphans.filter(alive).forEach((pid) => process.kill(pid, "SIGKILL"));
         for (const m of machines) {
             m.project.cleanup();
             m.engine.cleanup();
@@ -336,8 +339,9 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
             const ops = checkpoint(pg(), PROJECT, STACK)?.checkpoint.latest?.pending_operations ?? [];
             return ops.some((o) => o.resource.type.startsWith("kubernetes:")) ? ops : undefined;
         });
-        const plugins = descendants(lock.pid);
+        orphans.push(...descendants(lock.pid));
         process.kill(lock.pid, "SIGKILL");
+        const killedAt = Date.now();
         const killed = await aUp;
         assert.strictEqual(killed.code, null, describeRun(["up"], killed));
         console.log(
@@ -381,12 +385,10 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
             assert.strictEqual(r.status, 0, `${kind}/${name}: ${r.stderr}`);
         }
 
-        // What the killed engine had started, and whether it outlived it.
-        await new Promise((r) => setTimeout(r, 2000));
-        const left = plugins.filter(alive);
-        console.log(
-            `      the killed engine's ${plugins.length} child processes: ${left.length} still running after 2 s`,
-        );
-        left.forEach((pid) => process.kill(pid, "SIGKILL"));
+        // What the killed engine had started, and whether it outlived it (stopped in `after`).
+        const left = orphans.filter(alive);
+        const secs = Math.round((Date.now() - killedAt) / 1000);
+        const names = left.map((pid) => fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim());
+        console.log(`      the killed pulumi's children still running ${secs} s later: ${names.join(", ") || "none"}`);
     });
 });
