@@ -21,6 +21,7 @@ import { useApiServer } from "../support/apiserver";
 import { PostgresServer, startPostgres, usePostgres } from "../support/postgres";
 import { Engine, EngineEnv, RunResult, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
+import { descendants, running } from "./support/proc";
 import { checkpoint, historyKeys, locks, stackNames, stateRows, tables } from "./support/state-table";
 
 const PROJECT = "backline";
@@ -68,36 +69,6 @@ async function waitFor<T>(
     }
 }
 
-/** PIDs of `pid`'s descendants (Linux /proc). */
-function descendants(pid: number): number[] {
-    const children = new Map<number, number[]>();
-    for (const e of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-        try {
-            const ppid = Number(
-                fs
-                    .readFileSync(`/proc/${e}/stat`, "utf8")
-                    .replace(/^.*\) /s, "")
-                    .split(" ")[1],
-            );
-            children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
-        } catch {
-            /* gone */
-        }
-    }
-    const out: number[] = [];
-    const walk = (p: number): void => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
-    walk(pid);
-    return out;
-}
-
-function alive(pid: number): boolean {
-    try {
-        return !/^[^)]*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-        return false;
-    }
-}
-
 describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API server)", function () {
     this.timeout(600_000);
     this.slow(120_000);
@@ -114,7 +85,8 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     const pg = usePostgres();
     const kube = useApiServer();
     const machines: Machine[] = [];
-    /** Processes a killed `pulumi` had started (its plugins), stopped at the end whatever happened. */
+    /** `pulumi` processes of A's updates, and plugins of a killed one: none outlives the suite. */
+    const engines: number[] = [];
     const orphans: number[] = [];
     let A: Machine;
     let B: Machine;
@@ -146,7 +118,8 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     });
 
     after(function () {
-        orphans.filter(alive).forEach((pid) => process.kill(pid, "SIGKILL"));
+        const live = engines.filter((pid) => running(pid)).flatMap((pid) => [pid, ...descendants(pid)]);
+        [...live, ...orphans].filter((pid) => running(pid)).forEach((pid) => process.kill(pid, "SIGKILL"));
         for (const m of machines) {
             m.project.cleanup();
             m.engine.cleanup();
@@ -232,6 +205,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         const aRun: { done?: RunResult } = {};
         const aUp = cli(A, ["up", "--yes", "--skip-preview"], { ok: false }).then((r) => (aRun.done = r));
         const lock = await waitFor("A's lock row", aRun, () => locks(pg(), PROJECT, STACK)[0]);
+        engines.push(lock.pid);
         assert.strictEqual(fs.readlinkSync(`/proc/${lock.pid}/cwd`), A.project.dir, "the lock is not A's pulumi");
         // Freeze A mid-update: its lock stays in the table for as long as B needs.
         process.kill(lock.pid, "SIGSTOP");
@@ -335,6 +309,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         // Mid-up: waiting for objects that never get ready (the claim is never bound, the install Job
         // never runs: no nodes, no storage), with their updates pending in the checkpoint.
         const lock = await waitFor("A's lock row", aRun, () => locks(pg(), PROJECT, STACK)[0]);
+        engines.push(lock.pid);
         const pending = await waitFor("a Kubernetes object's update pending in the checkpoint", aRun, () => {
             const ops = checkpoint(pg(), PROJECT, STACK)?.checkpoint.latest?.pending_operations ?? [];
             return ops.some((o) => o.resource.type.startsWith("kubernetes:")) ? ops : undefined;
@@ -386,9 +361,8 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
         }
 
         // What the killed engine had started, and whether it outlived it (stopped in `after`).
-        const left = orphans.filter(alive);
         const secs = Math.round((Date.now() - killedAt) / 1000);
-        const names = left.map((pid) => fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim());
+        const names = orphans.map(running).filter((n) => n !== undefined);
         console.log(`      the killed pulumi's children still running ${secs} s later: ${names.join(", ") || "none"}`);
     });
 });
