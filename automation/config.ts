@@ -23,9 +23,9 @@
  *   stack, e.g. a typo set by hand) and `aws:region`/`aws:profile` — is removed, so nothing from a
  *   previous run lingers.
  */
-import * as os from "os";
 import * as path from "path";
-import { ConfigProblem, RawStackConfig, parseBacklineConfig, topLevelKeys } from "../components/config";
+import { ConfigProblem, isSecretPath, parseBacklineConfig, topLevelKeys } from "../components/config";
+import { expandHome } from "./paths";
 import type { AwsSettings, BacklineSettings, KubernetesTarget } from "./types";
 
 /** The project name in `Pulumi.yaml`: the namespace of every program config key. */
@@ -61,7 +61,6 @@ export interface PathContext {
     readonly home?: string;
 }
 
-const sectionKeys = ["janitor", "worker", "logging", "efs"] as const;
 const awsKeys = ["aws:region", "aws:profile"] as const;
 
 /** Whether a `kubeconfig` value is the file's contents rather than its path. */
@@ -70,9 +69,7 @@ export function isInlineKubeconfig(kubeconfig: string): boolean {
 }
 
 function resolvePath(p: string, ctx: PathContext): string {
-    const home = ctx.home ?? os.homedir();
-    const expanded = p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
-    return path.resolve(ctx.cwd ?? process.cwd(), expanded);
+    return path.resolve(ctx.cwd ?? process.cwd(), expandHome(p, ctx.home));
 }
 
 /**
@@ -115,27 +112,21 @@ function jsonCopy(value: unknown): unknown {
 }
 
 /**
- * What the program would read from the stack configuration this plan writes, for
- * `parseBacklineConfig`. Unknown keys of `settings` (a JavaScript caller's typo) are reported like
- * unknown stack keys; `kubernetes` is reported too, since the target is its own option.
+ * What the program would read from the stack configuration a plan writes: the settings, with the
+ * `kubernetes` object the target becomes (a `kubernetes` key inside the settings is left out:
+ * `validateDeployment` refuses it). Unknown keys (a JavaScript caller's typo) stay, so the program's
+ * own check reports them.
  */
-export function toRawStackConfig(settings: BacklineSettings, target: KubernetesTarget | undefined, ctx: PathContext = {}): RawStackConfig {
-    const s = (settings ?? {}) as unknown as Record<string, unknown>;
-    const known: readonly string[] = topLevelKeys;
+export function toStackConfigValues(
+    settings: BacklineSettings,
+    target: KubernetesTarget | undefined,
+    ctx: PathContext = {},
+): Record<string, unknown> {
+    const { kubernetes: _target, ...values } = (jsonCopy(settings) ?? {}) as Record<string, unknown>;
     const kube = target ? kubernetesConfigFor(target, ctx) : { object: {} as Record<string, unknown> };
-    const kubernetes = kube.inlineKubeconfig !== undefined ? { ...kube.object, kubeconfig: kube.inlineKubeconfig } : kube.object;
-    return {
-        baseUrl: s.baseUrl,
-        accessKey: typeof s.accessKey === "string" ? s.accessKey : s.accessKey === undefined || s.accessKey === null ? undefined : String(s.accessKey),
-        accessKeyIsSecret: true,
-        namespaceOverride: s.namespaceOverride,
-        janitor: jsonCopy(s.janitor),
-        worker: jsonCopy(s.worker),
-        logging: jsonCopy(s.logging),
-        efs: jsonCopy(s.efs),
-        kubernetes: jsonCopy(kubernetes),
-        otherKeys: Object.keys(s).filter((k) => s[k] !== undefined && (!known.includes(k) || k === "kubernetes")),
-    };
+    const kubernetes =
+        kube.inlineKubeconfig !== undefined ? { ...kube.object, kubeconfig: kube.inlineKubeconfig } : kube.object;
+    return { ...values, kubernetes };
 }
 
 /** Problem keys of the program's `kubernetes` object, renamed to the option that sets them. */
@@ -175,16 +166,16 @@ export function validateDeployment(input: {
             problems.push({ key: "kubernetes", message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
         }
     }
-    const raw = toRawStackConfig(input.config, input.kubernetes ?? undefined, input.pathContext);
-    const result = parseBacklineConfig(raw);
+    if ((input.config as { kubernetes?: unknown }).kubernetes !== undefined) {
+        problems.push({
+            key: "kubernetes",
+            message:
+                "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory }).",
+        });
+    }
+    const result = parseBacklineConfig(toStackConfigValues(input.config, input.kubernetes ?? undefined, input.pathContext));
     if (!result.ok) {
-        for (const p of result.problems) {
-            if (p.key === "kubernetes" && raw.otherKeys?.includes("kubernetes")) {
-                problems.push({ key: "kubernetes", message: "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory })." });
-            } else {
-                problems.push({ key: renameKubernetesKey(p.key), message: p.message });
-            }
-        }
+        problems.push(...result.problems.map((p) => ({ key: renameKubernetesKey(p.key), message: p.message })));
     }
     if (input.aws !== undefined) {
         for (const [k, v] of Object.entries(input.aws)) {
@@ -232,20 +223,21 @@ export function planStackConfig(input: {
     readonly currentKeys?: readonly string[];
     readonly pathContext?: PathContext;
 }): StackConfigPlan {
-    const c = input.config;
+    const c = input.config as Readonly<Record<string, unknown>>;
     const plain: Record<string, ConfigValueJson> = {};
     const secrets: SecretConfigValue[] = [];
     const key = (k: string) => `${PROJECT}:${k}`;
 
-    plain[key("baseUrl")] = plainString(c.baseUrl);
-    secrets.push({ key: key("accessKey"), path: false, value: c.accessKey });
-    if (c.namespaceOverride !== undefined && c.namespaceOverride !== "") {
-        plain[key("namespaceOverride")] = plainString(c.namespaceOverride);
-    }
-    for (const section of sectionKeys) {
-        const value = jsonCopy(c[section]);
-        if (value !== undefined && value !== null) {
-            plain[key(section)] = plainObject(value);
+    // Every key of the schema, by what it is: secret, object or text.
+    for (const k of topLevelKeys) {
+        const value = jsonCopy(c[k]);
+        if (k === "kubernetes" || value === undefined || value === null || value === "") continue;
+        if (isSecretPath([k])) {
+            secrets.push({ key: key(k), path: false, value: String(value) });
+        } else if (typeof value === "object") {
+            plain[key(k)] = plainObject(value);
+        } else {
+            plain[key(k)] = plainString(String(value));
         }
     }
     const kube = kubernetesConfigFor(input.kubernetes, input.pathContext);
@@ -262,7 +254,7 @@ export function planStackConfig(input: {
 
     const set = new Set([...Object.keys(plain), ...secrets.filter((s) => !s.path).map((s) => s.key)]);
     const managed = new Set<string>([
-        ...topLevelKeys.map(key),
+        ...topLevelKeys.map((k) => key(k)),
         ...awsKeys,
         ...(input.currentKeys ?? []).filter((k) => k.startsWith(`${PROJECT}:`)),
     ]);
@@ -273,8 +265,9 @@ export function planStackConfig(input: {
 /** The values a failure message must never show: the access key, an inline kubeconfig, … */
 export function secretValuesOf(config: BacklineSettings | undefined, target: KubernetesTarget | undefined, extra: readonly (string | undefined)[] = []): string[] {
     const out: string[] = [];
-    if (config && typeof config.accessKey === "string") {
-        out.push(config.accessKey);
+    for (const k of topLevelKeys) {
+        const value = (config as Readonly<Record<string, unknown>> | undefined)?.[k];
+        if (typeof value === "string" && isSecretPath([k])) out.push(value);
     }
     const kubeconfig = (target as { kubeconfig?: unknown } | undefined)?.kubeconfig;
     if (typeof kubeconfig === "string" && isInlineKubeconfig(kubeconfig)) {

@@ -44,6 +44,7 @@ import {
     redact,
 } from "./errors";
 import { localWorkspaceFactory, locateEngine, repoRoot } from "./engine";
+import { expandHome } from "./paths";
 import type {
     BacklineOutputs,
     DeployOptions,
@@ -76,7 +77,7 @@ export {
     isInlineKubeconfig,
     kubernetesConfigFor,
     planStackConfig,
-    toRawStackConfig,
+    toStackConfigValues,
     validateDeployment,
 } from "./config";
 export type { ConfigValueJson, SecretConfigValue, StackConfigPlan } from "./config";
@@ -99,10 +100,6 @@ interface Resolved {
     readonly secrets: readonly string[];
     /** A local folder to create before the engine starts (file backend). */
     readonly stateDir?: string;
-}
-
-function expandHome(p: string): string {
-    return p === "~" ? os.homedir() : p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
 }
 
 /** Checks and resolves what every operation shares; problems are added to `problems`. */

@@ -27,7 +27,7 @@ import {
     planStackConfig,
     preview,
     refresh,
-    toRawStackConfig,
+    toStackConfigValues,
     up,
     validateDeployment,
 } from "../automation";
@@ -277,25 +277,24 @@ describe("automation: typed config → stack config", function () {
 
     it("what it writes is what the program accepts: parseBacklineConfig on the stored values", function () {
         const plan = planStackConfig({ config: minimal, kubernetes: render, pathContext: ctx });
-        const read = (k: string) => {
-            const v = plan.plain[`backline:${k}`];
-            return v === undefined ? undefined : v.objectValue !== undefined ? JSON.parse(v.value) : v.value;
-        };
-        const result = parseBacklineConfig({
-            baseUrl: read("baseUrl"),
-            accessKey: plan.secrets[0].value,
-            accessKeyIsSecret: true,
-            namespaceOverride: read("namespaceOverride"),
-            janitor: read("janitor"),
-            worker: read("worker"),
-            logging: read("logging"),
-            efs: read("efs"),
-            kubernetes: read("kubernetes"),
-        });
+        // The program reads `getConfig("backline:<key>")`: text, or JSON for objects.
+        const values: Record<string, unknown> = Object.fromEntries(
+            Object.entries(plan.plain).map(([k, v]) => [
+                k.replace(/^backline:/, ""),
+                v.objectValue !== undefined ? JSON.parse(v.value) : v.value,
+            ]),
+        );
+        values.accessKey = plan.secrets[0].value;
+        const result = parseBacklineConfig(values);
         assert.ok(result.ok, JSON.stringify(result.problems));
-        assert.strictEqual(result.config.worker.storage.pvc.storageClassName, "nfs-rwx");
+        assert.deepStrictEqual(result.config.storage.claim, {
+            kind: "storageClass",
+            name: "worker-storage",
+            size: "10Gi",
+            storageClassName: "nfs-rwx",
+        });
         assert.strictEqual(result.config.kubernetes.renderYamlToDirectory, "/tmp/backline-rendered");
-        assert.strictEqual(result.config.worker.otel.enabled, false);
+        assert.strictEqual(result.config.observability, undefined);
     });
 
     it("removes every managed key the caller did not set, including unknown backline keys found in the stack", function () {
@@ -370,7 +369,7 @@ describe("automation: validation before the engine", function () {
     it("rejects with InvalidConfigError listing every problem, with the stack's own messages, and never opens a workspace", async function () {
         const err = await rejection(up(deploy({ config: broken, workspaceFactory: neverCalled() })));
         assert.ok(err instanceof InvalidConfigError, `got ${err.name}: ${err.message}`);
-        const expected = parseBacklineConfig({ ...toRawStackConfig(broken, render), accessKeyIsSecret: true });
+        const expected = parseBacklineConfig(toStackConfigValues(broken, render));
         assert.ok(!expected.ok);
         assert.deepStrictEqual(err.problems, expected.problems);
         const keys = err.problems.map((p) => p.key);

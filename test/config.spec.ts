@@ -3,7 +3,7 @@
  * the message; the pure validators; and the program refusing bad config before any resource.
  */
 import { strict as assert } from "assert";
-import { ConfigValidationError, parseBacklineConfig, RawStackConfig } from "../components/config";
+import { ConfigValidationError, parseBacklineConfig } from "../components/config";
 import {
     checkAwsRegion,
     checkBaseUrl,
@@ -14,19 +14,23 @@ import {
     checkIamRoleArn,
     checkImageReference,
     parseQuantity,
-} from "../components/validation";
+} from "../components/config/validators";
 import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
 
-const base: RawStackConfig = {
+/** A stack configuration: the `backline:*` keys without their prefix, objects as objects. */
+type StackValues = Record<string, unknown>;
+
+const base: StackValues = {
     baseUrl: "https://app.backline.ai",
     accessKey: testAccessKey,
-    accessKeyIsSecret: true,
     logging: { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" },
 };
 
 interface BadCase {
     readonly name: string;
-    readonly raw: RawStackConfig;
+    readonly raw: StackValues;
+    /** The access key is stored in plaintext in the stack file. */
+    readonly plaintext?: true;
     /** The key the problem must name. */
     readonly key: string;
     /** A pattern the message must match (what is accepted, the rejected value). */
@@ -36,7 +40,7 @@ interface BadCase {
 const bad: BadCase[] = [
     { name: "missing accessKey", raw: { ...base, accessKey: undefined }, key: "accessKey", message: /missing.*pulumi config set --secret accessKey/ },
     { name: "empty accessKey", raw: { ...base, accessKey: "" }, key: "accessKey", message: /missing/ },
-    { name: "plaintext accessKey", raw: { ...base, accessKeyIsSecret: false }, key: "accessKey", message: /plaintext.*--secret/ },
+    { name: "plaintext accessKey", raw: base, plaintext: true, key: "accessKey", message: /plaintext.*--secret/ },
     { name: "missing baseUrl", raw: { ...base, baseUrl: undefined }, key: "baseUrl", message: /missing.*pulumi config set baseUrl/ },
     { name: "http baseUrl", raw: { ...base, baseUrl: "http://app.backline.ai" }, key: "baseUrl", message: /got "http:\/\/app.backline.ai"; expected an https:\/\/ URL/ },
     { name: "baseUrl not a URL", raw: { ...base, baseUrl: "app.backline.ai" }, key: "baseUrl", message: /https:\/\// },
@@ -78,7 +82,7 @@ const bad: BadCase[] = [
     { name: "unknown key in janitor", raw: { ...base, janitor: { scedule: "* * * * *" } }, key: "janitor.scedule", message: /did you mean `janitor.schedule`/ },
     { name: "unknown key in logging", raw: { ...base, logging: { ...(base.logging as object), roleARN: "x" } }, key: "logging.roleARN", message: /did you mean `logging.roleArn`/ },
     { name: "unknown nested key", raw: { ...base, worker: { storage: { pvc: { sise: "1Gi" } } } }, key: "worker.storage.pvc.sise", message: /did you mean `worker.storage.pvc.size`/ },
-    { name: "unknown top-level key", raw: { ...base, otherKeys: ["namespace"] }, key: "namespace", message: /did you mean `namespaceOverride`/ },
+    { name: "unknown top-level key", raw: { ...base, namespace: "backline" }, key: "namespace", message: /did you mean `namespaceOverride`/ },
     { name: "worker not an object", raw: { ...base, worker: "big" }, key: "worker", message: /expected an object/ },
     { name: "image tag with spaces", raw: { ...base, worker: { image: { tag: "my tag" } } }, key: "worker.image.tag", message: /expected a tag/ },
     { name: "collector image without tag", raw: { ...base, worker: { otel: { collector: { image: "aws-otel-collector" } } } }, key: "worker.otel.collector.image", message: /full image reference/ },
@@ -105,12 +109,14 @@ describe("configuration validation", () => {
         assert.equal(c.worker.replicaCount, 1);
         assert.equal(c.worker.image.tag, "2faf8c5-1757332651");
         assert.equal(c.worker.image.autoUpdate, true);
-        assert.equal(c.worker.storage.pvc.name, "worker-storage");
-        assert.equal(c.worker.storage.pvc.size, "10Gi");
-        assert.equal(c.worker.storage.pvc.storageClassName, undefined);
-        assert.equal(c.worker.otel.collector.image, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2");
-        assert.equal(c.logging.logGroupName, "/backline/backline/worker");
-        assert.equal(c.efs, undefined);
+        assert.deepEqual(c.storage, {
+            deleteOnDestroy: false,
+            claim: { kind: "clusterDefault", name: "worker-storage", size: "10Gi" },
+        });
+        assert.equal(c.worker.mountPath, "/data");
+        assert.equal(c.observability?.collector.image, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2");
+        assert.equal(c.observability?.logGroupName, "/backline/backline/worker");
+        assert.deepEqual(c.observability?.role, { kind: "existing", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" });
     });
 
     it("pins the image when the user sets registry, name or tag, unless autoUpdate says otherwise", () => {
@@ -130,8 +136,9 @@ describe("configuration validation", () => {
     });
 
     it("needs no logging settings when otel is disabled", () => {
-        const result = parseBacklineConfig({ baseUrl: "https://app.backline.ai", accessKey: "k", accessKeyIsSecret: true, worker: { otel: { enabled: false } } });
+        const result = parseBacklineConfig({ baseUrl: "https://app.backline.ai", accessKey: "k", worker: { otel: { enabled: false } } });
         assert.ok(result.ok, JSON.stringify(result.problems));
+        assert.equal(result.config.observability, undefined);
     });
 
     it("allows http only for loopback", () => {
@@ -152,7 +159,7 @@ describe("configuration validation", () => {
 
     for (const c of bad) {
         it(`refuses ${c.name}, naming \`${c.key}\``, () => {
-            const result = parseBacklineConfig(c.raw);
+            const result = parseBacklineConfig(c.raw, { accessKeyIsSecret: !c.plaintext });
             assert.equal(result.ok, false, `${c.name} was accepted`);
             const problem = result.problems.find((p) => p.key === c.key);
             assert.ok(problem, `no problem for \`${c.key}\`; got ${JSON.stringify(result.problems)}`);
@@ -184,7 +191,7 @@ describe("configuration validation", () => {
 
     it("never shows the access key, even when it is malformed", () => {
         const key = "secret with spaces 123";
-        const result = parseBacklineConfig({ ...base, accessKey: key, accessKeyIsSecret: false });
+        const result = parseBacklineConfig({ ...base, accessKey: key }, { accessKeyIsSecret: false });
         assert.equal(result.ok, false);
         assert.ok(!JSON.stringify(result.problems).includes(key));
         const spaced = parseBacklineConfig({ ...base, accessKey: key });

@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import { ProgramRun, RecordingMocks, runProgram, testAccessKey } from "./support/mocks";
 import { podSpecsOf, validateKubernetesObject } from "./support/k8s-schema";
 import * as examples from "./fixtures/examples";
-import { restrictedViolations } from "../components/specs/common";
+import { restrictedViolations } from "./support/pod-security";
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",

@@ -34,7 +34,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { isExecutableFile } from "../../automation/engine";
+import { isExecutableFile, which as whichOnPath } from "../../automation/paths";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const KUBE_CACHE_BIN = path.join(REPO_ROOT, ".cache", "kube", "bin");
@@ -62,15 +62,6 @@ const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeControllerManager: "kube-controller-manager",
 };
 
-
-function whichOnPath(name: string): string | null {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir && isExecutableFile(path.join(dir, name))) {
-            return path.join(dir, name);
-        }
-    }
-    return null;
-}
 
 function binDir(): string {
     return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;

@@ -113,11 +113,10 @@ function programRoleRules(shape: RoleShape): unknown[] {
   const parsed = parseBacklineConfig({
     baseUrl: "https://app.backline.ai",
     accessKey: "not-used",
-    accessKeyIsSecret: true,
     worker: { image: { autoUpdate }, otel: { enabled: false } },
   });
   if (!parsed.ok) throw new Error(`test configuration rejected: ${JSON.stringify(parsed.problems)}`);
-  return buildJanitorRoleRules(parsed.config, shape.objects) as unknown[];
+  return buildJanitorRoleRules(parsed.config.worker.image.autoUpdate, shape.objects) as unknown[];
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

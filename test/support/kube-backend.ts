@@ -15,6 +15,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { which } from "../../automation/paths";
+
 export const JANITOR_SCRIPT = path.resolve(__dirname, "../../janitor/janitor.sh");
 export const STANDIN_DIR = path.resolve(__dirname, "kubectl-standin");
 
@@ -108,17 +110,7 @@ export interface KubeBackendFactory {
 
 /** Finds an executable on a PATH (default: the test process's own). */
 export function hostTool(name: string, searchPath = process.env.PATH ?? ""): string | undefined {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return which(name, searchPath) ?? undefined;
 }
 
 const SCRIPT_TOOLS = ["bash", "curl", "jq"] as const;
