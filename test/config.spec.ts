@@ -15,7 +15,15 @@ import {
     checkImageReference,
     parseQuantity,
 } from "../components/config/validators";
+import { buildWorkerEnv, reservedWorkerEnvNames } from "../components/specs/worker";
 import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
+
+const sidecar = {
+    collector: { image: "c:1", resources: { requests: { cpu: "1", memory: "1Mi" }, limits: { cpu: "1", memory: "1Mi" } } },
+    region: "us-west-1",
+    roleArn: "arn:aws:iam::123456789012:role/R",
+    configHash: "0",
+};
 
 /** A stack configuration: the `backline:*` keys without their prefix, objects as objects. */
 type StackValues = Record<string, unknown>;
@@ -97,6 +105,14 @@ const bad: BadCase[] = [
     { name: "efs and a storage class", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] }, worker: { storage: { pvc: { storageClassName: "nfs" } } } }, key: "worker.storage.pvc.storageClassName", message: /Remove one of them/ },
     { name: "render mode with a context", raw: { ...base, kubernetes: { renderYamlToDirectory: "out", context: "prod" } }, key: "kubernetes.renderYamlToDirectory", message: /no cluster/ },
     { name: "boolean as text", raw: { ...base, worker: { otel: { enabled: "yes" } } }, key: "worker.otel.enabled", message: /got "yes"; expected `true` or `false`/ },
+    { name: "node selector value not text", raw: { ...base, worker: { nodeSelector: { "kubernetes.io/os": true } } }, key: 'worker.nodeSelector["kubernetes.io/os"]', message: /got true; expected a string \(quote it\)/ },
+    { name: "env value from two sources", raw: { ...base, worker: { env: [{ name: "A", valueFrom: { fieldRef: {}, secretKeyRef: {} } }] } }, key: "worker.env[0].valueFrom", message: /exactly one of `secretKeyRef`/ },
+    { name: "efs with an empty subnet list", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: [], allowedCidrBlocks: ["10.0.0.0/16"] } }, key: "efs.subnetIds", message: /got \[\]; expected at least one subnet id/ },
+    { name: "efs and an existing claim", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] }, worker: { storage: { pvc: { create: false } } } }, key: "worker.storage.pvc.create", message: /together with `efs`/ },
+    { name: "oidc without a provider", raw: { ...base, logging: { region: "us-west-1", oidc: { subject: "s" } } }, key: "logging.oidc.providerArn", message: /missing; the collector's role trusts this OIDC provider/ },
+    { name: "empty context", raw: { ...base, kubernetes: { context: "" } }, key: "kubernetes.context", message: /got ""; expected a non-empty string/ },
+    { name: "probe timing below its minimum", raw: { ...base, worker: { readinessProbe: { periodSeconds: 0 } } }, key: "worker.readinessProbe.periodSeconds", message: /got 0; expected a whole number ≥ 1/ },
+    { name: "toleration with a value and Exists", raw: { ...base, worker: { tolerations: [{ key: "k", operator: "Exists", value: "v" }] } }, key: "worker.tolerations[0].value", message: /must be empty when `operator` is `Exists`/ },
 ];
 
 describe("configuration validation", () => {
@@ -197,6 +213,96 @@ describe("configuration validation", () => {
         const spaced = parseBacklineConfig({ ...base, accessKey: key });
         assert.ok(!spaced.ok && !JSON.stringify(spaced.problems).includes(key));
         assert.ok(!spaced.ok && spaced.problems[0].message.includes("whitespace"));
+    });
+});
+
+describe("the resolved configuration", () => {
+    const efs = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/16"] };
+    const resolved = (values: StackValues) => {
+        const result = parseBacklineConfig(values);
+        assert.ok(result.ok, JSON.stringify(result.problems));
+        return result.config;
+    };
+
+    it("chooses the storage once: EFS, an existing class, the cluster default or an existing claim", () => {
+        const claim = (worker: StackValues, withEfs = false) =>
+            resolved({ ...base, worker, ...(withEfs ? { efs } : {}) }).storage.claim;
+        assert.deepEqual(claim({ storage: { pvc: { storageClassName: "nfs" } } }), {
+            kind: "storageClass",
+            name: "worker-storage",
+            size: "10Gi",
+            storageClassName: "nfs",
+        });
+        assert.deepEqual(claim({ storage: { pvc: { storageClassName: "" } } }), { kind: "clusterDefault", name: "worker-storage", size: "10Gi" });
+        assert.deepEqual(claim({ storage: { pvc: { create: false, name: "team-share", size: "1Ti" } } }), { kind: "existingClaim", name: "team-share" });
+        const e = claim({ securityContext: { runAsUser: 2000, fsGroup: 3000 } }, true);
+        assert.equal(e.kind, "efs");
+        assert.ok(e.kind === "efs");
+        assert.deepEqual(e.owner, { uid: 2000, gid: 3000 });
+        assert.deepEqual(e.efs.allowedSecurityGroupIds, []);
+        assert.equal(e.efs.throughputMode, "elastic");
+    });
+
+    it("chooses the collector's role once: an existing one, or one to create trusting the provider's issuer", () => {
+        assert.deepEqual(resolved(base).observability?.role, { kind: "existing", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" });
+        const created = resolved({
+            ...base,
+            namespaceOverride: "team-a",
+            logging: { region: "eu-west-1", oidc: { providerArn: "arn:aws:iam::123456789012:oidc-provider/app.backline.ai/t", subject: "tenant:a" } },
+        }).observability;
+        assert.deepEqual(created?.role, {
+            kind: "create",
+            oidc: {
+                providerArn: "arn:aws:iam::123456789012:oidc-provider/app.backline.ai/t",
+                subject: "tenant:a",
+                audience: "sts.amazonaws.com",
+                issuer: "app.backline.ai/t",
+            },
+        });
+        assert.equal(created?.logGroupName, "/backline/team-a/worker");
+        assert.equal(resolved({ ...base, worker: { otel: { enabled: "false" } } }).observability, undefined);
+    });
+
+    it("reads values as `pulumi config set --path` stores them: text for numbers and booleans, null and empty as unset", () => {
+        const c = resolved({
+            ...base,
+            namespaceOverride: "",
+            efs: {},
+            janitor: { runOnInstall: "false", image: null, backoffLimit: "2" },
+            worker: { replicaCount: null, image: { tag: 123 }, env: [{ name: "FLAG", value: true }] },
+        });
+        assert.equal(c.namespace, "backline");
+        assert.equal(c.storage.claim.kind, "clusterDefault");
+        assert.equal(c.janitor.runOnInstall, false);
+        assert.equal(c.janitor.backoffLimit, 2);
+        assert.equal(c.janitor.image.name, "dtzar/helm-kubectl");
+        assert.equal(c.worker.replicaCount, 1);
+        assert.equal(c.worker.image.tag, "123");
+        assert.equal(c.worker.image.autoUpdate, false, "a tag set pins the image");
+        assert.deepEqual(c.worker.env, [{ name: "FLAG", value: "true" }]);
+    });
+
+    it("keeps the defaults beside a partial object, and strips a trailing slash from baseUrl", () => {
+        const c = resolved({ ...base, baseUrl: "https://app.backline.ai//", worker: { resources: { requests: { cpu: "1" } } } });
+        assert.equal(c.baseUrl, "https://app.backline.ai");
+        assert.deepEqual(c.worker.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } });
+    });
+
+    it("refuses exactly the environment names the worker spec sets, each of them", () => {
+        const set = buildWorkerEnv({ worker: resolved(base).worker, baseUrl: "https://x", claimName: "c", collector: sidecar }).map((e) => String(e.name));
+        assert.deepEqual([...reservedWorkerEnvNames].sort(), [...set].sort());
+        for (const name of set) {
+            const result = parseBacklineConfig({ ...base, worker: { env: [{ name, value: "x" }] } });
+            assert.ok(!result.ok && result.problems.some((p) => p.key === "worker.env[0].name" && /sets itself/.test(p.message)), name);
+        }
+        assert.ok(parseBacklineConfig({ ...base, worker: { env: [{ name: "BACKLINE_OTHER", value: "x" }] } }).ok);
+    });
+
+    it("never shows a value that may be secret, such as an inline kubeconfig", () => {
+        const result = parseBacklineConfig({ ...base, kubernetes: { kubeconfig: { token: "hunter2-token" } } });
+        assert.ok(!result.ok);
+        assert.ok(result.problems.some((p) => p.key === "kubernetes.kubeconfig"), JSON.stringify(result.problems));
+        assert.ok(!JSON.stringify(result.problems).includes("hunter2"), JSON.stringify(result.problems));
     });
 });
 

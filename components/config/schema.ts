@@ -293,9 +293,7 @@ const worker = object({
             });
         }, always)
         .prefault([])
-        .describe(
-            `Extra variables: \`{name, value}\` or \`{name, valueFrom}\`. The program sets ${reservedWorkerEnvNames.map((n) => `\`${n}\``).join(", ")} itself; those names are refused.`,
-        ),
+        .describe("Extra variables: `{name, value}` or `{name, valueFrom}`; names the program sets itself are refused."),
     nodeSelector: stringMap().prefault({}).describe("Node selector."),
     tolerations: listOf(toleration, "expected a list of tolerations").prefault([]).describe("Tolerations."),
     affinity: object({
@@ -340,7 +338,10 @@ const worker = object({
     }).prefault({}),
 })
     .prefault({})
-    .describe("The worker Deployment, its Service, shared storage and collector sidecar.");
+    .meta({
+        description: "The worker Deployment, its Service, shared storage and collector sidecar.",
+        details: `The program sets ${reservedWorkerEnvNames.map((n) => `\`${n}\``).join(", ")} on the worker (the access key by \`secretKeyRef\`, the \`OTEL_*\` ones with otel), so the Jobs it creates can mount the same claim and pull with the same secret; \`worker.env\` may not redefine them.`,
+    });
 
 /** The log group the collector writes to unless `logging.logGroupName` says otherwise. */
 export function defaultLogGroupName(namespace: string): string {
@@ -424,7 +425,7 @@ const efs = before(
 ).meta({
     description: "AWS EFS for the shared volume (leave unset for an existing storage class or the cluster default).",
     details:
-        "Leave `efs` unset to use an existing storage class or the cluster default. AWS credentials and the region come from the usual `aws:region` config / environment; the cluster needs the EFS CSI driver.",
+        "AWS credentials and the region come from the usual `aws:region` config / environment; the cluster needs the [EFS CSI driver](https://github.com/kubernetes-sigs/aws-efs-csi-driver).",
 });
 
 const kubernetes = object({
