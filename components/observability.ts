@@ -62,7 +62,12 @@ export class Observability extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.sidecar = { collector: o.collector, region: o.region, roleArn: this.roleArn, configHash: sha256(rendered) };
+        this.sidecar = {
+            collector: o.collector,
+            region: o.region,
+            roleArn: this.roleArn,
+            configHash: sha256(rendered),
+        };
 
         this.registerOutputs({ roleArn: this.roleArn, logGroupName: this.logGroupName });
     }

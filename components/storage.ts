@@ -4,7 +4,13 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import type { EfsClaimConfig, StorageConfig } from "./config";
 import { awaitAnnotations } from "./specs/common";
-import { buildEfsStorageClass, buildNfsIngressRules, buildPvcSpec, efsStorageClassName, storageLabels } from "./specs/storage";
+import {
+    buildEfsStorageClass,
+    buildNfsIngressRules,
+    buildPvcSpec,
+    efsStorageClassName,
+    storageLabels,
+} from "./specs/storage";
 
 export interface WorkerStorageArgs {
     /** The resolved storage choice (`worker.storage.*`, `efs`). */

@@ -70,7 +70,8 @@ describe("generated files", () => {
 describe("the stack files' JSON Schema", () => {
     const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, stackSchemaFile), "utf8"));
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    const errorsOf = (file: unknown) => (validate(file) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+    const errorsOf = (file: unknown) =>
+        validate(file) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 
     /** A stack file holding a configuration, the access key as the CLI stores a secret. */
     function stackFile(values: Record<string, unknown>): unknown {
@@ -109,21 +110,43 @@ describe("the stack files' JSON Schema", () => {
 
     const refused: [string, Record<string, unknown>, RegExp][] = [
         ["an unknown backline key", { ...examples.minimal, namespace: "x" }, /propertyName|must NOT be valid/],
-        ["a misspelt nested key", { ...examples.minimal, worker: { replicas: 2 } }, /\/config\/backline:worker .*additional properties/],
-        ["a pull policy outside its set", { ...examples.minimal, worker: { image: { pullPolicy: "always" } } }, /pullPolicy must be equal to one of the allowed values/],
-        ["a negative replica count", { ...examples.minimal, worker: { replicaCount: -1 } }, /replicaCount must be >= 0/],
-        ["a boolean that is not one", { ...examples.minimal, janitor: { runOnInstall: "yes" } }, /runOnInstall must be boolean/],
+        [
+            "a misspelt nested key",
+            { ...examples.minimal, worker: { replicas: 2 } },
+            /\/config\/backline:worker .*additional properties/,
+        ],
+        [
+            "a pull policy outside its set",
+            { ...examples.minimal, worker: { image: { pullPolicy: "always" } } },
+            /pullPolicy must be equal to one of the allowed values/,
+        ],
+        [
+            "a negative replica count",
+            { ...examples.minimal, worker: { replicaCount: -1 } },
+            /replicaCount must be >= 0/,
+        ],
+        [
+            "a boolean that is not one",
+            { ...examples.minimal, janitor: { runOnInstall: "yes" } },
+            /runOnInstall must be boolean/,
+        ],
     ];
     for (const [what, values, message] of refused) {
         it(`refuses ${what}`, () => {
             const errors = errorsOf(stackFile(values));
-            assert.ok(errors.some((e) => message.test(e)), errors.join("\n"));
+            assert.ok(
+                errors.some((e) => message.test(e)),
+                errors.join("\n"),
+            );
         });
     }
 
     it("refuses an access key in plaintext", () => {
         const file = stackFile(examples.minimal) as { config: Record<string, unknown> };
         file.config["backline:accessKey"] = "bk_live_plain";
-        assert.ok(errorsOf(file).some((e) => /backline:accessKey must be object/.test(e)), errorsOf(file).join("\n"));
+        assert.ok(
+            errorsOf(file).some((e) => /backline:accessKey must be object/.test(e)),
+            errorsOf(file).join("\n"),
+        );
     });
 });

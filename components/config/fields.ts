@@ -180,7 +180,8 @@ export function object<S extends z.ZodRawShape>(shape: S) {
         .map((k) => `\`${k}\``)
         .join(", ");
     const schema = z.strictObject(shape, {
-        error: (issue) => (issue.code === "invalid_type" ? expected(`expected an object with keys ${keys}`)(issue) : undefined),
+        error: (issue) =>
+            issue.code === "invalid_type" ? expected(`expected an object with keys ${keys}`)(issue) : undefined,
     });
     return before(withoutNulls, schema) as unknown as Field<z.output<typeof schema>, z.input<typeof schema>>;
 }

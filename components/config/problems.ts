@@ -97,7 +97,10 @@ function problemsOfIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((k) => unknownKey(path, k));
     }
-    const params = issue.code === "custom" ? (issue.params as { verbatim?: boolean; related?: RelatedKey } | undefined) : undefined;
+    const params =
+        issue.code === "custom"
+            ? (issue.params as { verbatim?: boolean; related?: RelatedKey } | undefined)
+            : undefined;
     let message = issue.message;
     if (params?.related) {
         const related = [...path.slice(0, path.length - params.related.up), ...params.related.path];

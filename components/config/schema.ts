@@ -199,7 +199,12 @@ const toleration = object({
     tolerationSeconds: int(0).optional(),
 }).superRefine((t, ctx) => {
     if (t.operator === "Exists" && t.value) {
-        ctx.addIssue({ code: "custom", path: ["value"], message: "must be empty when `operator` is `Exists`.", params: verbatim });
+        ctx.addIssue({
+            code: "custom",
+            path: ["value"],
+            message: "must be empty when `operator` is `Exists`.",
+            params: verbatim,
+        });
     }
 });
 
@@ -228,7 +233,9 @@ const janitor = object({
     httpTimeoutSeconds: int(1, 120).prefault(10).describe("Whole-request timeout of each SaaS call."),
     runOnInstall: bool()
         .prefault(true)
-        .describe("Run the janitor once during `pulumi up` (Job `janitor-install-<hash>`), so a fresh install does not wait for the schedule."),
+        .describe(
+            "Run the janitor once during `pulumi up` (Job `janitor-install-<hash>`), so a fresh install does not wait for the schedule.",
+        ),
     startingDeadlineSeconds: int(10).prefault(60).describe("Skip a run that could not start within this time."),
     activeDeadlineSeconds: int(30).prefault(300).describe("Kill a run that takes longer."),
     backoffLimit: int(0, 10).prefault(1).describe("Retries of a failed run."),
@@ -251,16 +258,18 @@ const worker = object({
         defaultAutoUpdate,
         object({
             ...imageShape(
-                { registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com", name: "prod-worker", tag: "2faf8c5-1757332651" },
+                {
+                    registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com",
+                    name: "prod-worker",
+                    tag: "2faf8c5-1757332651",
+                },
                 " Setting it pins the image.",
             ),
             // Always set by defaultAutoUpdate; the prefault only types it as optional input.
-            autoUpdate: bool()
-                .prefault(true)
-                .meta({
-                    description: "Whether the janitor keeps the image at the latest release the SaaS announces.",
-                    defaultText: "`true`, or `false` once `registry`, `name` or `tag` is set",
-                }),
+            autoUpdate: bool().prefault(true).meta({
+                description: "Whether the janitor keeps the image at the latest release the SaaS announces.",
+                defaultText: "`true`, or `false` once `registry`, `name` or `tag` is set",
+            }),
         }),
     ).prefault({}),
     service: object({
@@ -293,7 +302,9 @@ const worker = object({
             });
         }, always)
         .prefault([])
-        .describe("Extra variables: `{name, value}` or `{name, valueFrom}`; names the program sets itself are refused."),
+        .describe(
+            "Extra variables: `{name, value}` or `{name, valueFrom}`; names the program sets itself are refused.",
+        ),
     nodeSelector: stringMap().prefault({}).describe("Node selector."),
     tolerations: listOf(toleration, "expected a list of tolerations").prefault([]).describe("Tolerations."),
     affinity: object({
@@ -328,12 +339,17 @@ const worker = object({
         fsGroup: nonRootId(1000, "Volume group (the EFS access points' gid)."),
     }).prefault({}),
     otel: object({
-        enabled: bool().prefault(true).describe("Run the `adot-collector` sidecar (needs `logging.region` and a role)."),
+        enabled: bool()
+            .prefault(true)
+            .describe("Run the `adot-collector` sidecar (needs `logging.region` and a role)."),
         collector: object({
             image: text(checkImageReference)
                 .prefault("public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2")
                 .describe("Collector image."),
-            resources: resources({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } }),
+            resources: resources({
+                requests: { cpu: "50m", memory: "64Mi" },
+                limits: { cpu: "200m", memory: "256Mi" },
+            }),
         }).prefault({}),
     }).prefault({}),
 })
@@ -362,7 +378,9 @@ const logging = object({
         subject: text(checkNonEmpty, {
             missing: "missing; the trust policy only admits tokens with this `sub`",
         }).describe("To create a role: the token subject (`sub`) the trust policy admits."),
-        audience: text(checkNonEmpty).prefault("sts.amazonaws.com").describe("The token audience (`aud`) the trust policy admits."),
+        audience: text(checkNonEmpty)
+            .prefault("sts.amazonaws.com")
+            .describe("The token audience (`aud`) the trust policy admits."),
     }).optional(),
     logGroupName: text(checkLogGroupName)
         .optional()
@@ -399,11 +417,16 @@ const efs = before(
         )
             .prefault([])
             .describe("Security groups (e.g. the nodes') allowed to reach NFS (2049/tcp)."),
-        performanceMode: oneOf(["generalPurpose", "maxIO"]).prefault("generalPurpose").describe("EFS performance mode."),
+        performanceMode: oneOf(["generalPurpose", "maxIO"])
+            .prefault("generalPurpose")
+            .describe("EFS performance mode."),
         throughputMode: oneOf(["elastic", "bursting"]).prefault("elastic").describe("EFS throughput mode."),
         kmsKeyId: text(checkKmsKeyArn)
             .optional()
-            .meta({ description: "KMS key ARN for encryption at rest (always on).", defaultText: "the AWS-managed key" }),
+            .meta({
+                description: "KMS key ARN for encryption at rest (always on).",
+                defaultText: "the AWS-managed key",
+            }),
         basePath: text(checkEfsBasePath).prefault("/backline").describe("Directory of the CSI driver's access points."),
     })
         .superRefine((e, ctx) => {
@@ -429,14 +452,14 @@ const efs = before(
 });
 
 const kubernetes = object({
-    kubeconfig: text(checkNonEmpty)
+    kubeconfig: text(checkNonEmpty).optional().meta({
+        description: "Path or contents of a kubeconfig.",
+        defaultText: "`$KUBECONFIG` / `~/.kube/config`",
+        secret: "allowed",
+    }),
+    context: text(checkNonEmpty)
         .optional()
-        .meta({
-            description: "Path or contents of a kubeconfig.",
-            defaultText: "`$KUBECONFIG` / `~/.kube/config`",
-            secret: "allowed",
-        }),
-    context: text(checkNonEmpty).optional().meta({ description: "Context to use.", defaultText: "the current context" }),
+        .meta({ description: "Context to use.", defaultText: "the current context" }),
     renderYamlToDirectory: text(checkNonEmpty)
         .optional()
         .describe(
@@ -467,17 +490,25 @@ const kubernetes = object({
 const shape = {
     baseUrl: blankIsUnset(
         text(checkBaseUrl, {
-            missing: "missing; set the Backline SaaS endpoint, e.g. `pulumi config set baseUrl https://app.backline.ai`",
+            missing:
+                "missing; set the Backline SaaS endpoint, e.g. `pulumi config set baseUrl https://app.backline.ai`",
         }),
     ).describe(
         "Backline SaaS endpoint; `https://` (`http://` only for localhost). The chart defaulted to staging; here a missing URL is an error, so production never talks to staging by accident.",
     ),
     accessKey: blankIsUnset(
-        text((s) => (/\s/.test(s) ? "contains whitespace (value not shown); paste the key without spaces or line breaks." : undefined), {
-            missing: "missing; set it encrypted with `pulumi config set --secret accessKey <key>`",
-        }),
+        text(
+            (s) =>
+                /\s/.test(s)
+                    ? "contains whitespace (value not shown); paste the key without spaces or line breaks."
+                    : undefined,
+            {
+                missing: "missing; set it encrypted with `pulumi config set --secret accessKey <key>`",
+            },
+        ),
     ).meta({
-        description: "Access key for the Backline SaaS: `pulumi config set --secret accessKey <key>`. Plaintext is refused.",
+        description:
+            "Access key for the Backline SaaS: `pulumi config set --secret accessKey <key>`. Plaintext is refused.",
         secret: "required",
     }),
     namespaceOverride: blankIsUnset(text(checkDns1123Label).prefault("backline")).describe(

@@ -201,7 +201,8 @@ function checkCronField(text: string, field: CronField): string | undefined {
  * Time zones belong in `spec.timeZone`, not in the schedule, so `TZ=`/`CRON_TZ=` are refused.
  */
 export function checkCronSchedule(text: string): string | undefined {
-    const accepted = "expected five cron fields (`minute hour day-of-month month day-of-week`, e.g. `*/3 * * * *`) or a macro such as `@hourly`";
+    const accepted =
+        "expected five cron fields (`minute hour day-of-month month day-of-week`, e.g. `*/3 * * * *`) or a macro such as `@hourly`";
     const trimmed = text.trim();
     if (trimmed.startsWith("@")) {
         return cronMacros.includes(trimmed) ? undefined : `${accepted}; known macros: ${cronMacros.join(", ")}`;
@@ -224,7 +225,11 @@ export function checkCronSchedule(text: string): string | undefined {
 
 /** An IAM role ARN, in any AWS partition, with an optional path. */
 export function checkIamRoleArn(text: string): string | undefined {
-    if (!/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(text)) {
+    if (
+        !/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(
+            text,
+        )
+    ) {
         return "expected an IAM role ARN such as `arn:aws:iam::123456789012:role/BacklineOtelRole`";
     }
     return undefined;
@@ -232,7 +237,11 @@ export function checkIamRoleArn(text: string): string | undefined {
 
 /** An IAM OIDC identity provider ARN; its suffix is the issuer host (and path) used in trust conditions. */
 export function checkOidcProviderArn(text: string): string | undefined {
-    if (!/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.~-]+)*$/i.test(text)) {
+    if (
+        !/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.~-]+)*$/i.test(
+            text,
+        )
+    ) {
         return "expected an IAM OIDC provider ARN such as `arn:aws:iam::123456789012:oidc-provider/app.backline.ai`";
     }
     return undefined;
@@ -240,7 +249,11 @@ export function checkOidcProviderArn(text: string): string | undefined {
 
 /** An AWS region name such as `us-west-1`, `eu-central-2`, `us-gov-west-1` or `cn-north-1`. */
 export function checkAwsRegion(text: string): string | undefined {
-    if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/.test(text)) {
+    if (
+        !/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/.test(
+            text,
+        )
+    ) {
         return "expected an AWS region name such as `us-west-1` or `eu-central-1`";
     }
     return undefined;
@@ -291,7 +304,8 @@ export function checkTagOrDigest(text: string): string | undefined {
 
 /** A full image reference `<registry>/<name>:<tag>` or `<registry>/<name>@sha256:<digest>`. */
 export function checkImageReference(text: string): string | undefined {
-    const accepted = "expected a full image reference such as `public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2`";
+    const accepted =
+        "expected a full image reference such as `public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2`";
     const at = text.indexOf("@");
     let repo: string;
     let ref: string;
@@ -353,7 +367,9 @@ export function checkNonEmpty(text: string): string | undefined {
 
 /** An absolute container path other than `/` (where the worker mounts the shared claim). */
 export function checkMountPath(text: string): string | undefined {
-    return /^\/[^:]*$/.test(text) && text !== "/" ? undefined : "expected an absolute path other than `/`, such as `/data`";
+    return /^\/[^:]*$/.test(text) && text !== "/"
+        ? undefined
+        : "expected an absolute path other than `/`, such as `/data`";
 }
 
 /** A directory on the EFS filesystem, absolute. */
@@ -363,5 +379,7 @@ export function checkEfsBasePath(text: string): string | undefined {
 
 /** A KMS key (or alias) ARN. */
 export function checkKmsKeyArn(text: string): string | undefined {
-    return /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/.test(text) ? undefined : "expected a KMS key ARN";
+    return /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/.test(text)
+        ? undefined
+        : "expected a KMS key ARN";
 }

@@ -10,10 +10,20 @@ export function restrictedViolations(pod: any): string[] {
     const out: string[] = [];
     const psc = pod?.securityContext ?? {};
     if (pod?.hostNetwork || pod?.hostPID || pod?.hostIPC) out.push("pod uses host namespaces");
-    const allowedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+    const allowedVolumes = [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
     for (const v of pod?.volumes ?? []) {
         const kinds = Object.keys(v).filter((k) => k !== "name");
-        if (!kinds.every((k) => allowedVolumes.includes(k))) out.push(`volume ${v.name} has a type outside ${allowedVolumes.join(", ")}`);
+        if (!kinds.every((k) => allowedVolumes.includes(k)))
+            out.push(`volume ${v.name} has a type outside ${allowedVolumes.join(", ")}`);
     }
     if (psc.runAsUser === 0) out.push("pod runs as uid 0");
     const containers = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
@@ -26,7 +36,8 @@ export function restrictedViolations(pod: any): string[] {
         if (!(sc.runAsNonRoot ?? psc.runAsNonRoot)) out.push(`${where} does not set runAsNonRoot=true`);
         if ((sc.runAsUser ?? psc.runAsUser) === 0) out.push(`${where} runs as uid 0`);
         const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
-        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") out.push(`${where} has no RuntimeDefault seccomp profile`);
+        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost")
+            out.push(`${where} has no RuntimeDefault seccomp profile`);
         const drop: string[] = sc.capabilities?.drop ?? [];
         if (!drop.includes("ALL")) out.push(`${where} does not drop ALL capabilities`);
         const add: string[] = sc.capabilities?.add ?? [];
