@@ -10,5 +10,5 @@ export { isSecretPath } from "./reference";
 export type { ConfigProblem } from "./problems";
 export { backlineConfigSchema } from "./resolve";
 export type * from "./resolve";
-export { defaultLogGroupName, pullPolicies, stackConfigSchema, topLevelKeys } from "./schema";
+export { defaultLogGroupName, stackConfigSchema, topLevelKeys } from "./schema";
 export type { StackConfigInput, StackConfigOutput } from "./schema";
