@@ -105,6 +105,20 @@ describe("BacklineStack program", function () {
             run = await runProgram(examples.minimal);
         });
 
+        it("exports only the outputs of the features in use, none undefined", () => {
+            assert.deepEqual(Object.keys(run.outputs).sort(), [
+                "claimName",
+                "collectorRoleArn",
+                "janitorCronJob",
+                "logGroupName",
+                "namespace",
+                "workerDeployment",
+                "workerImageUpdates",
+                "workerService",
+            ]);
+            for (const [k, v] of Object.entries(run.outputs)) assert.ok(v !== undefined, k);
+        });
+
         it("deploys into `backline` with the chart's names", () => {
             assertCommonShape(run, "backline");
             assert.deepEqual(
@@ -344,7 +358,7 @@ describe("BacklineStack program", function () {
             assert.equal(run.mocks.resources.filter((r) => r.type.startsWith("aws:")).length, 0);
             const env = envOf(container(pod, "worker"));
             assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
-            assert.equal(run.outputs.collectorRoleArn, undefined);
+            assert.ok(!("collectorRoleArn" in run.outputs) && !("logGroupName" in run.outputs));
         });
     });
 
@@ -392,6 +406,8 @@ describe("BacklineStack program", function () {
                 ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
             );
             assert.ok(targets.every((t) => t.fileSystemId === "fs-0123456789abcdef0"));
+            assert.equal(run.outputs.efsFileSystemId, "fs-0123456789abcdef0");
+            assert.equal(run.outputs.storageClassName, "backline-efs-backline");
         });
 
         it("admits NFS only from the allowed CIDRs and security groups", () => {
