@@ -15,7 +15,7 @@ import { expandHome } from "./paths";
 import type { BacklineOutputs, EngineStack, OperationSummary, StackOptions, WorkspaceRequest } from "./types";
 
 /** The default state folder of the local file backend. */
-export function defaultStateDir(home = os.homedir()): string {
+function defaultStateDir(home = os.homedir()): string {
     return path.join(home, ".backline", "state");
 }
 

@@ -18,8 +18,6 @@ export interface JanitorArgs extends JanitorSpecInputs {
     readonly namespace: pulumi.Input<string>;
     /** Do not wait for the install Job to finish (`kubernetes.skipAwait`). @default false */
     readonly skipAwait?: boolean;
-    /** The script the CronJob runs. @default `janitor/janitor.sh` of this repository */
-    readonly script?: string;
     /** Resources the janitor's Jobs wait for: the access-key Secret they read. @default none */
     readonly waitFor?: readonly pulumi.Resource[];
 }
@@ -43,7 +41,7 @@ export class Janitor extends pulumi.ComponentResource {
         super("backline:janitor:Janitor", name, {}, opts);
         const ns = args.namespace;
         const labels = labelsFor(janitorComponent);
-        const script = args.script ?? readJanitorScript();
+        const script = readJanitorScript();
         // Also a pod-template annotation, so a new script shows in the diff of `pulumi up`.
         const scriptHash = sha256(script);
 

@@ -45,7 +45,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The closest known key, when it is close enough to be a likely typo. */
-export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+function suggestKey(unknown: string, known: readonly string[]): string | undefined {
     const lower = unknown.toLowerCase();
     let best: string | undefined;
     let bestDistance = Infinity;

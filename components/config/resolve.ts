@@ -94,11 +94,8 @@ export type JanitorConfig = BacklineConfig["janitor"];
 export type WorkerConfig = BacklineConfig["worker"];
 export type ImageConfig = JanitorConfig["image"];
 export type WorkerImageConfig = WorkerConfig["image"];
-export type PullPolicy = ImageConfig["pullPolicy"];
 export type ResourcesConfig = JanitorConfig["resources"];
 export type ProbeConfig = WorkerConfig["livenessProbe"];
-export type EnvVarConfig = WorkerConfig["env"][number];
-export type TolerationConfig = WorkerConfig["tolerations"][number];
 /** The uid/gid a pod runs as; `fsGroup` only where it owns volumes. */
 export type PodIdentity = Omit<WorkerConfig["securityContext"], "fsGroup"> & { readonly fsGroup?: number };
 export type StorageConfig = BacklineConfig["storage"];

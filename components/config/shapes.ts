@@ -15,9 +15,9 @@ import {
     parseQuantity,
 } from "./validators";
 
-export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
+const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
 
-export interface ImageDefaults {
+interface ImageDefaults {
     readonly registry: string;
     readonly name: string;
     readonly tag: string;
@@ -32,7 +32,7 @@ export function imageShape(d: ImageDefaults, pins = "") {
     };
 }
 
-export interface Amounts {
+interface Amounts {
     readonly cpu: string;
     readonly memory: string;
 }
@@ -77,7 +77,7 @@ const probeShape = {
     terminationGracePeriodSeconds: int(1).optional(),
 };
 
-export type Probe = z.output<ReturnType<typeof object<typeof probeShape>>>;
+type Probe = z.output<ReturnType<typeof object<typeof probeShape>>>;
 
 /**
  * A probe in Kubernetes' shape, merged over the default the way Helm merges values: setting only

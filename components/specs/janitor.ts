@@ -31,8 +31,8 @@ export function janitorScriptPath(): string {
     return path.join(__dirname, "..", "..", "janitor", janitorScriptFile);
 }
 
-export function readJanitorScript(file = janitorScriptPath()): string {
-    return fs.readFileSync(file, "utf8");
+export function readJanitorScript(): string {
+    return fs.readFileSync(janitorScriptPath(), "utf8");
 }
 
 /** The objects the janitor manages. Fixed by the program; a parameter so tests can vary them. */

@@ -70,9 +70,6 @@ export async function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
-export async function isSecretOutput<T>(output: pulumi.Output<T>): Promise<boolean> {
-    return pulumi.isSecret(output);
-}
 
 /** Waits until every registration the program started has reached the mocks. */
 export async function settle(): Promise<void> {
