@@ -65,16 +65,16 @@ function observabilityOf(c: StackConfigOutput) {
 }
 
 function resolve(c: StackConfigOutput) {
-    const { storage, otel, ...worker } = c.worker;
+    // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
+    const { namespaceOverride, logging, efs, worker: w, ...sections } = c;
+    const { storage, otel, ...worker } = w;
     return {
+        ...sections,
         baseUrl: c.baseUrl.replace(/\/+$/, ""),
-        accessKey: c.accessKey,
-        namespace: c.namespaceOverride,
-        janitor: c.janitor,
+        namespace: namespaceOverride,
         worker: { ...worker, mountPath: storage.mountPath },
         storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },
         observability: observabilityOf(c),
-        kubernetes: c.kubernetes,
     };
 }
 
