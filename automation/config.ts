@@ -73,7 +73,7 @@ function resolvePath(p: string, ctx: PathContext): string {
 }
 
 /**
- * The program's `kubernetes` config object for a target (keys of `components/config.ts`), and the
+ * The program's `kubernetes` config object for a target (keys of `components/config/schema.ts`), and the
  * inline kubeconfig, if any, kept apart because it is a secret.
  */
 export function kubernetesConfigFor(
