@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import { ProgramRun, RecordingMocks, runProgram, testAccessKey } from "./support/mocks";
 import { podSpecsOf, validateKubernetesObject } from "./support/k8s-schema";
 import * as examples from "./fixtures/examples";
-import { restrictedViolations } from "./support/pod-security";
+import { containersOf, restrictedViolations } from "../policy/src/podSecurity";
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -57,6 +57,10 @@ function assertCommonShape(run: ProgramRun, ns: string): void {
         validateKubernetesObject(r);
         for (const pod of podSpecsOf(r)) {
             assert.deepEqual(restrictedViolations(pod), [], `${r.type} ${r.inputs.metadata.name}`);
+            // Beyond the profile: nothing writes to a container's image.
+            for (const { container } of containersOf(pod)) {
+                assert.equal(container.securityContext.readOnlyRootFilesystem, true, `${r.inputs.metadata.name}/${container.name}`);
+            }
         }
     }
 

@@ -14,14 +14,17 @@ export interface RecordedResource {
     readonly custom: boolean;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     readonly inputs: any;
+    /** What the mock returned as the resource's state (inputs plus computed names and ARNs). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly state: any;
 }
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
-        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
+        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs, state });
         if (args.type.startsWith("aws:")) {
             const name = (args.inputs.name as string | undefined) ?? `${args.name}-1234567`;
             state.name = name;
