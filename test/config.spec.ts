@@ -34,6 +34,9 @@ const base: StackValues = {
     logging: { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" },
 };
 
+/** EFS settings the program accepts, for rows about what goes wrong around them. */
+const validEfs = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] };
+
 interface BadCase {
     readonly name: string;
     readonly raw: StackValues;
@@ -102,13 +105,13 @@ const bad: BadCase[] = [
     { name: "efs without subnets", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", allowedCidrBlocks: ["10.0.0.0/16"] } }, key: "efs.subnetIds", message: /missing/ },
     { name: "efs open to the world", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["0.0.0.0/0"] } }, key: "efs.allowedCidrBlocks[0]", message: /whole internet/ },
     { name: "efs with nobody allowed", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"] } }, key: "efs.allowedSecurityGroupIds", message: /who may reach NFS/ },
-    { name: "efs and a storage class", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] }, worker: { storage: { pvc: { storageClassName: "nfs" } } } }, key: "worker.storage.pvc.storageClassName", message: /Remove one of them/ },
+    { name: "efs and a storage class", raw: { ...base, efs: validEfs, worker: { storage: { pvc: { storageClassName: "nfs" } } } }, key: "worker.storage.pvc.storageClassName", message: /Remove one of them/ },
     { name: "render mode with a context", raw: { ...base, kubernetes: { renderYamlToDirectory: "out", context: "prod" } }, key: "kubernetes.renderYamlToDirectory", message: /no cluster/ },
     { name: "boolean as text", raw: { ...base, worker: { otel: { enabled: "yes" } } }, key: "worker.otel.enabled", message: /got "yes"; expected `true` or `false`/ },
     { name: "node selector value not text", raw: { ...base, worker: { nodeSelector: { "kubernetes.io/os": true } } }, key: 'worker.nodeSelector["kubernetes.io/os"]', message: /got true; expected a string \(quote it\)/ },
     { name: "env value from two sources", raw: { ...base, worker: { env: [{ name: "A", valueFrom: { fieldRef: {}, secretKeyRef: {} } }] } }, key: "worker.env[0].valueFrom", message: /exactly one of `secretKeyRef`/ },
     { name: "efs with an empty subnet list", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: [], allowedCidrBlocks: ["10.0.0.0/16"] } }, key: "efs.subnetIds", message: /got \[\]; expected at least one subnet id/ },
-    { name: "efs and an existing claim", raw: { ...base, efs: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/8"] }, worker: { storage: { pvc: { create: false } } } }, key: "worker.storage.pvc.create", message: /together with `efs`/ },
+    { name: "efs and an existing claim", raw: { ...base, efs: validEfs, worker: { storage: { pvc: { create: false } } } }, key: "worker.storage.pvc.create", message: /together with `efs`/ },
     { name: "oidc without a provider", raw: { ...base, logging: { region: "us-west-1", oidc: { subject: "s" } } }, key: "logging.oidc.providerArn", message: /missing; the collector's role trusts this OIDC provider/ },
     { name: "empty context", raw: { ...base, kubernetes: { context: "" } }, key: "kubernetes.context", message: /got ""; expected a non-empty string/ },
     { name: "probe timing below its minimum", raw: { ...base, worker: { readinessProbe: { periodSeconds: 0 } } }, key: "worker.readinessProbe.periodSeconds", message: /got 0; expected a whole number ≥ 1/ },
@@ -217,7 +220,6 @@ describe("configuration validation", () => {
 });
 
 describe("the resolved configuration", () => {
-    const efs = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], allowedCidrBlocks: ["10.0.0.0/16"] };
     const resolved = (values: StackValues) => {
         const result = parseBacklineConfig(values);
         assert.ok(result.ok, JSON.stringify(result.problems));
@@ -226,7 +228,7 @@ describe("the resolved configuration", () => {
 
     it("chooses the storage once: EFS, an existing class, the cluster default or an existing claim", () => {
         const claim = (worker: StackValues, withEfs = false) =>
-            resolved({ ...base, worker, ...(withEfs ? { efs } : {}) }).storage.claim;
+            resolved({ ...base, worker, ...(withEfs ? { efs: validEfs } : {}) }).storage.claim;
         assert.deepEqual(claim({ storage: { pvc: { storageClassName: "nfs" } } }), {
             kind: "storageClass",
             name: "worker-storage",
