@@ -80,7 +80,12 @@ export function kubernetesConfigFor(
     target: KubernetesTarget,
     ctx: PathContext = {},
 ): { readonly object: Record<string, unknown>; readonly inlineKubeconfig?: string } {
-    const t = target as Partial<{ kubeconfig: unknown; context: unknown; renderToDirectory: unknown; skipAwait: unknown }>;
+    const t = target as Partial<{
+        kubeconfig: unknown;
+        context: unknown;
+        renderToDirectory: unknown;
+        skipAwait: unknown;
+    }>;
     const object: Record<string, unknown> = {};
     let inlineKubeconfig: string | undefined;
     if (typeof t.kubeconfig === "string" && t.kubeconfig !== "") {
@@ -149,21 +154,33 @@ export function validateDeployment(input: {
 }): ConfigProblem[] {
     const problems: ConfigProblem[] = [...validateStackName(input.stackName)];
     if (input.config === undefined || input.config === null || typeof input.config !== "object") {
-        problems.push({ key: "config", message: "missing; pass the Backline configuration (`baseUrl`, `accessKey`, …)." });
+        problems.push({
+            key: "config",
+            message: "missing; pass the Backline configuration (`baseUrl`, `accessKey`, …).",
+        });
         return problems;
     }
     if (input.kubernetes === undefined || input.kubernetes === null || typeof input.kubernetes !== "object") {
-        problems.push({ key: "kubernetes", message: "missing; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+        problems.push({
+            key: "kubernetes",
+            message: "missing; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`.",
+        });
     } else {
         const t = input.kubernetes as Record<string, unknown>;
         const allowed = ["kubeconfig", "context", "renderToDirectory", "skipAwait"];
         for (const k of Object.keys(t)) {
             if (!allowed.includes(k) && t[k] !== undefined) {
-                problems.push({ key: `kubernetes.${k}`, message: `unknown key. Known keys here: ${allowed.map((a) => `\`${a}\``).join(", ")}.` });
+                problems.push({
+                    key: `kubernetes.${k}`,
+                    message: `unknown key. Known keys here: ${allowed.map((a) => `\`${a}\``).join(", ")}.`,
+                });
             }
         }
         if (t.kubeconfig === undefined && t.context === undefined && t.renderToDirectory === undefined) {
-            problems.push({ key: "kubernetes", message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+            problems.push({
+                key: "kubernetes",
+                message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`.",
+            });
         }
     }
     if ((input.config as { kubernetes?: unknown }).kubernetes !== undefined) {
@@ -173,7 +190,9 @@ export function validateDeployment(input: {
                 "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory }).",
         });
     }
-    const result = parseBacklineConfig(toStackConfigValues(input.config, input.kubernetes ?? undefined, input.pathContext));
+    const result = parseBacklineConfig(
+        toStackConfigValues(input.config, input.kubernetes ?? undefined, input.pathContext),
+    );
     if (!result.ok) {
         problems.push(...result.problems.map((p) => ({ key: renameKubernetesKey(p.key), message: p.message })));
     }
@@ -263,7 +282,11 @@ export function planStackConfig(input: {
 }
 
 /** The values a failure message must never show: the access key, an inline kubeconfig, … */
-export function secretValuesOf(config: BacklineSettings | undefined, target: KubernetesTarget | undefined, extra: readonly (string | undefined)[] = []): string[] {
+export function secretValuesOf(
+    config: BacklineSettings | undefined,
+    target: KubernetesTarget | undefined,
+    extra: readonly (string | undefined)[] = [],
+): string[] {
     const out: string[] = [];
     for (const k of topLevelKeys) {
         const value = (config as Readonly<Record<string, unknown>> | undefined)?.[k];
@@ -274,7 +297,10 @@ export function secretValuesOf(config: BacklineSettings | undefined, target: Kub
         out.push(kubeconfig);
         // Also each credential inside it (tokens, keys, passwords).
         for (const line of kubeconfig.split(/\r?\n/)) {
-            const m = /^\s*-?\s*"?(?:token|id-token|refresh-token|access-token|client-key-data|client-certificate-data|password|secret)"?\s*:\s*(\S{8,})\s*$/i.exec(line);
+            const m =
+                /^\s*-?\s*"?(?:token|id-token|refresh-token|access-token|client-key-data|client-certificate-data|password|secret)"?\s*:\s*(\S{8,})\s*$/i.exec(
+                    line,
+                );
             if (m) {
                 out.push(m[1].replace(/^["']|["']$/g, ""));
             }

@@ -43,11 +43,13 @@ export function cacheBinDir(root = repoRoot, env: Env = process.env): string {
  * `PULUMI_ENGINE_BIN_DIR` (set by `scripts/engine-env.sh`), `PATH`, the repository's build
  * (`cacheBinDir`). Throws `EngineMissingError` saying where it looked.
  */
-export function locateEngine(opts: {
-    readonly engineBinDir?: string;
-    readonly env?: Env;
-    readonly root?: string;
-} = {}): EngineLocation {
+export function locateEngine(
+    opts: {
+        readonly engineBinDir?: string;
+        readonly env?: Env;
+        readonly root?: string;
+    } = {},
+): EngineLocation {
     const env = opts.env ?? process.env;
     const searched: string[] = [];
     const found = (binDir: string, source: EngineLocation["source"]): EngineLocation | undefined => {
@@ -77,7 +79,12 @@ export function locateEngine(opts: {
  * `PATH`, then the repository's build (its `pulumi-resource-kubernetes` and
  * `pulumi-language-nodejs` are found there as ambient plugins), as `scripts/engine-env.sh` does.
  */
-export function enginePath(binDir: string, currentPath: string | undefined, root = repoRoot, env: Env = process.env): string {
+export function enginePath(
+    binDir: string,
+    currentPath: string | undefined,
+    root = repoRoot,
+    env: Env = process.env,
+): string {
     const parts = [binDir, ...pathDirs(currentPath)];
     const cache = cacheBinDir(root, env);
     if (fs.existsSync(cache)) parts.push(cache);
@@ -125,12 +132,18 @@ function runWithStdin(
     env: Readonly<Record<string, string>>,
 ): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command, [...args], {
+            cwd,
+            env: { ...process.env, ...env },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", (err) => reject(Object.assign(new Error(err.message), { commandResult: { stdout, stderr, code: -2, err } })));
+        child.on("error", (err) =>
+            reject(Object.assign(new Error(err.message), { commandResult: { stdout, stderr, code: -2, err } })),
+        );
         child.on("close", (code) => {
             if (code === 0) {
                 resolve();

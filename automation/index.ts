@@ -69,7 +69,6 @@ export { localWorkspaceFactory, locateEngine, repoRoot as defaultWorkDir } from 
 export type { EngineLocation } from "./engine";
 export type { ConfigProblem } from "../components/config";
 
-
 /**
  * In render mode there is no cluster to refresh from: the kubernetes provider fails every read
  * ("unreachable cluster"), so a refresh — `refresh: true`, or `options.refresh: always` of
@@ -83,7 +82,10 @@ function refreshUnlessRendering(ctx: RunContext, rendering: boolean): boolean {
 }
 
 function isRendering(opts: DeployOptions): boolean {
-    return "renderToDirectory" in opts.kubernetes && Boolean((opts.kubernetes as { renderToDirectory?: unknown }).renderToDirectory);
+    return (
+        "renderToDirectory" in opts.kubernetes &&
+        Boolean((opts.kubernetes as { renderToDirectory?: unknown }).renderToDirectory)
+    );
 }
 
 /** Whether the stack's current configuration renders manifests (for `refresh`/`destroy`). */
@@ -115,7 +117,6 @@ async function writeConfig(ctx: RunContext, opts: DeployOptions): Promise<() => 
     }
 }
 
-
 async function deployOperation<T>(
     operation: "preview" | "up",
     opts: DeployOptions,
@@ -126,7 +127,14 @@ async function deployOperation<T>(
         opts,
         true,
         (problems) => {
-            problems.push(...validateDeployment({ stackName: opts?.stackName, config: opts?.config, kubernetes: opts?.kubernetes, aws: opts?.aws }));
+            problems.push(
+                ...validateDeployment({
+                    stackName: opts?.stackName,
+                    config: opts?.config,
+                    kubernetes: opts?.kubernetes,
+                    aws: opts?.aws,
+                }),
+            );
             return secretValuesOf(opts?.config, opts?.kubernetes);
         },
         async (ctx) => {
@@ -153,7 +161,12 @@ async function deployOperation<T>(
 export async function preview(opts: DeployOptions): Promise<PreviewResult> {
     return deployOperation("preview", opts, async (ctx) => {
         const { value, ms } = await timed(() =>
-            ctx.stack.preview({ ...engineCallbacks(ctx.progress, opts), refresh: refreshUnlessRendering(ctx, isRendering(opts)), parallel: opts.parallel, message: opts.message }),
+            ctx.stack.preview({
+                ...engineCallbacks(ctx.progress, opts),
+                refresh: refreshUnlessRendering(ctx, isRendering(opts)),
+                parallel: opts.parallel,
+                message: opts.message,
+            }),
         );
         const outputs = parseOutputs(await ctx.stack.outputs());
         return { stackName: opts.stackName, summary: summaryOf(value.changeSummary, ms), outputs };
@@ -164,7 +177,12 @@ export async function preview(opts: DeployOptions): Promise<PreviewResult> {
 export async function up(opts: DeployOptions): Promise<UpResult> {
     return deployOperation("up", opts, async (ctx) => {
         const { value, ms } = await timed(() =>
-            ctx.stack.up({ ...engineCallbacks(ctx.progress, opts), refresh: refreshUnlessRendering(ctx, isRendering(opts)), parallel: opts.parallel, message: opts.message }),
+            ctx.stack.up({
+                ...engineCallbacks(ctx.progress, opts),
+                refresh: refreshUnlessRendering(ctx, isRendering(opts)),
+                parallel: opts.parallel,
+                message: opts.message,
+            }),
         );
         let outputs: BacklineOutputs | undefined;
         try {
@@ -180,7 +198,13 @@ export async function up(opts: DeployOptions): Promise<UpResult> {
             });
         }
         if (!outputs) {
-            throw new UpdateFailedError({ operation: "up", stackName: opts.stackName, engineMessage: "the update succeeded but the stack has no `namespace` output", stdoutTail: "", stderrTail: "" });
+            throw new UpdateFailedError({
+                operation: "up",
+                stackName: opts.stackName,
+                engineMessage: "the update succeeded but the stack has no `namespace` output",
+                stdoutTail: "",
+                stderrTail: "",
+            });
         }
         return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms), outputs };
     });
@@ -188,17 +212,28 @@ export async function up(opts: DeployOptions): Promise<UpResult> {
 
 /** Reads the actual state of every resource into the stack state (no program run, no config change). */
 export async function refresh(opts: StackOptions): Promise<RefreshResult> {
-    return runOperation("refresh", opts, false, () => [], async (ctx) => {
-        if (await stackRenders(ctx)) {
-            return { stackName: opts.stackName, summary: summaryOf({}, 0), skipped: "the stack renders manifests (kubernetes.renderYamlToDirectory): there is no cluster to read" };
-        }
-        try {
-            const { value, ms } = await timed(() => ctx.stack.refresh({ ...engineCallbacks(ctx.progress, opts) }));
-            return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms) };
-        } catch (err) {
-            throw ctx.classify(err);
-        }
-    });
+    return runOperation(
+        "refresh",
+        opts,
+        false,
+        () => [],
+        async (ctx) => {
+            if (await stackRenders(ctx)) {
+                return {
+                    stackName: opts.stackName,
+                    summary: summaryOf({}, 0),
+                    skipped:
+                        "the stack renders manifests (kubernetes.renderYamlToDirectory): there is no cluster to read",
+                };
+            }
+            try {
+                const { value, ms } = await timed(() => ctx.stack.refresh({ ...engineCallbacks(ctx.progress, opts) }));
+                return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms) };
+            } catch (err) {
+                throw ctx.classify(err);
+            }
+        },
+    );
 }
 
 /**
@@ -206,18 +241,30 @@ export async function refresh(opts: StackOptions): Promise<RefreshResult> {
  * EFS — stays unless `worker.storage.deleteOnDestroy` was set). With `removeStack`, also the stack.
  */
 export async function destroy(opts: DestroyOptions): Promise<DestroyResult> {
-    return runOperation("destroy", opts, false, () => [], async (ctx) => {
-        const refresh = refreshUnlessRendering(ctx, await stackRenders(ctx));
-        try {
-            const { value, ms } = await timed(() => ctx.stack.destroy({ ...engineCallbacks(ctx.progress, opts), refresh }));
-            if (opts.removeStack) {
-                await ctx.stack.removeStack();
+    return runOperation(
+        "destroy",
+        opts,
+        false,
+        () => [],
+        async (ctx) => {
+            const refresh = refreshUnlessRendering(ctx, await stackRenders(ctx));
+            try {
+                const { value, ms } = await timed(() =>
+                    ctx.stack.destroy({ ...engineCallbacks(ctx.progress, opts), refresh }),
+                );
+                if (opts.removeStack) {
+                    await ctx.stack.removeStack();
+                }
+                return {
+                    stackName: opts.stackName,
+                    summary: summaryOf(value.summary.resourceChanges, ms),
+                    outputs: undefined,
+                };
+            } catch (err) {
+                throw ctx.classify(err);
             }
-            return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms), outputs: undefined };
-        } catch (err) {
-            throw ctx.classify(err);
-        }
-    });
+        },
+    );
 }
 
 /** The stack's current outputs; `undefined` when it has none (never deployed, or destroyed). */

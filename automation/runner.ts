@@ -10,7 +10,14 @@ import type * as automation from "@pulumi/pulumi/automation";
 import type { ConfigProblem } from "../components/config";
 import { validateStackName } from "./config";
 import { localWorkspaceFactory, locateEngine, repoRoot } from "./engine";
-import { BacklineAutomationError, ConcurrentUpdateError, InvalidConfigError, Operation, classifyEngineError, redact } from "./errors";
+import {
+    BacklineAutomationError,
+    ConcurrentUpdateError,
+    InvalidConfigError,
+    Operation,
+    classifyEngineError,
+    redact,
+} from "./errors";
 import { expandHome } from "./paths";
 import type { BacklineOutputs, EngineStack, OperationSummary, StackOptions, WorkspaceRequest } from "./types";
 
@@ -36,7 +43,10 @@ function resolveStackOptions(opts: StackOptions, create: boolean, problems: Conf
     problems.push(...validateStackName(opts.stackName));
     const workDir = path.resolve(expandHome(opts.workDir ?? repoRoot));
     if (!fs.existsSync(path.join(workDir, "Pulumi.yaml"))) {
-        problems.push({ key: "workDir", message: `got ${JSON.stringify(workDir)}, which holds no Pulumi.yaml; pass the Backline project directory.` });
+        problems.push({
+            key: "workDir",
+            message: `got ${JSON.stringify(workDir)}, which holds no Pulumi.yaml; pass the Backline project directory.`,
+        });
     }
 
     let backendUrl: string;
@@ -70,7 +80,8 @@ function resolveStackOptions(opts: StackOptions, create: boolean, problems: Conf
         } else if (!env.PULUMI_CONFIG_PASSPHRASE_FILE) {
             problems.push({
                 key: "passphrase",
-                message: "missing; the `passphrase` secrets provider needs `passphrase` (or PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE in the environment).",
+                message:
+                    "missing; the `passphrase` secrets provider needs `passphrase` (or PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE in the environment).",
             });
         }
     }
@@ -184,7 +195,8 @@ export function summaryOf(changes: automation.OpMap | undefined, durationMs: num
 /** The typed outputs, or `undefined` when the stack has none (never deployed, or destroyed). */
 export function parseOutputs(map: automation.OutputMap | undefined): BacklineOutputs | undefined {
     const value = (k: string): unknown => map?.[k]?.value;
-    const str = (k: string): string | undefined => (typeof value(k) === "string" && value(k) !== "" ? (value(k) as string) : undefined);
+    const str = (k: string): string | undefined =>
+        typeof value(k) === "string" && value(k) !== "" ? (value(k) as string) : undefined;
     const namespace = str("namespace");
     if (namespace === undefined) {
         return undefined;
@@ -246,14 +258,20 @@ export async function runOperation<T>(
     if (exclusive) {
         const other = running.get(key);
         if (other) {
-            throw new ConcurrentUpdateError(opts.stackName, `(\`${other}\` started from this process is still running.)`);
+            throw new ConcurrentUpdateError(
+                opts.stackName,
+                `(\`${other}\` started from this process is still running.)`,
+            );
         }
         running.set(key, operation);
     }
     const progress = new Progress(opts, secrets);
     const searched = (): readonly string[] => {
         try {
-            return locateEngine({ engineBinDir: opts.engineBinDir, env: { ...process.env, ...resolved.request.envVars } }).searched;
+            return locateEngine({
+                engineBinDir: opts.engineBinDir,
+                env: { ...process.env, ...resolved.request.envVars },
+            }).searched;
         } catch (e) {
             return (e as { searched?: readonly string[] }).searched ?? [];
         }

@@ -111,7 +111,9 @@ export interface DestroyOptions extends StackOptions {
 
 /** The stack outputs of `index.ts` (`BacklineStackOutputs`), as values. Optional ones are absent when the feature is off. */
 export type BacklineOutputs = {
-    readonly [K in keyof BacklineStackOutputs]: NonNullable<BacklineStackOutputs[K]> extends pulumi.Output<infer T> ? T : never;
+    readonly [K in keyof BacklineStackOutputs]: NonNullable<BacklineStackOutputs[K]> extends pulumi.Output<infer T>
+        ? T
+        : never;
 };
 
 export interface OperationSummary {

@@ -10,7 +10,13 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
-export { ConfigValidationError, formatProblems, loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./config";
+export {
+    ConfigValidationError,
+    formatProblems,
+    loadBacklineConfig,
+    parseBacklineConfig,
+    readStackConfig,
+} from "./config";
 export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackConfigInput } from "./config";
 export { kubernetesProviderArgs } from "./provider";
 export { names } from "./specs/common";

@@ -77,7 +77,11 @@ describe("resource options", function () {
     });
 
     it("deletes them only when `worker.storage.deleteOnDestroy` is true", async () => {
-        const recorded = await build({ ...base, efs, worker: { otel: { enabled: false }, storage: { deleteOnDestroy: true } } });
+        const recorded = await build({
+            ...base,
+            efs,
+            worker: { otel: { enabled: false }, storage: { deleteOnDestroy: true } },
+        });
         assert.equal(optsOf(recorded, "kubernetes:core/v1:PersistentVolumeClaim").retainOnDelete, false);
         assert.equal(optsOf(recorded, "kubernetes:core/v1:Namespace").retainOnDelete, false);
         assert.equal(optsOf(recorded, "aws:efs/fileSystem:FileSystem").retainOnDelete, false);
@@ -92,15 +96,26 @@ describe("resource options", function () {
     it("owns the worker image when it is pinned", async () => {
         const recorded = await build({ ...base, worker: { otel: { enabled: false }, image: { tag: "v2" } } });
         assert.deepEqual(optsOf(recorded, "kubernetes:apps/v1:Deployment").ignoreChanges, []);
-        assert.deepEqual(workerIgnoreChanges(configOf({ ...base, worker: { image: { tag: "v2" }, otel: { enabled: false } } }).worker.image), []);
+        assert.deepEqual(
+            workerIgnoreChanges(
+                configOf({ ...base, worker: { image: { tag: "v2" }, otel: { enabled: false } } }).worker.image,
+            ),
+            [],
+        );
     });
 
     it("starts the worker only after the janitor's install run and the RBAC it needs", async () => {
         const recorded = await build(base);
         const deps = (optsOf(recorded, "kubernetes:apps/v1:Deployment").dependsOn ?? []) as pulumi.Resource[];
         const urns = await Promise.all(deps.map((d) => promiseOf(d.urn)));
-        assert.ok(urns.some((u) => u.endsWith("kubernetes:batch/v1:Job::backline-janitor-install")), urns.join("\n"));
-        assert.ok(urns.some((u) => u.endsWith("::backline-worker-rolebinding")), urns.join("\n"));
+        assert.ok(
+            urns.some((u) => u.endsWith("kubernetes:batch/v1:Job::backline-janitor-install")),
+            urns.join("\n"),
+        );
+        assert.ok(
+            urns.some((u) => u.endsWith("::backline-worker-rolebinding")),
+            urns.join("\n"),
+        );
     });
 
     it("skips the install run when `janitor.runOnInstall` is false", async () => {

@@ -60,7 +60,10 @@ export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "t
     return `${image.registry}/${image.name}${separator}${image.tag}`;
 }
 
-export function resourceRequirements(r: ResourcesConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+export function resourceRequirements(r: ResourcesConfig): {
+    requests: Record<string, string>;
+    limits: Record<string, string>;
+} {
     return {
         requests: { cpu: r.requests.cpu, memory: r.requests.memory },
         limits: { cpu: r.limits.cpu, memory: r.limits.memory },

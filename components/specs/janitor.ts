@@ -123,7 +123,10 @@ export function buildJanitorJobSpec(i: JanitorSpecInputs, scriptHash: string): k
     };
 }
 
-export function buildJanitorCronJobSpec(i: JanitorSpecInputs, scriptHash: string): k8s.types.input.batch.v1.CronJobSpec {
+export function buildJanitorCronJobSpec(
+    i: JanitorSpecInputs,
+    scriptHash: string,
+): k8s.types.input.batch.v1.CronJobSpec {
     const j = i.janitor;
     return {
         schedule: j.schedule,

@@ -53,7 +53,11 @@ export function buildCollectorConfig(o: ObservabilityConfig): Record<string, unk
         service: {
             extensions: ["health_check"],
             pipelines: {
-                logs: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awscloudwatchlogs"] },
+                logs: {
+                    receivers: ["otlp"],
+                    processors: ["memory_limiter", "batch"],
+                    exporters: ["awscloudwatchlogs"],
+                },
                 traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awsxray"] },
             },
         },

@@ -30,7 +30,10 @@ export function findHelm(env: NodeJS.ProcessEnv = process.env): FindHelmResult {
     const helm = isExecutableFile(local) ? local : which("helm", env.PATH);
     return helm
         ? { helm }
-        : { helm: null, reason: `helm not found in ${dir} or on PATH; run scripts/build-helm.sh to enable these tests` };
+        : {
+              helm: null,
+              reason: `helm not found in ${dir} or on PATH; run scripts/build-helm.sh to enable these tests`,
+          };
 }
 
 export interface Helm {
@@ -103,7 +106,9 @@ export interface HelmReleaseRecord {
     readonly namespace: string;
     readonly version: number;
     readonly info: { readonly status: string; readonly description?: string };
-    readonly chart: { readonly metadata: { readonly name: string; readonly version: string; readonly appVersion?: string } };
+    readonly chart: {
+        readonly metadata: { readonly name: string; readonly version: string; readonly appVersion?: string };
+    };
     /** The values the user gave (`-f`, `--set`), without the chart's defaults. */
     readonly config?: Record<string, unknown>;
     /** The rendered objects, as one multi-document YAML. */
