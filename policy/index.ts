@@ -10,7 +10,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { backlinePolicies } from "./src/policies";
 
 new PolicyPack("backline", {
-    description: "Backline's invariants: Pod Security, namespaced RBAC, the access key in a Secret, encrypted and closed storage, a scoped collector role.",
+    description:
+        "Backline's invariants: Pod Security, namespaced RBAC, the access key in a Secret, encrypted and closed storage, a scoped collector role.",
     enforcementLevel: "mandatory",
     policies: backlinePolicies,
 });

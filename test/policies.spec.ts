@@ -56,7 +56,11 @@ describe("the program meets the Backline policy pack (under mocks)", () => {
 
     it("fullAws: the program's role policy and trust policy are the ones checked (widened, they fail)", async () => {
         const run = await runProgram(examples.fullAws);
-        const resources = run.mocks.resources.map((r) => ({ type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.state)) }));
+        const resources = run.mocks.resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            props: JSON.parse(JSON.stringify(r.state)),
+        }));
         const policy = resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!;
         const doc = JSON.parse(policy.props.policy);
         doc.Statement[0].Resource = "*";
@@ -79,7 +83,10 @@ describe("the program meets the Backline policy pack (under mocks)", () => {
             janitor: { image: { tag: digest } },
             worker: { ...(examples.noAwsStorage.worker as object), replicaCount: 2, image: { tag: digest } },
         });
-        assert.deepEqual([...new Set(result.violations.map((v) => `${v.level} ${v.policy}`))], ["advisory pdb-for-replicated-workloads"]);
+        assert.deepEqual(
+            [...new Set(result.violations.map((v) => `${v.level} ${v.policy}`))],
+            ["advisory pdb-for-replicated-workloads"],
+        );
     });
 });
 

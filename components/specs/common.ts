@@ -2,7 +2,7 @@
  * Names, labels and security settings shared by every part of the stack. Pure data.
  */
 import * as crypto from "crypto";
-import type { ImageConfig, KubernetesConfig, ResourcesConfig } from "../config";
+import type { ImageConfig, PodIdentity, ResourcesConfig } from "../config";
 
 /**
  * Kubernetes object names. The ones the chart's README uses in its troubleshooting commands
@@ -51,8 +51,8 @@ export function selectorFor(component: string): Record<string, string> {
  * never happens, so `kubernetes.skipAwait` turns it off per object.
  * https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
  */
-export function awaitAnnotations(k: KubernetesConfig): Record<string, string> {
-    return k.skipAwait ? { "pulumi.com/skipAwait": "true" } : {};
+export function awaitAnnotations(skipAwait: boolean | undefined): Record<string, string> {
+    return skipAwait ? { "pulumi.com/skipAwait": "true" } : {};
 }
 
 export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "tag">): string {
@@ -60,7 +60,10 @@ export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "t
     return `${image.registry}/${image.name}${separator}${image.tag}`;
 }
 
-export function resourceRequirements(r: ResourcesConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+export function resourceRequirements(r: ResourcesConfig): {
+    requests: Record<string, string>;
+    limits: Record<string, string>;
+} {
     return {
         requests: { cpu: r.requests.cpu, memory: r.requests.memory },
         limits: { cpu: r.limits.cpu, memory: r.limits.memory },
@@ -89,12 +92,6 @@ export function canonicalJson(value: unknown): string {
 // Pod Security Standards, "restricted" profile:
 // https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 // ---------------------------------------------------------------------------------------------
-
-export interface PodIdentity {
-    readonly runAsUser: number;
-    readonly runAsGroup: number;
-    readonly fsGroup?: number;
-}
 
 export function restrictedPodSecurityContext(id: PodIdentity) {
     return {

@@ -54,7 +54,9 @@ export const containerResources: ResourceValidationPolicy = {
 /** Whether a label selector (matchLabels and matchExpressions) selects pods with these labels. */
 export function selects(selector: any, labels: Record<string, string>): boolean {
     if (!selector) return false;
-    const match = Object.entries((selector.matchLabels ?? {}) as Record<string, string>).every(([k, v]) => labels[k] === v);
+    const match = Object.entries((selector.matchLabels ?? {}) as Record<string, string>).every(
+        ([k, v]) => labels[k] === v,
+    );
     const expressions = ((selector.matchExpressions ?? []) as any[]).every((e) => {
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         const values: string[] = e.values ?? [];
@@ -95,7 +97,13 @@ export const pdbForReplicatedWorkloads: StackValidationPolicy = {
             const covered = pdbs.some((p) => {
                 const ns = known(() => p.props.metadata?.namespace);
                 const sameNamespace = ns === undefined || namespace === undefined || ns === namespace;
-                return sameNamespace && selects(known(() => p.props.spec?.selector), labels);
+                return (
+                    sameNamespace &&
+                    selects(
+                        known(() => p.props.spec?.selector),
+                        labels,
+                    )
+                );
             });
             if (!covered) {
                 reportViolation(

@@ -46,7 +46,12 @@ function coversNfs(rule: any): boolean {
 }
 
 function openTo(rule: any): string[] {
-    const sources = [...asList(rule?.cidrBlocks), ...asList(rule?.ipv6CidrBlocks), ...asList(rule?.cidrIpv4), ...asList(rule?.cidrIpv6)];
+    const sources = [
+        ...asList(rule?.cidrBlocks),
+        ...asList(rule?.ipv6CidrBlocks),
+        ...asList(rule?.cidrIpv4),
+        ...asList(rule?.cidrIpv6),
+    ];
     return sources.filter((s) => world.includes(s));
 }
 
@@ -88,7 +93,10 @@ export function policyDocument(value: unknown): { Statement: any[] } {
 
 function grantsWebIdentity(statement: any): boolean {
     const actions = asList(statement?.Action);
-    return statement?.Effect === "Allow" && actions.some((a) => a === "sts:AssumeRoleWithWebIdentity" || a === "sts:*" || a === "*");
+    return (
+        statement?.Effect === "Allow" &&
+        actions.some((a) => a === "sts:AssumeRoleWithWebIdentity" || a === "sts:*" || a === "*")
+    );
 }
 
 /** Condition keys of a statement tested for equality or pattern (`StringEquals`, `StringLike`, ...). */
@@ -110,7 +118,9 @@ export const collectorTrustConditions: ResourceValidationPolicy = {
         try {
             doc = policyDocument(args.props.assumeRolePolicy);
         } catch (err) {
-            reportViolation(`IAM role ${args.name}: assumeRolePolicy is not a policy document (${(err as Error).message}); fix the JSON.`);
+            reportViolation(
+                `IAM role ${args.name}: assumeRolePolicy is not a policy document (${(err as Error).message}); fix the JSON.`,
+            );
             return;
         }
         doc.Statement.filter(grantsWebIdentity).forEach((s, i) => {
@@ -164,7 +174,10 @@ export const collectorPolicyScoped: StackValidationPolicy = {
             try {
                 doc = policyDocument(text);
             } catch (err) {
-                reportViolation(`IAM role policy ${p.name}: policy is not a policy document (${(err as Error).message}); fix the JSON.`, p.urn);
+                reportViolation(
+                    `IAM role policy ${p.name}: policy is not a policy document (${(err as Error).message}); fix the JSON.`,
+                    p.urn,
+                );
                 continue;
             }
             const at = `IAM role policy ${p.name} of the collector role`;
@@ -172,14 +185,22 @@ export const collectorPolicyScoped: StackValidationPolicy = {
                 const actions = asList(s.Action);
                 const foreign = actions.filter((a) => !/^(logs|xray):/.test(a));
                 if (foreign.length > 0) {
-                    reportViolation(`${at}: statement ${s.Sid ?? i} grants ${foreign.join(", ")}; the collector needs only logs and xray actions: remove them.`, p.urn);
+                    reportViolation(
+                        `${at}: statement ${s.Sid ?? i} grants ${foreign.join(", ")}; the collector needs only logs and xray actions: remove them.`,
+                        p.urn,
+                    );
                 }
                 if (!actions.some((a) => a.startsWith("logs:"))) return;
                 const outside = asList(s.Resource).filter((r) => !allowed.has(r));
                 if (outside.length > 0) {
-                    const own = groups.filter((g): g is string => g !== undefined).map((g) => `${g} and ${g}:log-stream:*`);
+                    const own = groups
+                        .filter((g): g is string => g !== undefined)
+                        .map((g) => `${g} and ${g}:log-stream:*`);
                     const where = own.length > 0 ? own.join("; ") : "a log group this stack creates";
-                    reportViolation(`${at}: statement ${s.Sid ?? i} lets it write logs to ${outside.join(", ")}; scope logs actions to ${where}.`, p.urn);
+                    reportViolation(
+                        `${at}: statement ${s.Sid ?? i} lets it write logs to ${outside.join(", ")}; scope logs actions to ${where}.`,
+                        p.urn,
+                    );
                 }
             });
         }

@@ -118,8 +118,11 @@ export const janitorRoleScope: StackValidationPolicy = {
                 const k = kubernetesKind(r.type);
                 return k?.group === group && k.kind === kind;
             });
-        const worker = ofKind("apps", "Deployment").find((d) => known(() => d.props.metadata?.name) === backlineNames.workerDeployment);
-        const updates = worker && known(() => worker.props.metadata?.annotations?.[backlineNames.imageUpdatesAnnotation]);
+        const worker = ofKind("apps", "Deployment").find(
+            (d) => known(() => d.props.metadata?.name) === backlineNames.workerDeployment,
+        );
+        const updates =
+            worker && known(() => worker.props.metadata?.annotations?.[backlineNames.imageUpdatesAnnotation]);
         const janitorUpdatesImage = updates === "janitor";
         const secrets: string[] = [backlineNames.jwtSecret, backlineNames.dockerconfigSecret];
 
@@ -132,14 +135,20 @@ export const janitorRoleScope: StackValidationPolicy = {
                     const others = names.filter((n) => !secrets.includes(n));
                     if (names.length === 0 || others.length > 0) {
                         const got = names.length === 0 ? "every Secret" : `Secrets ${others.join(", ")}`;
-                        reportViolation(`${at} reaches ${got}; the janitor writes only ${secrets.join(" and ")}: set resourceNames to those.`, role.urn);
+                        reportViolation(
+                            `${at} reaches ${got}; the janitor writes only ${secrets.join(" and ")}: set resourceNames to those.`,
+                            role.urn,
+                        );
                     }
                 } else if (ruleIs(rule, "apps", "deployments")) {
                     if (!janitorUpdatesImage) {
                         const why = worker
                             ? `the worker image is pinned (annotation ${backlineNames.imageUpdatesAnnotation}: ${updates ?? "unset"})`
                             : 'the stack has no Deployment "worker"';
-                        reportViolation(`${at} lets the janitor change Deployments although ${why}; remove the rule.`, role.urn);
+                        reportViolation(
+                            `${at} lets the janitor change Deployments although ${why}; remove the rule.`,
+                            role.urn,
+                        );
                     } else if (names.length !== 1 || names[0] !== backlineNames.workerDeployment) {
                         reportViolation(
                             `${at} reaches ${names.length === 0 ? "every Deployment" : `Deployments ${names.join(", ")}`}; ` +
@@ -149,7 +158,10 @@ export const janitorRoleScope: StackValidationPolicy = {
                     }
                 } else {
                     const what = `${asList(rule?.resources).join(", ") || "(no resources)"} in API groups ${JSON.stringify(asList(rule?.apiGroups))}`;
-                    reportViolation(`${at} grants ${what}; the janitor needs only its two Secrets and Deployment "worker": remove the rule.`, role.urn);
+                    reportViolation(
+                        `${at} grants ${what}; the janitor needs only its two Secrets and Deployment "worker": remove the rule.`,
+                        role.urn,
+                    );
                 }
             });
         }
@@ -170,7 +182,9 @@ export const accessKeyFromSecretRef: ResourceValidationPolicy = {
                 const at = `${pod.what}: container ${c.name}`;
                 const from = e.valueFrom ?? {};
                 if (e.value !== undefined) {
-                    reportViolation(`${at} sets ${e.name} as a literal value, readable by anyone who can read the object; ${fix}.`);
+                    reportViolation(
+                        `${at} sets ${e.name} as a literal value, readable by anyone who can read the object; ${fix}.`,
+                    );
                 } else if (from.configMapKeyRef !== undefined) {
                     reportViolation(`${at} reads ${e.name} from a ConfigMap, which is not meant for secrets; ${fix}.`);
                 } else if (from.secretKeyRef === undefined) {
@@ -194,7 +208,8 @@ export const accessKeyOnlyInSecret: StackValidationPolicy = {
     description: `The access key appears in no Kubernetes object but Secret ${backlineNames.accessKeySecret} (no ConfigMap, annotation or literal env value).`,
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        const isSecret = (type: string) => kubernetesKind(type)?.kind === "Secret" && kubernetesKind(type)?.group === "";
+        const isSecret = (type: string) =>
+            kubernetesKind(type)?.kind === "Secret" && kubernetesKind(type)?.group === "";
         const keys = args.resources
             .filter((r) => isSecret(r.type) && known(() => r.props.metadata?.name) === backlineNames.accessKeySecret)
             .map(accessKeyOf)

@@ -81,7 +81,9 @@ export function restrictedViolations(pod: any, annotations: Record<string, strin
         const types = Object.keys(v).filter((k) => k !== "name" && v[k] !== undefined && v[k] !== null);
         const refused = types.filter((t) => !(restrictedVolumeTypes as readonly string[]).includes(t));
         if (refused.length > 0) {
-            out.push(`volume ${v.name} is of type ${refused.join(", ")}: use one of ${restrictedVolumeTypes.join(", ")}`);
+            out.push(
+                `volume ${v.name} is of type ${refused.join(", ")}: use one of ${restrictedVolumeTypes.join(", ")}`,
+            );
         }
     }
     for (const s of (psc.sysctls ?? []) as any[]) {
@@ -90,7 +92,8 @@ export function restrictedViolations(pod: any, annotations: Record<string, strin
         }
     }
     if (psc.runAsUser === 0) out.push("the pod sets runAsUser 0: run as a non-zero user id");
-    if (psc.appArmorProfile?.type === "Unconfined") out.push("the pod sets appArmorProfile.type Unconfined: remove it or use RuntimeDefault");
+    if (psc.appArmorProfile?.type === "Unconfined")
+        out.push("the pod sets appArmorProfile.type Unconfined: remove it or use RuntimeDefault");
     out.push(...seLinuxViolations("the pod", psc.seLinuxOptions));
     for (const [key, value] of Object.entries(annotations ?? {})) {
         if (key.startsWith("container.apparmor.security.beta.kubernetes.io/") && value === "unconfined") {
@@ -115,14 +118,19 @@ export function restrictedViolations(pod: any, annotations: Record<string, strin
         const seccomp = seccompViolation(where, sc.seccompProfile ?? psc.seccompProfile);
         if (seccomp) out.push(seccomp);
         const drop: string[] = sc.capabilities?.drop ?? [];
-        if (!drop.includes("ALL")) out.push(`${where} does not drop ALL capabilities: set securityContext.capabilities.drop to [ALL]`);
+        if (!drop.includes("ALL"))
+            out.push(`${where} does not drop ALL capabilities: set securityContext.capabilities.drop to [ALL]`);
         const added = ((sc.capabilities?.add ?? []) as string[]).filter((cap) => cap !== "NET_BIND_SERVICE");
-        if (added.length > 0) out.push(`${where} adds capabilities ${added.join(", ")}: only NET_BIND_SERVICE may be added`);
-        if (sc.procMount !== undefined && sc.procMount !== "Default") out.push(`${where} sets procMount ${sc.procMount}: remove it`);
-        if (sc.appArmorProfile?.type === "Unconfined") out.push(`${where} sets appArmorProfile.type Unconfined: remove it`);
+        if (added.length > 0)
+            out.push(`${where} adds capabilities ${added.join(", ")}: only NET_BIND_SERVICE may be added`);
+        if (sc.procMount !== undefined && sc.procMount !== "Default")
+            out.push(`${where} sets procMount ${sc.procMount}: remove it`);
+        if (sc.appArmorProfile?.type === "Unconfined")
+            out.push(`${where} sets appArmorProfile.type Unconfined: remove it`);
         out.push(...seLinuxViolations(where, sc.seLinuxOptions));
         for (const p of (c?.ports ?? []) as any[]) {
-            if (p?.hostPort) out.push(`${where} uses hostPort ${p.hostPort}: remove it and reach the pod through a Service`);
+            if (p?.hostPort)
+                out.push(`${where} uses hostPort ${p.hostPort}: remove it and reach the pod through a Service`);
         }
     }
     return out;
@@ -157,9 +165,11 @@ export const podKinds: readonly string[] = Object.keys(podTemplatePaths);
  * The pod a resource would run, with how messages name the resource (`Deployment "worker"`);
  * undefined for resources without a pod template.
  */
-export function workloadPod(args: { readonly type: string; readonly props: any; readonly name: string }):
-    | { readonly what: string; readonly metadata: any; readonly spec: any }
-    | undefined {
+export function workloadPod(args: {
+    readonly type: string;
+    readonly props: any;
+    readonly name: string;
+}): { readonly what: string; readonly metadata: any; readonly spec: any } | undefined {
     const k = kubernetesKind(args.type);
     if (!k || !podKinds.includes(k.kind)) return undefined;
     const pod = podOf(k.kind, args.props);

@@ -9,7 +9,8 @@ import * as policy from "@pulumi/policy";
  * The SDK's error for reading an unknown value. Exported at run time but left out of its type
  * declarations (`proxy.d.ts` is empty), hence the cast.
  */
-const UnknownValueError = (policy as unknown as { UnknownValueError: new (...args: never[]) => Error }).UnknownValueError;
+const UnknownValueError = (policy as unknown as { UnknownValueError: new (...args: never[]) => Error })
+    .UnknownValueError;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
 

@@ -41,7 +41,12 @@ export function container(name: string): any {
     return {
         name,
         image: `registry.example.com/${name}@${digest}`,
-        env: [{ name: "BACKLINE_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "backline-access-key", key: "accessKey" } } }],
+        env: [
+            {
+                name: "BACKLINE_ACCESS_KEY",
+                valueFrom: { secretKeyRef: { name: "backline-access-key", key: "accessKey" } },
+            },
+        ],
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
         securityContext: {
             allowPrivilegeEscalation: false,
@@ -63,12 +68,18 @@ export function podSpec(...names: string[]): any {
     };
 }
 
-export function deployment(opts: { replicas?: number; imageUpdates?: "janitor" | "pinned"; pod?: any } = {}): TestResource {
+export function deployment(
+    opts: { replicas?: number; imageUpdates?: "janitor" | "pinned"; pod?: any } = {},
+): TestResource {
     return {
         type: T.deployment,
         name: "backline-worker-deployment",
         props: {
-            metadata: { name: "worker", namespace: "backline", annotations: { "backline.ai/image-updates": opts.imageUpdates ?? "janitor" } },
+            metadata: {
+                name: "worker",
+                namespace: "backline",
+                annotations: { "backline.ai/image-updates": opts.imageUpdates ?? "janitor" },
+            },
             spec: {
                 replicas: opts.replicas ?? 1,
                 selector: { matchLabels: workerLabels },
@@ -92,7 +103,12 @@ export function cronJob(pod: any = { ...podSpec("janitor"), restartPolicy: "Neve
 export function namespace(enforce: string | null = "restricted"): TestResource {
     return {
         type: T.namespace,
-        props: { metadata: { name: "backline", labels: enforce === null ? {} : { "pod-security.kubernetes.io/enforce": enforce } } },
+        props: {
+            metadata: {
+                name: "backline",
+                labels: enforce === null ? {} : { "pod-security.kubernetes.io/enforce": enforce },
+            },
+        },
     };
 }
 
@@ -106,11 +122,19 @@ export const janitorSecretsRule = {
     resourceNames: ["jwt-token", "dockerconfig"],
     verbs: ["get", "create", "patch"],
 };
-export const janitorDeploymentRule = { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["worker"], verbs: ["get", "patch"] };
+export const janitorDeploymentRule = {
+    apiGroups: ["apps"],
+    resources: ["deployments"],
+    resourceNames: ["worker"],
+    verbs: ["get", "patch"],
+};
 
 export function accessKeySecret(form: "stringData" | "data" = "stringData"): TestResource {
     const value = form === "stringData" ? accessKey : Buffer.from(accessKey).toString("base64");
-    return { type: T.secret, props: { metadata: { name: "backline-access-key", namespace: "backline" }, [form]: { accessKey: value } } };
+    return {
+        type: T.secret,
+        props: { metadata: { name: "backline-access-key", namespace: "backline" }, [form]: { accessKey: value } },
+    };
 }
 
 export function configMap(data: Record<string, string>, annotations: Record<string, string> = {}): TestResource {
@@ -135,10 +159,16 @@ export function trustPolicy(condition: Record<string, unknown> | null): string {
     });
 }
 
-export const fullTrustCondition = { StringEquals: { [`${issuer}:aud`]: "sts.amazonaws.com", [`${issuer}:sub`]: "tenant:acme" } };
+export const fullTrustCondition = {
+    StringEquals: { [`${issuer}:aud`]: "sts.amazonaws.com", [`${issuer}:sub`]: "tenant:acme" },
+};
 
 export function collectorRole(condition: Record<string, unknown> | null = fullTrustCondition): TestResource {
-    return { type: T.iamRole, name: "collector", props: { name: "collector-1234567", assumeRolePolicy: trustPolicy(condition) } };
+    return {
+        type: T.iamRole,
+        name: "collector",
+        props: { name: "collector-1234567", assumeRolePolicy: trustPolicy(condition) },
+    };
 }
 
 export function collectorPolicy(statements: any[], role = "collector-1234567"): TestResource {

@@ -5,7 +5,13 @@
  * and a policy that reads a value not known during a preview reported as skipped, not as passed.
  * @pulumi/policy ships no testing helpers; this is the equivalent.
  */
-import type { EnforcementLevel, Policies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type {
+    EnforcementLevel,
+    Policies,
+    PolicyResource,
+    ResourceValidationArgs,
+    StackValidationArgs,
+} from "@pulumi/policy";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
 
@@ -90,7 +96,9 @@ export async function runPolicies(policies: Policies, resources: readonly TestRe
     const byUrn = new Map(stackResources.map((r) => [r.urn, r]));
     resources.forEach((r, i) => {
         for (const [prop, urns] of Object.entries(r.propertyDependencies ?? {})) {
-            stackResources[i].propertyDependencies[prop] = urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => !!d);
+            stackResources[i].propertyDependencies[prop] = urns
+                .map((u) => byUrn.get(u))
+                .filter((d): d is PolicyResource => !!d);
         }
     });
 
@@ -108,13 +116,18 @@ export async function runPolicies(policies: Policies, resources: readonly TestRe
         if ("validateStack" in p) {
             const args: StackValidationArgs = { resources: stackResources, ...common() };
             await guard(p.name, () =>
-                p.validateStack(args, (message, urn) => violations.push({ policy: p.name, level, urn: urn ?? "", message })),
+                p.validateStack(args, (message, urn) =>
+                    violations.push({ policy: p.name, level, urn: urn ?? "", message }),
+                ),
             );
             continue;
         }
         const validations = p.validateResource === undefined ? [] : ([] as const).concat(p.validateResource as never);
         for (const r of stackResources) {
-            for (const validate of validations as ((a: ResourceValidationArgs, report: (m: string) => void) => Promise<void> | void)[]) {
+            for (const validate of validations as ((
+                a: ResourceValidationArgs,
+                report: (m: string) => void,
+            ) => Promise<void> | void)[]) {
                 const args: ResourceValidationArgs = {
                     type: r.type,
                     props: r.props,
@@ -125,7 +138,9 @@ export async function runPolicies(policies: Policies, resources: readonly TestRe
                     asType: () => undefined,
                     ...common(),
                 };
-                await guard(p.name, () => validate(args, (message) => violations.push({ policy: p.name, level, urn: r.urn, message })));
+                await guard(p.name, () =>
+                    validate(args, (message) => violations.push({ policy: p.name, level, urn: r.urn, message })),
+                );
             }
         }
     }

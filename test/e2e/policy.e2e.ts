@@ -13,7 +13,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { Engine, EngineEnv, RunResult, describeRun, engineEnv, findEngine, runPulumi, which } from "./support/engine";
+import { which } from "../../automation/paths";
+import { Engine, EngineEnv, RunResult, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { assertPackInstalled, copyWrapperProject, packAnalyzer as analyzer, packDir } from "./support/policy";
 import type { ProjectCopy } from "./support/project";
 import * as examples from "../fixtures/examples";
@@ -30,7 +31,8 @@ describe("Backline's policy pack under the real engine (render mode)", function 
     let renderDir: string;
     const timings: string[] = [];
 
-    const pulumi = (args: string[]) => runPulumi(args, { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 900_000 });
+    const pulumi = (args: string[]) =>
+        runPulumi(args, { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 900_000 });
     const ok = async (args: string[]) => {
         const r = await pulumi(args);
         assert.equal(r.code, 0, describeRun(args, r));
@@ -115,7 +117,10 @@ describe("Backline's policy pack under the real engine (render mode)", function 
         assert.notEqual(r.code, 0, "the preview passed a privileged worker");
         const out = text(r);
         assert.match(out, /\[mandatory\]\s+pod-security-restricted/);
-        assert.match(out, /Deployment "worker": container worker sets securityContext\.privileged: remove it or set it to false/);
+        assert.match(
+            out,
+            /Deployment "worker": container worker sets securityContext\.privileged: remove it or set it to false/,
+        );
         assert.doesNotMatch(out, new RegExp(String(examples.noAwsStorage.accessKey)));
     });
 
@@ -143,7 +148,9 @@ describe("Backline's policy pack under the real engine (render mode)", function 
 
     it("everything on AWS (EFS, collector role): needs the AWS provider plugin", async function () {
         if (!which("pulumi-resource-aws", env.env.PATH)) {
-            console.log("      skipped: no pulumi-resource-aws here; the AWS policies are proven on the program by test/policies.spec.ts");
+            console.log(
+                "      skipped: no pulumi-resource-aws here; the AWS policies are proven on the program by test/policies.spec.ts",
+            );
             this.skip();
         }
         configure(examples.fullAws);
