@@ -24,7 +24,7 @@ import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { isExecutableFile } from "../../automation/engine";
+import { isExecutableFile } from "../../automation/paths";
 import { freePorts } from "./apiserver";
 import { PortInUseError, ServerFolder, serverAccount } from "./postgres-process";
 
