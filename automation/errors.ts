@@ -9,17 +9,24 @@
  * - `EngineMissingError`: no usable Pulumi CLI, language host or plugin.
  * - `StackNotFoundError`: `refresh`/`destroy`/`outputs` on a stack that does not exist.
  * - `UpdateFailedError`: the engine ran and failed; `engineMessage` and the output tails say why.
+ * - `PolicyViolationError`: a policy pack refused the stack; `violations` lists each violation.
  */
 import * as automation from "@pulumi/pulumi/automation";
 import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
+import type { PolicyViolation } from "./types";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
 
 /** Base class: `instanceof BacklineAutomationError` catches every error of this API. */
 export abstract class BacklineAutomationError extends Error {
     abstract readonly kind:
-        "invalid-config" | "concurrent-update" | "engine-missing" | "stack-not-found" | "update-failed";
+        | "invalid-config"
+        | "concurrent-update"
+        | "engine-missing"
+        | "stack-not-found"
+        | "update-failed"
+        | "policy-violation";
 }
 
 export function formatInvalidConfig(problems: readonly ConfigProblem[]): string {
@@ -119,6 +126,45 @@ export class UpdateFailedError extends BacklineAutomationError {
     }
 }
 
+export class PolicyViolationError extends BacklineAutomationError {
+    readonly kind = "policy-violation" as const;
+    readonly operation: Operation;
+    readonly stackName: string;
+    /** Every violation reported, mandatory ones first; at least one is mandatory. */
+    readonly violations: readonly PolicyViolation[];
+    /** `preview`: refused before any change; `update`: `up` stopped at a resource, earlier ones may have changed. */
+    readonly stage: "preview" | "update";
+
+    constructor(args: {
+        operation: Operation;
+        stackName: string;
+        violations: readonly PolicyViolation[];
+        stage: "preview" | "update";
+    }) {
+        const violations = [...args.violations].sort((a, b) =>
+            a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1,
+        );
+        const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+        const lines = violations.map(
+            (v) =>
+                `  - [${v.enforcementLevel}] ${v.policyName} (${v.policyPack})${v.resourceUrn ? ` on ${v.resourceUrn}` : ""}: ${v.message}`,
+        );
+        const outcome =
+            args.stage === "preview"
+                ? "nothing was changed"
+                : "the update stopped at the first refused resource; resources before it may have changed";
+        super(
+            `${args.operation} of stack "${args.stackName}" violates ${mandatory} mandatory ${mandatory === 1 ? "policy" : "policies"}; ${outcome}:\n` +
+                `${lines.join("\n")}\nChange the resources (or the transforms that changed them) as each message says, then run it again.`,
+        );
+        this.name = "PolicyViolationError";
+        this.operation = args.operation;
+        this.stackName = args.stackName;
+        this.violations = violations;
+        this.stage = args.stage;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Text helpers.
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +212,8 @@ export interface ClassifyContext {
     readonly stderr?: string;
     /** Where the CLI was looked for / found, for `EngineMissingError`. */
     readonly engineSearched?: readonly string[];
+    /** Policy violations the engine reported during the operation. */
+    readonly policyViolations?: readonly PolicyViolation[];
 }
 
 interface CommandResultLike {
@@ -252,6 +300,16 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
             const detail = everything.slice(m.index).split("\n")[0];
             return new EngineMissingError(missing, [], clean(detail).trim());
         }
+    }
+
+    const violations = ctx.policyViolations ?? [];
+    if (violations.some((v) => v.enforcementLevel === "mandatory")) {
+        return new PolicyViolationError({
+            operation: ctx.operation,
+            stackName: ctx.stackName,
+            violations,
+            stage: ctx.operation === "preview" ? "preview" : "update",
+        });
     }
 
     return new UpdateFailedError({

@@ -19,7 +19,15 @@ import {
     redact,
 } from "./errors";
 import { expandHome } from "./paths";
-import type { BacklineOutputs, EngineStack, OperationSummary, StackOptions, WorkspaceRequest } from "./types";
+import { policyViolationOf } from "./policy";
+import type {
+    BacklineOutputs,
+    EngineStack,
+    OperationSummary,
+    PolicyViolation,
+    StackOptions,
+    WorkspaceRequest,
+} from "./types";
 
 /** The default state folder of the local file backend. */
 function defaultStateDir(home = os.homedir()): string {
@@ -122,6 +130,7 @@ function lockKey(r: WorkspaceRequest): string {
 
 class Progress {
     readonly diagnostics: string[] = [];
+    readonly policyViolations: PolicyViolation[] = [];
     stdout = "";
     stderr = "";
     private pending = "";
@@ -145,6 +154,9 @@ class Progress {
     };
 
     readonly onEvent = (event: automation.EngineEvent): void => {
+        if (event.policyEvent) {
+            this.policyViolations.push(policyViolationOf(event.policyEvent, this.secrets));
+        }
         const d = event.diagnosticEvent;
         if (d && d.severity === "error" && d.message) {
             this.diagnostics.push(redact(d.message, this.secrets));
@@ -285,6 +297,7 @@ export async function runOperation<T>(
             stdout: progress.stdout,
             stderr: progress.stderr,
             engineSearched: searched(),
+            policyViolations: progress.policyViolations,
         });
     try {
         if (resolved.stateDir) {

@@ -98,6 +98,31 @@ export interface DeployOptions extends StackOptions {
     readonly parallel?: number;
     /** A message recorded with the update in the stack history. */
     readonly message?: string;
+    /** Policy packs to run (README "Checking a stack against Backline's policies"). Default: none. */
+    readonly policies?: PolicySettings;
+}
+
+/** Which policy packs a `preview` or `up` runs. */
+export interface PolicySettings {
+    /** Backline's own pack (`policy/` of this repository). Default: `true`. */
+    readonly backline?: boolean;
+    /** Your own packs: each a folder holding `PulumiPolicy.yaml` or an executable analyzer. Default: none. */
+    readonly packs?: readonly string[];
+}
+
+/** A policy violation the engine reported. */
+export interface PolicyViolation {
+    /** `<pack>@v<version>`, e.g. `backline@v0.1.0`. */
+    readonly policyPack: string;
+    readonly policyName: string;
+    /** The resource in violation; `undefined` for the stack as a whole. */
+    readonly resourceUrn?: string;
+    /** What the policy checks. */
+    readonly description?: string;
+    /** What is wrong and what to change (secrets redacted). */
+    readonly message: string;
+    /** `mandatory` violations fail the operation; `advisory` ones are only reported. */
+    readonly enforcementLevel: "mandatory" | "advisory";
 }
 
 export interface DestroyOptions extends StackOptions {
@@ -133,6 +158,8 @@ export interface UpResult {
     readonly stackName: string;
     readonly summary: OperationSummary;
     readonly outputs: BacklineOutputs;
+    /** Advisory violations of the policy packs run (`policies`); empty when none ran. */
+    readonly policyViolations: readonly PolicyViolation[];
 }
 
 export interface PreviewResult {
@@ -141,6 +168,8 @@ export interface PreviewResult {
     readonly summary: OperationSummary;
     /** The stack's current outputs (a preview changes nothing); `undefined` if never deployed. */
     readonly outputs: BacklineOutputs | undefined;
+    /** Advisory violations of the policy packs run (`policies`); empty when none ran. */
+    readonly policyViolations: readonly PolicyViolation[];
 }
 
 export interface RefreshResult {
