@@ -10,10 +10,14 @@
  * - `StackNotFoundError`: `refresh`/`destroy`/`outputs` on a stack that does not exist.
  * - `UpdateFailedError`: the engine ran and failed; `engineMessage` and the output tails say why.
  * - `PolicyViolationError`: a policy pack refused the stack; `violations` lists each violation.
+ * - `PassphraseError`: the passphrase does not open the stack (its salt is in its stack file).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
 import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
+import { packageRoot } from "../components/packageRoot";
 import type { PolicyViolation } from "./types";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
@@ -26,7 +30,8 @@ export abstract class BacklineAutomationError extends Error {
         | "engine-missing"
         | "stack-not-found"
         | "update-failed"
-        | "policy-violation";
+        | "policy-violation"
+        | "wrong-passphrase";
 }
 
 export function formatInvalidConfig(problems: readonly ConfigProblem[]): string {
@@ -60,9 +65,16 @@ export class ConcurrentUpdateError extends BacklineAutomationError {
     }
 }
 
-export const engineInstallHint =
-    "Build the engine from source with `scripts/build-engine.sh` (it writes .cache/engine/bin; pass `engineBinDir` or " +
-    "`source scripts/engine-env.sh`), or install Pulumi (https://www.pulumi.com/docs/install/) so `pulumi` is on PATH.";
+const installPulumi =
+    "install Pulumi (https://www.pulumi.com/docs/install/) so `pulumi` is on PATH, or pass `engineBinDir` (the folder holding `pulumi` and `pulumi-language-nodejs`)";
+
+/** What to do about a missing engine: in a checkout, build it; from an installed package, install Pulumi. */
+export function engineInstallHint(root: string = packageRoot): string {
+    return fs.existsSync(path.join(root, "scripts", "build-engine.sh"))
+        ? "Build the engine from source with `scripts/build-engine.sh` (it writes .cache/engine/bin; pass `engineBinDir` or " +
+              `\`source scripts/engine-env.sh\`), or ${installPulumi}.`
+        : `${installPulumi[0].toUpperCase()}${installPulumi.slice(1)}.`;
+}
 
 export class EngineMissingError extends BacklineAutomationError {
     readonly kind = "engine-missing" as const;
@@ -78,7 +90,7 @@ export class EngineMissingError extends BacklineAutomationError {
                 : detail
                   ? `No usable Pulumi CLI: ${detail}.`
                   : `No Pulumi CLI found${searched.length ? ` (looked for \`pulumi\` in ${searched.join(", ")})` : ""}.`;
-        super(`${what} ${engineInstallHint}`);
+        super(`${what} ${engineInstallHint()}`);
         this.name = "EngineMissingError";
         this.missing = missing;
         this.searched = searched;
@@ -93,6 +105,26 @@ export class StackNotFoundError extends BacklineAutomationError {
         super(`Stack "${stackName}" does not exist in this backend; run \`up\` (or \`preview\`) to create it.`);
         this.name = "StackNotFoundError";
         this.stackName = stackName;
+    }
+}
+
+export class PassphraseError extends BacklineAutomationError {
+    readonly kind = "wrong-passphrase" as const;
+    readonly stackName: string;
+    /** The stack's settings file, whose `encryptionsalt` and the passphrase make the stack's key. */
+    readonly stackFile: string;
+
+    constructor(stackName: string, stackFile: string) {
+        super(
+            `The passphrase does not open stack "${stackName}": its secrets are encrypted with a key made from the passphrase ` +
+                `it was created with and the \`encryptionsalt\` in ${stackFile}. Pass that passphrase (\`passphrase\`, or ` +
+                "PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE). If it is lost, the stack's secrets cannot be decrypted: " +
+                `deploy under a new \`stackName\`, or start "${stackName}" over by deleting the stack from its backend ` +
+                `(\`pulumi stack rm ${stackName} --force\`) and ${stackFile} (what it deployed stays in the cluster).`,
+        );
+        this.name = "PassphraseError";
+        this.stackName = stackName;
+        this.stackFile = stackFile;
     }
 }
 
@@ -214,6 +246,8 @@ export interface ClassifyContext {
     readonly engineSearched?: readonly string[];
     /** Policy violations the engine reported during the operation. */
     readonly policyViolations?: readonly PolicyViolation[];
+    /** The stack's settings file, for `PassphraseError`. */
+    readonly stackFile?: string;
 }
 
 interface CommandResultLike {
@@ -290,6 +324,12 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
 
     if (err instanceof automation.StackNotFoundError || errorName(err) === "StackNotFoundError") {
         return new StackNotFoundError(ctx.stackName);
+    }
+
+    // pkg/secrets/passphrase (v3.274.1): "incorrect passphrase" whether the stack is opened, its
+    // configuration decrypted, or a new stack created next to a stack file with another salt.
+    if (/incorrect passphrase/i.test(`${everything}\n${message}`)) {
+        return new PassphraseError(ctx.stackName, ctx.stackFile ?? `Pulumi.${ctx.stackName}.yaml`);
     }
 
     for (const p of missingPluginPatterns) {

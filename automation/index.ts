@@ -14,13 +14,15 @@
  * console.log(result.summary, result.outputs.namespace);
  * ```
  *
- * Every operation runs the same program as `pulumi up` in this repository (`index.ts`, through a
- * `LocalWorkspace` on the project directory). `preview` and `up`:
+ * Every operation runs the same program as `pulumi up` in this repository (`index.ts`, compiled to
+ * `dist/index.js` in the installed package), through a `LocalWorkspace` on a project folder of the
+ * tool's own: `<dataDir>/project` (default `~/.backline/project`, see ./project.ts), or `workDir`.
+ * `preview` and `up`:
  *
  * 1. validate the configuration with the program's own `parseBacklineConfig`, rejecting with
  *    `InvalidConfigError` (every problem) before anything else happens;
- * 2. open (or create) the stack in the backend (`~/.backline/state` unless told otherwise);
- * 3. write the stack configuration (`<workDir>/Pulumi.<stack>.yaml`): the access key encrypted,
+ * 2. open (or create) the stack in the backend (`<dataDir>/state` unless told otherwise);
+ * 3. write the stack configuration (`<project>/Pulumi.<stack>.yaml`): the access key encrypted,
  *    objects as objects, every key the caller did not set removed;
  * 4. refresh, then preview or update (`refresh: true`: the janitor changes the worker image
  *    behind Pulumi's back, see README "Who owns what").
@@ -50,6 +52,7 @@ export {
     ConcurrentUpdateError,
     EngineMissingError,
     InvalidConfigError,
+    PassphraseError,
     PolicyViolationError,
     StackNotFoundError,
     UpdateFailedError,
@@ -68,7 +71,9 @@ export {
     validateDeployment,
 } from "./config";
 export type { ConfigValueJson, SecretConfigValue, StackConfigPlan } from "./config";
-export { localWorkspaceFactory, locateEngine, repoRoot as defaultWorkDir } from "./engine";
+export { localWorkspaceFactory, locateEngine } from "./engine";
+export { packageRoot } from "../components/packageRoot";
+export { committedStacks, defaultDataDir, programPath, projectDirOf, stackConfigFile } from "./project";
 export type { EngineLocation } from "./engine";
 export type { ConfigProblem } from "../components/config";
 

@@ -6,33 +6,48 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as automation from "@pulumi/pulumi/automation";
 import type { ConfigProblem } from "../components/config";
-import { repoRoot } from "./engine";
+import { codeRoot } from "../components/packageRoot";
 import { isExecutableFile } from "./paths";
 import { plainText, redact } from "./errors";
 import type { PolicySettings, PolicyViolation } from "./types";
 
 /**
  * Backline's pack as an executable analyzer, which every engine that supports executable packs
- * starts directly (the engine this repository builds cannot start the folder form; README).
+ * starts directly (the engine this repository builds cannot start the folder form; README):
+ * `policy/analyzer` in a checkout, the compiled copy `dist/policy/analyzer` once installed
+ * (scripts/build.sh).
  */
-export function backlinePolicyPack(root = repoRoot): string {
+export function backlinePolicyPack(root = codeRoot): string {
     return path.join(root, "policy", "analyzer");
+}
+
+/** Whether Node.js finds `@pulumi/policy` from the pack's folder, as the pack will look for it. */
+function resolvesFrom(dir: string, module: string): boolean {
+    try {
+        require.resolve(module, { paths: [dir] });
+        return true;
+    } catch {
+        return false;
+    }
 }
 
 /** The packs to pass to the engine; problems (a missing pack, uninstalled dependencies) go to `problems`. */
 export function policyPackPaths(
     settings: PolicySettings | undefined,
     problems: ConfigProblem[],
-    root = repoRoot,
+    root = codeRoot,
 ): string[] {
     if (settings === undefined) return [];
     const paths: string[] = [];
     if (settings.backline ?? true) {
         const pack = backlinePolicyPack(root);
-        if (!fs.existsSync(path.join(path.dirname(pack), "node_modules", "@pulumi", "policy"))) {
+        const dir = path.dirname(pack);
+        if (!isExecutableFile(pack) || !resolvesFrom(dir, "@pulumi/policy")) {
             problems.push({
                 key: "policies.backline",
-                message: `Backline's policy pack in ${path.dirname(pack)} has no dependencies installed; run \`npm ci\` there (scripts/setup.sh does), or set \`policies.backline\` to false.`,
+                message: isExecutableFile(pack)
+                    ? `Backline's policy pack in ${dir} has no dependencies installed; run \`npm ci\` there (scripts/setup.sh does), or set \`policies.backline\` to false.`
+                    : `Backline's policy pack is missing (no executable ${pack}); run \`npm run build\` (an installed package ships it), or set \`policies.backline\` to false.`,
             });
         }
         paths.push(pack);

@@ -60,14 +60,23 @@ export interface StackOptions {
     /** The stack's name (`dev`, `prod`, `customer-a`): letters, digits, `-`, `_`, `.`. */
     readonly stackName: string;
     /**
-     * The Pulumi project directory: the folder holding `Pulumi.yaml` and `index.ts`. Default: this
-     * repository. The stack configuration is written to `<workDir>/Pulumi.<stackName>.yaml`, as
-     * `pulumi config set` would.
+     * This tool's own folder (`~` expanded): `<dataDir>/project` holds the project the operations run
+     * (a `Pulumi.yaml` written from the package's, pointing at its program) and each stack's
+     * `Pulumi.<stackName>.yaml` (its settings and encryption salt); `<dataDir>/state` is the local
+     * file backend unless `stateDir` or `backendUrl` say otherwise. Never inside the installed
+     * package. Default: `~/.backline`.
+     */
+    readonly dataDir?: string;
+    /**
+     * A Pulumi project directory of your own (a folder holding `Pulumi.yaml` and its program), used
+     * as it is instead of `<dataDir>/project`. The stack configuration is written to
+     * `<workDir>/Pulumi.<stackName>.yaml`, as `pulumi config set` would. Not inside `node_modules`;
+     * this repository's folder only for stacks other than its committed `dev` and `prod`.
      */
     readonly workDir?: string;
     /** The state backend, e.g. `file:///var/lib/backline`, `s3://bucket`, `https://api.pulumi.com`. Wins over `stateDir`. */
     readonly backendUrl?: string;
-    /** Folder of a local file backend (created if missing). Default: `~/.backline/state`. */
+    /** Folder of a local file backend (created if missing). Default: `<dataDir>/state` (`~/.backline/state`). */
     readonly stateDir?: string;
     /** Secrets provider of a new stack: `passphrase` (default), `awskms://…`, `gcpkms://…`, … */
     readonly secretsProvider?: string;
@@ -85,7 +94,7 @@ export interface StackOptions {
     readonly onEvent?: EventCallback;
     /** Cancels the operation (the engine is interrupted and stops cleanly). */
     readonly signal?: AbortSignal;
-    /** For tests and embedding: how a stack is opened. Default: a `LocalWorkspace` on `workDir`. */
+    /** For tests and embedding: how a stack is opened. Default: a `LocalWorkspace` on the project folder. */
     readonly workspaceFactory?: WorkspaceFactory;
 }
 
@@ -194,6 +203,8 @@ export interface DestroyResult {
 export interface WorkspaceRequest {
     readonly stackName: string;
     readonly workDir: string;
+    /** `workDir` is the generated project: write its `Pulumi.yaml` (automation/project.ts) before opening it. */
+    readonly generateProject: boolean;
     readonly backendUrl: string;
     readonly secretsProvider: string;
     /** Create the stack if it does not exist (`preview`, `up`); otherwise it must exist. */

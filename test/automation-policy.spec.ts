@@ -14,7 +14,7 @@ import {
     InvalidConfigError,
     PolicyViolationError,
     backlinePolicyPack,
-    defaultWorkDir,
+    packageRoot,
     preview,
     up,
 } from "../automation";
@@ -133,7 +133,7 @@ function options(stack: EngineStack, extra: Partial<DeployOptions> = {}): Deploy
 
 describe("Automation API: policy packs", () => {
     before(() => {
-        const installed = fs.existsSync(path.join(defaultWorkDir, "policy", "node_modules", "@pulumi", "policy"));
+        const installed = fs.existsSync(path.join(packageRoot, "policy", "node_modules", "@pulumi", "policy"));
         assert.ok(installed, "policy/node_modules is missing: run scripts/setup.sh (it runs `npm ci` in policy/)");
     });
     after(() => {
