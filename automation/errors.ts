@@ -115,9 +115,14 @@ export class PassphraseError extends BacklineAutomationError {
     readonly stackFile: string;
 
     constructor(stackName: string, stackFile: string) {
+        // A lost stack file is written again (new salt) by the next operation given the right
+        // passphrase: the state keeps its own copy of the salt (docs/automation.md "Where stacks live").
+        const salt = fs.existsSync(stackFile)
+            ? `the \`encryptionsalt\` in ${stackFile}`
+            : `the salt in its state (its stack file ${stackFile} is missing; the next run with the right passphrase writes it again)`;
         super(
             `The passphrase does not open stack "${stackName}": its secrets are encrypted with a key made from the passphrase ` +
-                `it was created with and the \`encryptionsalt\` in ${stackFile}. Pass that passphrase (\`passphrase\`, or ` +
+                `it was created with and ${salt}. Pass that passphrase (\`passphrase\`, or ` +
                 "PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE). If it is lost, the stack's secrets cannot be decrypted: " +
                 `deploy under a new \`stackName\`, or start "${stackName}" over by deleting the stack from its backend ` +
                 `(\`pulumi stack rm ${stackName} --force\`) and ${stackFile} (what it deployed stays in the cluster).`,

@@ -223,6 +223,17 @@ describe("Automation API: the package's files and the tool's project folder", ()
             });
         }
 
+        it("wrong passphrase: the message says where the salt is, the stack file or (when it is lost) the state", () => {
+            const dir = tempDir("backline-salt-");
+            const file = path.join(dir, "Pulumi.a.yaml");
+            assert.match(
+                new PassphraseError("a", file).message,
+                /is missing; the next run with the right passphrase writes it again/,
+            );
+            fs.writeFileSync(file, "encryptionsalt: v1:abc\n");
+            assert.ok(new PassphraseError("a", file).message.includes(`the \`encryptionsalt\` in ${file}`));
+        });
+
         it("an unrelated failure is not a passphrase error", () => {
             const err = classifyEngineError(new Error("error: program failed"), {
                 operation: "up",

@@ -3,7 +3,8 @@
  * default stack `dev` works with a passphrase of the user's own (the stack lives in
  * BACKLINE_DATA_DIR, not next to the repository's committed Pulumi.dev.yaml, which stays as it
  * was); a later run with another passphrase fails with the API's PassphraseError, naming the stack
- * and its stack file, and changes nothing. Needs the engine (scripts/build-engine.sh).
+ * and its stack file, and changes nothing; once the stack file is lost, a run with the right
+ * passphrase writes it again. Needs the engine (scripts/build-engine.sh).
  */
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
@@ -65,7 +66,7 @@ describe("examples/deploy.ts (e2e, real engine, render mode)", function () {
         });
     }
 
-    it("up of the default stack with a passphrase of one's own, then the same stack with another one", async () => {
+    it("up of the default stack with a passphrase of one's own, the same stack with another one, a lost stack file", async () => {
         const committed = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
         const stackFile = path.join(tmp, "data", "project", "Pulumi.dev.yaml");
 
@@ -84,6 +85,13 @@ describe("examples/deploy.ts (e2e, real engine, render mode)", function () {
         assert.match(second.stderr, /Pass that passphrase/);
 
         assert.equal(fs.readFileSync(stackFile, "utf8"), afterUp, "the failed run changed the stack file");
+
+        // A lost stack file: the right passphrase writes it again (the state keeps the salt).
+        fs.rmSync(stackFile);
+        const third = await example("preview", `any passphrase ${process.pid}`);
+        assert.equal(third.code, 0, `${third.stderr}\n${third.stdout}`);
+        assert.match(third.stdout, /^preview: 0 created, 0 updated, 0 deleted, 0 replaced, \d+ unchanged/m);
+        assert.match(fs.readFileSync(stackFile, "utf8"), /^encryptionsalt: v1:/m);
         assert.equal(
             fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"),
             committed,
