@@ -217,8 +217,9 @@ export function emptyProgram(): ProgramDir {
 
 /**
  * The floor of any Kubernetes program: the above plus `@pulumi/kubernetes` and its provider
- * plugin, one ConfigMap through an explicit provider configured from stack config
- * `kubeconfig` / `renderYamlToDirectory` (whichever is set) and `skipAwait`.
+ * plugin: one ConfigMap (config `name`, default `one`, in namespace `default`; data from config
+ * `value`) through an explicit provider configured from config `kubeconfig` or
+ * `renderYamlToDirectory`.
  */
 export function configMapProgram(): ProgramDir {
     return tsProgram(
@@ -234,7 +235,7 @@ export function configMapProgram(): ProgramDir {
             "});",
             "const cm = new k8s.core.v1.ConfigMap(",
             '    "one",',
-            '    { metadata: { name: "one", namespace: "default" }, data: { key: config.get("value") ?? "1" } },',
+            '    { metadata: { name: config.get("name") ?? "one", namespace: "default" }, data: { key: config.get("value") ?? "1" } },',
             "    { provider },",
             ");",
             "export const name = cm.metadata.name;",
