@@ -2,8 +2,9 @@
  * Benchmark (not a test): `pulumi preview --refresh=false` of the Backline stack against the two
  * floors it cannot go below — a program with one ConfigMap through an explicit Kubernetes provider,
  * and an empty program — on the same engine, alternating the programs within each round. Prints
- * wall time and peak RSS of the whole process tree (CLI, language host, Node.js, plugins): median,
- * min–max, and the ratios of the medians.
+ * wall time and peak RSS of the whole process tree (CLI, language hosts, Node.js, plugins) and of
+ * its largest process (what `/usr/bin/time -f %M` reports): median, min–max, and the ratios of
+ * the medians.
  *
  *   npm run bench:preview -- [--runs=5] [--typecheck]
  *
@@ -24,6 +25,7 @@ import {
     fmtMiB,
     fmtSeconds,
     hasFlag,
+    largestProcess,
     measure,
     numberFlag,
     printTable,
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
         const before = conditions();
         const ms = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
         const rss = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
+        const largest = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
         for (let i = 0; i < runs; i++) {
             // Rotate the order so that no program always runs first (or right after the heaviest).
             for (let j = 0; j < programs.length; j++) {
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
                 const r = await once(p);
                 ms.get(p.name)?.push(r.ms);
                 rss.get(p.name)?.push(r.peakBytes);
+                largest.get(p.name)?.push(largestProcess(r));
             }
         }
         console.log(`pulumi preview --refresh=false, engine ${engine.version} (${engine.source}), ${runs} runs each, alternating`);
@@ -95,8 +99,15 @@ async function main(): Promise<void> {
         const t = (n: Name) => stats(ms.get(n) ?? []);
         const m = (n: Name) => stats(rss.get(n) ?? []);
         printTable(
-            ["program", "wall: median (min–max)", "peak RSS of the process tree", "time / one ConfigMap", "time / empty"],
-            programs.map((p) => [p.name, fmtSeconds(t(p.name)), fmtMiB(m(p.name)), ratio(t(p.name), t("one ConfigMap")), ratio(t(p.name), t("empty"))]),
+            ["program", "wall: median (min–max)", "peak RSS, process tree", "peak RSS, largest process", "time / one ConfigMap", "time / empty"],
+            programs.map((p) => [
+                p.name,
+                fmtSeconds(t(p.name)),
+                fmtMiB(m(p.name)),
+                fmtMiB(stats(largest.get(p.name) ?? [])),
+                ratio(t(p.name), t("one ConfigMap")),
+                ratio(t(p.name), t("empty")),
+            ]),
         );
     } finally {
         backline.cleanup();

@@ -164,6 +164,11 @@ export interface Measured {
     readonly processes: readonly ProcessSample[];
 }
 
+/** The peak RSS of the largest single process: what `/usr/bin/time -f %M` reports for a command. */
+export function largestProcess(m: { readonly processes: readonly ProcessSample[] }): number {
+    return Math.max(0, ...m.processes.map((p) => p.peakBytes));
+}
+
 /** Runs a command to the end, timing it and sampling the peak RSS of its process tree. */
 export function measure(command: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Measured> {
     return new Promise((resolve, reject) => {
