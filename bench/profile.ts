@@ -8,7 +8,7 @@
  * - bench/node-timeline.js, preloaded into the program's Node.js process: its start, the first load
  *   of each package and of each of our files (self time: compiling and running that module), its
  *   exit;
- * - a V8 CPU profile of that process (`--cpu-prof`), self time grouped by package;
+ * - a V8 CPU profile of that process (started by the same preload), self time grouped by package;
  * - and, from /proc, the CPU time and peak RSS of every process of the tree.
  *
  *   npm run bench:profile -- [--typecheck] [--keep]
@@ -46,7 +46,12 @@ interface CpuProfile {
     readonly endTime: number;
 }
 
-/** The engine logs one entry per call: `response_completed` (or no progress) with its duration in ns. */
+/**
+ * The engine logs each call twice (`request_started`, `response_completed`). Client-side entries
+ * (engine → language host, engine → provider) carry a start time and a duration; server-side ones
+ * (program → engine: ResourceMonitor) carry only the completion time (the start is logged as year 1
+ * and the duration as the largest int64), so they count as points in time.
+ */
 function readGrpc(file: string): { method: string; start: number; ms: number }[] {
     if (!fs.existsSync(file)) return [];
     return fs
@@ -54,10 +59,12 @@ function readGrpc(file: string): { method: string; start: number; ms: number }[]
         .split("\n")
         .filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l) as GrpcEntry)
-        .filter((e) => e.progress !== "request_started")
+        .filter((e) => e.progress === "response_completed")
         .map((e) => {
-            const ms = (e.duration ?? 0) / 1e6;
-            return { method: e.method, start: Date.parse(e.timestamp) - ms, ms };
+            const end = Date.parse(e.timestamp);
+            const known = e.duration !== undefined && e.duration < 3_600e9;
+            const ms = known ? (e.duration as number) / 1e6 : 0;
+            return { method: e.method, start: end - ms, ms };
         });
 }
 
@@ -110,13 +117,12 @@ async function main(): Promise<void> {
         await measure(engine.pulumi, preview, { cwd: backline.dir, env: { ...env.env, ...typecheck } });
 
         const grpcLog = path.join(out, "grpc.jsonl");
-        const cpuDir = path.join(out, "cpu");
         const profEnv = {
             ...env.env,
             ...typecheck,
             PULUMI_DEBUG_GRPC: grpcLog,
             BENCH_TIMELINE_DIR: out,
-            NODE_OPTIONS: `--require ${path.join(__dirname, "node-timeline.js")} --cpu-prof --cpu-prof-dir=${cpuDir}`,
+            NODE_OPTIONS: `--require ${path.join(__dirname, "node-timeline.js")}`,
         };
         const load = conditions();
         const r = await measure(engine.pulumi, preview, { cwd: backline.dir, env: profEnv });
@@ -177,9 +183,9 @@ async function main(): Promise<void> {
                     .map((l) => [l.module.replace(backline.dir, "<project>"), at(l.start), ms(l.selfMs)]),
             );
         }
-        const profiles = fs.existsSync(cpuDir) ? fs.readdirSync(cpuDir).filter((f) => f.endsWith(".cpuprofile")) : [];
+        const profiles = program ? [`cpu-${program.pid}.cpuprofile`].filter((f) => fs.existsSync(path.join(out, f))) : [];
         for (const f of profiles) {
-            const prof = JSON.parse(fs.readFileSync(path.join(cpuDir, f), "utf8")) as CpuProfile;
+            const prof = JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as CpuProfile;
             const groups = [...cpuByPackage(prof, backline.dir)].sort((a, b) => b[1] - a[1]);
             const total = (prof.endTime - prof.startTime) / 1000;
             console.log(`\nV8 CPU profile of the program (${f}, ${ms(total)} profiled), self time by package:`);
