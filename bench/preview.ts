@@ -6,12 +6,15 @@
  * its largest process (what `/usr/bin/time -f %M` reports): median, min–max, and the ratios of
  * the medians.
  *
- *   npm run bench:preview -- [--runs=5] [--typecheck]
+ *   npm run bench:preview -- [--runs=5] [--compare]
  *
  * The Backline stack is the dev stack's configuration (the chart's minimal installation: collector
  * on with an existing role, the cluster's default storage class) in render mode (manifests to a temp
- * folder; no cluster), the other two render too. `--typecheck` adds the stack run as it was before
- * issue 10, with ts-node type-checking (PULUMI_NODEJS_TRANSPILE_ONLY=false).
+ * folder; no cluster), the other two render too. All three compile as tsconfig.json says (ts-node
+ * with swc). `--compare` adds the stack compiled the two earlier ways, through a tsconfig that
+ * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
+ * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
+ * issue 10).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -57,14 +60,22 @@ async function main(): Promise<void> {
         const r = await runPulumi(args, { cwd, env: env.env, pulumi: engine.pulumi });
         if (r.code !== 0) throw new Error(describeRun(args, r));
     };
-    type Name = "backline" | "backline, type-checked" | "one ConfigMap" | "empty";
+    type Name = "backline" | "backline, TypeScript transpiler" | "backline, type-checked" | "one ConfigMap" | "empty";
     const programs: { name: Name; dir: string; env: NodeJS.ProcessEnv }[] = [
         { name: "backline", dir: backline.dir, env: env.env },
         { name: "one ConfigMap", dir: configmap.dir, env: env.env },
         { name: "empty", dir: empty.dir, env: env.env },
     ];
-    if (hasFlag("typecheck")) {
-        programs.push({ name: "backline, type-checked", dir: backline.dir, env: { ...env.env, PULUMI_NODEJS_TRANSPILE_ONLY: "false" } });
+    if (hasFlag("compare")) {
+        const tsconfig = fs.readFileSync(path.join(backline.dir, "tsconfig.json"), "utf8");
+        const section = /"ts-node": \{[^}]*\},\n/;
+        if (!section.test(tsconfig)) throw new Error('tsconfig.json has no "ts-node" section to vary');
+        fs.writeFileSync(path.join(backline.dir, "tsconfig.tsc.json"), tsconfig.replace(section, '"ts-node": { "transpileOnly": true },\n'));
+        fs.writeFileSync(path.join(backline.dir, "tsconfig.check.json"), tsconfig.replace(section, ""));
+        programs.push(
+            { name: "backline, TypeScript transpiler", dir: backline.dir, env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.tsc.json" } },
+            { name: "backline, type-checked", dir: backline.dir, env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.check.json" } },
+        );
     }
     try {
         for (const p of [backline, configmap, empty]) await run(p.dir, ["stack", "init", "bench"]);

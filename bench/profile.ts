@@ -11,10 +11,11 @@
  * - a V8 CPU profile of that process (started by the same preload), self time grouped by package;
  * - and, from /proc, the CPU time and peak RSS of every process of the tree.
  *
- *   npm run bench:profile -- [--typecheck] [--keep]
+ *   npm run bench:profile -- [--tsconfig=FILE] [--keep]
  *
- * `--typecheck` profiles the run as it was before issue 10 (PULUMI_NODEJS_TRANSPILE_ONLY=false);
- * `--keep` keeps the raw files (the .cpuprofile opens in Chrome DevTools).
+ * `--tsconfig=FILE` profiles the program compiled as FILE (in the project copy) says, through
+ * PULUMI_NODEJS_TSCONFIG_PATH; `--keep` keeps the raw files (the .cpuprofile opens in Chrome
+ * DevTools).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -113,13 +114,15 @@ async function main(): Promise<void> {
         await run(["stack", "init", "bench"]);
         for (const args of devStackConfig(path.join(out, "render"))) await run(args);
         const preview = ["preview", "--refresh=false", "--non-interactive"];
-        const typecheck = hasFlag("typecheck") ? { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } : {};
-        await measure(engine.pulumi, preview, { cwd: backline.dir, env: { ...env.env, ...typecheck } });
+        const tsconfigArg = process.argv.find((a) => a.startsWith("--tsconfig="));
+        if (tsconfigArg) fs.copyFileSync(path.resolve(tsconfigArg.slice("--tsconfig=".length)), path.join(backline.dir, "tsconfig.profile.json"));
+        const tsconfigEnv = tsconfigArg ? { PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.profile.json" } : {};
+        await measure(engine.pulumi, preview, { cwd: backline.dir, env: { ...env.env, ...tsconfigEnv } });
 
         const grpcLog = path.join(out, "grpc.jsonl");
         const profEnv = {
             ...env.env,
-            ...typecheck,
+            ...tsconfigEnv,
             PULUMI_DEBUG_GRPC: grpcLog,
             BENCH_TIMELINE_DIR: out,
             NODE_OPTIONS: `--require ${path.join(__dirname, "node-timeline.js")}`,
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
         const t0 = r.startedAt;
         const at = (t: number) => ms(t - t0);
 
-        console.log(`profile of pulumi preview --refresh=false (backline dev stack, render mode${hasFlag("typecheck") ? ", type-checked" : ""}), engine ${engine.version}`);
+        console.log(`profile of pulumi preview --refresh=false (backline dev stack, render mode${tsconfigArg ? `, ${tsconfigArg}` : ""}), engine ${engine.version}`);
         console.log(`conditions: ${load}`);
         console.log(`wall ${ms(r.ms)}, peak RSS of the tree ${(r.peakBytes / 2 ** 20).toFixed(0)} MiB\n`);
 
