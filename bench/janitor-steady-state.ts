@@ -6,7 +6,9 @@
  *   npx ts-node --transpile-only bench/janitor-steady-state.ts [RUNS]     (default 30)
  *
  * Reports median/min/max wall time, CPU time (user+sys of the script and all its children),
- * SaaS requests, Kubernetes writes and kubectl calls per run. Not part of `npm test`.
+ * SaaS requests, Kubernetes writes and kubectl calls per run; then the cost of the largest answers
+ * the janitor reads (issue 16): the image answer padded to exactly 1 MiB (accepted, nothing to do),
+ * and a 1 MiB image value (refused by its bound), 5 runs each. Not part of `npm test`.
  * Note: the kubectl stand-in is a bash+jq script, far cheaper than real kubectl (a Go binary
  * that loads a kubeconfig and talks TLS), so these figures are the janitor's own cost.
  */
@@ -100,6 +102,25 @@ async function main(): Promise<void> {
       writes.push((await kube.writes()).length - w0);
       calls.push(((await kube.kubectlCalls())?.length ?? 0) - c0);
     }
+
+    // The largest answers: 1 MiB, sent chunked (the form an older curl cannot cap by itself).
+    const MIB = 1024 * 1024;
+    const fill = (prefix: string, suffix: string): Buffer =>
+      Buffer.from(`${prefix}${"0".repeat(MIB - Buffer.byteLength(prefix + suffix))}${suffix}`);
+    const large = async (body: Buffer, code: number): Promise<{ wall: number[]; cpu: number[] }> => {
+      saas.set("GET", "/api/v1/onprem/worker-image", { body, chunked: true });
+      const out = { wall: [] as number[], cpu: [] as number[] };
+      for (let i = 0; i < 5; i++) {
+        const c0 = childrenCpuMs();
+        const r = await runJanitor(kube, env);
+        out.cpu.push(childrenCpuMs() - c0);
+        if (r.code !== code) throw new Error(`1 MiB run: exit ${r.code}, expected ${code}:\n${r.stdout}${r.stderr}`);
+        out.wall.push(r.durationMs);
+      }
+      return out;
+    };
+    const padded = await large(fill('{"padding":"', `","image":"${IMAGE}"}`), 0);
+    const huge = await large(fill('{"image":"registry.example.com/w', ':v1"}'), 1);
     const loadAfter = os.loadavg()[0];
 
     const cpus = os.cpus();
@@ -119,6 +140,9 @@ async function main(): Promise<void> {
     console.log(`SaaS requests per run: ${perRun(requests)}; Kubernetes writes per run: ${perRun(writes)}; ` +
       `kubectl calls per run: ${perRun(calls)} (all reads)`);
     console.log(`first run: ${fmt(first.durationMs)} wall, ${fmt(firstCpu)} CPU, ${firstRequests} SaaS requests, ${firstWrites} writes`);
+    const medians = (m: { wall: number[]; cpu: number[] }): string => `${fmt(median(m.wall))} wall, ${fmt(median(m.cpu))} CPU`;
+    console.log(`1 MiB image answer (padding, same image; accepted): median of 5 runs ${medians(padded)}`);
+    console.log(`1 MiB image value (refused by its bound): median of 5 runs ${medians(huge)}`);
     const ok = requests.every((n) => n === 1) && writes.every((n) => n === 0);
     console.log(ok ? "steady-state contract holds: 1 SaaS request and 0 writes in every run" : "STEADY-STATE CONTRACT BROKEN");
     process.exitCode = ok ? 0 : 1;

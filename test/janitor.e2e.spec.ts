@@ -7,10 +7,13 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { API, STEPS, describeJanitorSuite } from "./support/janitor-cases";
+import { FakeSaas } from "./support/fake-saas";
+import { describeJanitorSuite } from "./support/janitor-cases";
+import { API, STEPS } from "./support/janitor-fixtures";
 import {
   JANITOR_SCRIPT,
   KubeObject,
@@ -103,5 +106,42 @@ describe("kubectl stand-in (test support)", function () {
     r = kubectl(["patch", "deployment", "worker", "-n", "ns", "--type=strategic", "-p", "{}"]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /deployments\.apps "worker" not found/);
+  });
+});
+
+describe("fake SaaS (test support)", () => {
+  let saas: FakeSaas;
+  before(async () => (saas = await FakeSaas.start()));
+  after(async () => saas?.close());
+  const get = (path: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      http
+        .get(`${saas.baseUrl}${path}`, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        })
+        .on("error", reject);
+    });
+
+  it("sends raw bytes as given, chunked on the wire or with a Content-Length", async () => {
+    const bytes = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0, 0xff, 0xfe]), Buffer.alloc(200_000, 0x61), Buffer.from('"}')]);
+    saas.set("GET", "/chunked", { body: bytes, chunked: true });
+    saas.set("GET", "/sized", { body: bytes });
+    const chunked = await get("/chunked");
+    assert.equal(chunked.headers["transfer-encoding"], "chunked");
+    assert.equal(chunked.headers["content-length"], undefined);
+    assert.ok(chunked.body.equals(bytes), "chunked body byte for byte");
+    const sized = await get("/sized");
+    assert.equal(sized.headers["transfer-encoding"], undefined);
+    assert.equal(sized.headers["content-length"], String(bytes.length));
+    assert.ok(sized.body.equals(bytes), "sized body byte for byte");
+    assert.deepEqual(
+      saas.requests.map((q) => q.answer),
+      [
+        { bytes: bytes.length, chunked: true },
+        { bytes: bytes.length, chunked: false },
+      ],
+    );
   });
 });

@@ -1,8 +1,8 @@
 /**
  * A fake Backline SaaS for the janitor tests: a Node HTTP server on 127.0.0.1 (random free
- * port). Each test sets, per endpoint, what it answers (status, body, delay, hang, closing the
- * connection); every request is recorded (method, path, headers) so that tests can count them
- * and check the Authorization header.
+ * port). Each test sets, per endpoint, what it answers (status, body as text, JSON or raw bytes,
+ * with a Content-Length or chunked, delay, hang, closing the connection); every request is
+ * recorded (method, path, headers) so that tests can count them and check the Authorization header.
  */
 import * as http from "node:http";
 import * as net from "node:net";
@@ -10,8 +10,13 @@ import * as net from "node:net";
 export interface EndpointBehaviour {
   /** HTTP status (default 200). */
   status?: number;
-  /** A string is sent as is; anything else as JSON. Default: no body. */
+  /** A string is sent as is (UTF-8), a Buffer byte for byte, anything else as JSON. Default: no body. */
   body?: unknown;
+  /**
+   * Send the body chunked (`Transfer-Encoding: chunked`, no Content-Length), in pieces of 64 KiB,
+   * as a server does that streams its answer; default: with a Content-Length.
+   */
+  chunked?: boolean;
   /** Answer after this many milliseconds. */
   delayMs?: number;
   /** Never answer (the connection stays open until the client gives up or the server closes). */
@@ -26,8 +31,11 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   /** Length of the request body in bytes. */
   bodyLength: number;
+  /** How the fake answered, once it has: body bytes and whether it sent them chunked. */
+  answer?: { bytes: number; chunked: boolean };
 }
 
+const CHUNK_BYTES = 64 * 1024;
 const NOT_CONFIGURED: EndpointBehaviour = { status: 404, body: { error: "not configured in the fake SaaS" } };
 
 export class FakeSaas {
@@ -118,13 +126,23 @@ export class FakeSaas {
           return;
         }
         const isText = typeof behaviour.body === "string";
-        const payload = isText ? (behaviour.body as string) : JSON.stringify(behaviour.body);
-        res
-          .writeHead(status, {
-            "content-type": isText ? "text/plain; charset=utf-8" : "application/json",
-            "content-length": Buffer.byteLength(payload),
-          })
-          .end(payload);
+        const payload = Buffer.isBuffer(behaviour.body)
+          ? behaviour.body
+          : Buffer.from(isText ? (behaviour.body as string) : JSON.stringify(behaviour.body), "utf8");
+        const headers: http.OutgoingHttpHeaders = {
+          "content-type": isText ? "text/plain; charset=utf-8" : "application/json",
+        };
+        // The client may hang up early (an answer it refuses by size): not an error of the fake.
+        res.on("error", () => undefined);
+        recorded.answer = { bytes: payload.length, chunked: behaviour.chunked === true };
+        if (!behaviour.chunked) {
+          res.writeHead(status, { ...headers, "content-length": payload.length }).end(payload);
+          return;
+        }
+        // No Content-Length: Node sends HTTP/1.1 answers chunked.
+        res.writeHead(status, headers);
+        for (let i = 0; i < payload.length; i += CHUNK_BYTES) res.write(payload.subarray(i, i + CHUNK_BYTES));
+        res.end();
       };
       if (behaviour.delayMs) {
         const t = setTimeout(() => {

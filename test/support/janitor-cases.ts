@@ -13,141 +13,45 @@
  * <key>` and `Accept: application/json`.
  */
 import { strict as assert } from "node:assert";
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 
-import { EndpointBehaviour, FakeSaas, RecordedRequest, unusedPort } from "./fake-saas";
-import { JanitorRun, KubeBackend, KubeBackendFactory, KubeObject, KubeWrite, StoredObject, runJanitor } from "./kube-backend";
+import { EndpointBehaviour, FakeSaas, unusedPort } from "./fake-saas";
+import { KubeBackend, KubeBackendFactory, StoredObject, runJanitor } from "./kube-backend";
+import {
+  ACCESS_KEY,
+  API,
+  IMAGE_A,
+  IMAGE_B,
+  IMAGE_C,
+  JanitorSuite,
+  OBJECTS,
+  REGISTRY,
+  REQUIRED_FIELDS,
+  RegistryAnswer,
+  Run,
+  SECRETS,
+  SIDECAR,
+  STEPS,
+  Step,
+  TokenAnswer,
+  at,
+  b64,
+  containerImage,
+  dataOf,
+  dockerConfigJson,
+  escapeRe,
+  registryAnswer,
+  registrySecret,
+  show,
+  tokenAnswer,
+  tokenSecret,
+  unb64,
+  workerDeployment,
+} from "./janitor-fixtures";
+import { describeHostileAnswerCases } from "./janitor-hostile-cases";
 
 /** The namespace given to the factory (a backend may use it as a prefix, see KubeBackend.namespace). */
 const NS = "backline-e2e";
-const ACCESS_KEY = `bk_live_${randomBytes(9).toString("hex")}`;
-export const API = {
-  token: { method: "POST", path: "/api/v1/onprem/token" },
-  registry: { method: "GET", path: "/api/v1/onprem/registry-credentials" },
-  image: { method: "GET", path: "/api/v1/onprem/worker-image" },
-} as const;
-export type Step = keyof typeof API;
-export const STEPS: Step[] = ["token", "registry", "image"];
-const REQUIRED_FIELDS: Record<Step, string[]> = {
-  token: ["token", "expiresAt"],
-  registry: ["registry", "username", "password", "expiresAt"],
-  image: ["image"],
-};
-const REGISTRY = "580550010989.dkr.ecr.us-west-1.amazonaws.com";
-const IMAGE_A = `${REGISTRY}/prod-worker:2faf8c5-1757332651`;
-const IMAGE_B = `${REGISTRY}/prod-worker:3b0d9e1-1764072000`;
-const IMAGE_C = `${REGISTRY}/prod-worker@sha256:${"0123456789abcdef".repeat(4)}`;
-const SIDECAR = { name: "adot-collector", image: "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2" };
-const OBJECTS = [
-  ["Secret", "jwt-token"],
-  ["Secret", "dockerconfig"],
-  ["Deployment", "worker"],
-] as const;
-
-// --- secret values and their derived forms: none may ever show up in output or argv ----------
-const SECRETS = new Set<string>([ACCESS_KEY]);
-const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
-const unb64 = (s: string): string => Buffer.from(s, "base64").toString("utf8");
-let serial = 0;
-function secretValue(label: string): string {
-  const value = `${label}-${++serial}-${randomBytes(8).toString("hex")}`;
-  SECRETS.add(value);
-  SECRETS.add(b64(value));
-  return value;
-}
-
-// --- times ---------------------------------------------------------------------------------
-const pad = (n: number): string => String(n).padStart(2, "0");
-/** RFC 3339 time `secondsFromNow` ahead, written with a UTC offset (minutes) and a fraction. */
-function at(secondsFromNow: number, opts: { offsetMinutes?: number; fraction?: string } = {}): string {
-  const epoch = Math.floor(Date.now() / 1000) + secondsFromNow;
-  const off = opts.offsetMinutes;
-  const wall = new Date((epoch + (off ?? 0) * 60) * 1000).toISOString().slice(0, 19);
-  const zone =
-    off === undefined ? "Z" : `${off < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
-  return `${wall}${opts.fraction ?? ""}${zone}`;
-}
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-
-// --- SaaS answers and the objects the janitor writes ----------------------------------------
-interface TokenAnswer {
-  token: string;
-  expiresAt: string;
-}
-interface RegistryAnswer {
-  registry: string;
-  username: string;
-  password: string;
-  expiresAt: string;
-}
-function tokenAnswer(expiresAt = at(3600)): TokenAnswer {
-  return { token: secretValue("jwt"), expiresAt };
-}
-function dockerConfigJson(a: RegistryAnswer): string {
-  return JSON.stringify({
-    auths: { [a.registry]: { username: a.username, password: a.password, auth: b64(`${a.username}:${a.password}`) } },
-  });
-}
-function registryAnswer(expiresAt = at(3600)): RegistryAnswer {
-  const a = { registry: REGISTRY, username: "AWS", password: secretValue("pw"), expiresAt };
-  SECRETS.add(b64(`${a.username}:${a.password}`));
-  SECRETS.add(b64(dockerConfigJson(a)));
-  return a;
-}
-const MANAGED = { "app.kubernetes.io/managed-by": "backline-janitor" };
-/** `expiresAt: null` leaves the annotation out. */
-function tokenSecret(a: TokenAnswer, expiresAt: string | null = a.expiresAt, name = "jwt-token"): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: { name, labels: MANAGED, annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt } },
-    data: { token: b64(a.token) },
-  };
-}
-function registrySecret(a: RegistryAnswer, expiresAt: string | null = a.expiresAt, name = "dockerconfig"): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "kubernetes.io/dockerconfigjson",
-    metadata: { name, labels: MANAGED, annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt } },
-    data: { ".dockerconfigjson": b64(dockerConfigJson(a)) },
-  };
-}
-function workerDeployment(image: string, name = "worker", container = "worker"): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, labels: { "app.kubernetes.io/name": name }, generation: 1 },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { "app.kubernetes.io/name": name } },
-      template: {
-        metadata: { labels: { "app.kubernetes.io/name": name } },
-        spec: {
-          imagePullSecrets: [{ name: "dockerconfig" }],
-          containers: [{ name: container, image, ports: [{ containerPort: 8080 }] }, SIDECAR],
-        },
-      },
-    },
-  };
-}
-function containerImage(d: StoredObject | undefined, container = "worker"): string | undefined {
-  const spec = d?.object.spec as { template: { spec: { containers: { name: string; image: string }[] } } } | undefined;
-  return spec?.template.spec.containers.find((c) => c.name === container)?.image;
-}
-const dataOf = (s: StoredObject | undefined): Record<string, string> =>
-  ((s?.object as { data?: Record<string, string> } | undefined)?.data ?? {}) as Record<string, string>;
-
-interface Run extends JanitorRun {
-  stdoutLines: string[];
-  stderrLines: string[];
-  writes: KubeWrite[];
-  calls: string[][] | undefined;
-  requests: RecordedRequest[];
-}
-const show = (r: JanitorRun): string => `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
 export function describeJanitorSuite(factory: KubeBackendFactory): void {
   describe(`janitor.sh end to end (${factory.name})`, function () {
@@ -737,5 +641,23 @@ export function describeJanitorSuite(factory: KubeBackendFactory): void {
       }
       assert.deepEqual(await kube.writes(), []);
     });
+
+    // --- hostile or broken answers: size, bytes, bounds, echoes (issue 16) ----------------
+    const suite: JanitorSuite = {
+      get saas() {
+        return saas;
+      },
+      get kube() {
+        return kube;
+      },
+      answer,
+      url,
+      run,
+      snapshot,
+      assertUnchanged,
+      seedFresh,
+      seedStale,
+    };
+    describeHostileAnswerCases(suite);
   });
 }

@@ -23,9 +23,12 @@
  *   kubectl sends force=true|false on every apply --server-side).
  * - kubectl calls: PATH holds a thin bash shim named kubectl that appends its argv to a log and
  *   `exec`s the real binary, so the script runs the real kubectl with its own argv, stdin and env.
- * - failWritesEnv: a ValidatingAdmissionPolicy (in-process CEL admission, no webhook) that denies
- *   the selected writes of the janitor's ServiceAccount with a message quoting the request
- *   body's secret values; the returned environment is empty.
+ * - failWritesEnv: denies the selected writes of the janitor's ServiceAccount with a message quoting
+ *   the request's sensitive values; the returned environment is empty. Secrets: a validating
+ *   admission webhook (test/support/admission-webhook.ts, in this process) that quotes each value
+ *   as sent (base64), decoded, decoded and JSON-quoted, and the dockerconfig password JSON-quoted,
+ *   as a careless real webhook might (issue 16). Deployments: a ValidatingAdmissionPolicy
+ *   (in-process CEL admission) quoting the containers' images.
  *
  * Admin calls use a keep-alive HTTPS client (a few ms each) instead of kubectl (~100 ms each),
  * except for seeding, which is done with kubectl on purpose.
@@ -37,6 +40,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { parseBacklineConfig } from "../../components/config";
+import { AdmissionRequest, AdmissionWebhook } from "./admission-webhook";
 import { labelsFor, names, podSecurityLabels } from "../../components/specs/common";
 import { JanitorObjectNames, buildJanitorRoleRules, janitorComponent, janitorObjectNames } from "../../components/specs/janitor";
 import { ApiServer, findKubeBinaries, startApiServer } from "./apiserver";
@@ -541,11 +545,12 @@ class ApiServerBackend implements KubeBackend {
     for (const w of writes) byResource.set(w.resource, [...(byResource.get(w.resource) ?? []), w.name]);
     for (const [resource, resourceNames] of byResource) {
       const name = `janitor-e2e-fail-${ns}-${resource}`;
-      // The message quotes the request body's sensitive values, the way a careless error might.
-      const quoted =
-        resource === "secrets"
-          ? "object.data.map(k, k + '=' + string(object.data[k])).join(', ')"
-          : "object.spec.template.spec.containers.map(c, c.name + '=' + c.image).join(', ')";
+      if (resource === "secrets") {
+        await this.denySecretsByWebhook(resourceNames);
+        continue;
+      }
+      // The message quotes the request body's images, the way a careless error might.
+      const quoted = "object.spec.template.spec.containers.map(c, c.name + '=' + c.image).join(', ')";
       await this.api.ok("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", {
         apiVersion: "admissionregistration.k8s.io/v1",
         kind: "ValidatingAdmissionPolicy",
@@ -555,7 +560,7 @@ class ApiServerBackend implements KubeBackend {
           matchConstraints: {
             resourceRules: [
               {
-                apiGroups: [resource === "secrets" ? "" : "apps"],
+                apiGroups: ["apps"],
                 apiVersions: ["v1"],
                 operations: ["CREATE", "UPDATE"],
                 resources: [resource],
@@ -582,6 +587,61 @@ class ApiServerBackend implements KubeBackend {
       for (const objectName of resourceNames) await this.waitDenied(resource, objectName);
     }
     return {};
+  }
+
+  /** Secrets (`namespace/name`) whose writes the webhook denies (janitor and probe user only). */
+  private readonly deniedSecrets = new Set<string>();
+  private webhook?: AdmissionWebhook;
+
+  private async denySecretsByWebhook(names: string[]): Promise<void> {
+    const ns = this.ns;
+    this.webhook ??= await AdmissionWebhook.start(path.join(this.server.dir, "pki"), (r) => this.secretDenial(r));
+    for (const name of names) this.deniedSecrets.add(`${ns}/${name}`);
+    await this.api.ok("POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: `janitor-e2e-fail-${ns}-secrets` },
+      webhooks: [
+        {
+          name: "deny.janitor-e2e.backline.test",
+          clientConfig: { url: this.webhook.url, caBundle: Buffer.from(this.server.caPem).toString("base64") },
+          rules: [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"], scope: "Namespaced" },
+          ],
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+          matchConditions: [
+            { name: "janitor-only", expression: `request.userInfo.username in ['${saUser(ns)}', '${PROBE_USER}']` },
+          ],
+          failurePolicy: "Fail",
+          sideEffects: "None",
+          admissionReviewVersions: ["v1"],
+          timeoutSeconds: 10,
+        },
+      ],
+    });
+    for (const name of names) await this.waitDenied("secrets", name);
+  }
+
+  /** The webhook's answer: deny a selected Secret write, quoting its values in every form. */
+  private secretDenial(request: AdmissionRequest): string | undefined {
+    if (!this.deniedSecrets.has(`${request.namespace}/${request.name}`)) return undefined;
+    const data = ((request.object as { data?: Record<string, string> } | undefined)?.data ?? {}) as Record<string, string>;
+    const decoded = Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")] as const);
+    const parts = [
+      `request body: ${Object.entries(data).map(([k, v]) => `${k}=${v}`).join(", ")}`,
+      `decoded: ${decoded.map(([k, v]) => `${k}=${v}`).join(", ")}`,
+      `quoted: ${decoded.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`,
+    ];
+    const dockerconfig = decoded.find(([k]) => k === ".dockerconfigjson")?.[1];
+    if (dockerconfig !== undefined) {
+      try {
+        const auths = (JSON.parse(dockerconfig) as { auths: Record<string, { password?: string }> }).auths;
+        for (const a of Object.values(auths)) parts.push(`password=${JSON.stringify(a.password)}`);
+      } catch {
+        // not JSON: nothing more to quote
+      }
+    }
+    return `simulated failure; ${parts.join("; ")}`;
   }
 
   /** Until a server-side dry-run apply of that object, as the probe user, is denied by the policy. */
@@ -629,6 +689,7 @@ class ApiServerBackend implements KubeBackend {
         `${s.runs} janitor runs making ${s.kubectlCalls} kubectl calls, ${s.roleSwitches} Role switches`,
     );
     this.api.close();
+    await this.webhook?.close();
     await this.server.stop();
     fs.rmSync(this.tools.root, { recursive: true, force: true });
   }

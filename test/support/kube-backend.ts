@@ -83,8 +83,10 @@ export interface KubeBackend {
   kubectlCalls(): Promise<string[][] | undefined>;
   /**
    * Makes these write requests of the script fail with an error text that quotes the request
-   * body, until the next reset(), and returns the extra script environment that does it (empty
-   * where the backend arranges it server-side); undefined where the backend cannot do that.
+   * body and, for a Secret, each value decoded and JSON-quoted and the dockerconfig password
+   * JSON-quoted (as a careless admission webhook might), until the next reset(), and returns the
+   * extra script environment that does it (empty where the backend arranges it server-side);
+   * undefined where the backend cannot do that.
    */
   failWritesEnv(writes: WriteSelector[]): Promise<Record<string, string> | undefined>;
   /**
