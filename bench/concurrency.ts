@@ -3,8 +3,9 @@
  * Automation API (`up` of `backline-pulumi/automation`), N = 1, 2, 4, 8, on a real kube-apiserver
  * (skipAwait: no nodes yet). Each trial deploys N fresh stacks in their own namespaces, then
  * destroys them (not measured). Prints the total wall time, the throughput relative to N = 1, the
- * peak RSS of this process's whole tree (this process included: its own RSS at the start is
- * printed) and the CPU time of the tree per stack.
+ * peak RSS of this process's tree — this process and the engine processes the ups start, not the
+ * test control plane (its own RSS at the start is printed) — and the CPU time of the engine
+ * processes per stack.
  *
  *   npm run bench:concurrency -- [--runs=2] [--max=8]
  */
@@ -15,7 +16,7 @@ import { destroy, up } from "../automation";
 import { startApiServer } from "../test/support/apiserver";
 import { findEngine } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
-import { conditions, fmtMiB, fmtSeconds, numberFlag, printTable, sampleTree, stats, treeRss } from "./support";
+import { childrenOf, conditions, fmtMiB, fmtSeconds, numberFlag, printTable, sampleTree, stats, treeRss } from "./support";
 
 async function main(): Promise<void> {
     const runs = numberFlag("runs", 2);
@@ -23,7 +24,10 @@ async function main(): Promise<void> {
     const sizes = [1, 2, 4, 8].filter((n) => n <= max);
     const engine = findEngine((reason) => console.error(`no engine: ${reason}`));
     if (!engine) process.exit(2);
+    // The control plane runs as children of this process: leave its processes out of every figure.
+    const before = new Set(childrenOf(process.pid));
     const kube = await startApiServer();
+    const controlPlane = new Set(childrenOf(process.pid).filter((p) => !before.has(p)));
     const project = copyProject();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-concurrency-"));
     const base = (stackName: string) => ({
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
     const peak = new Map<number, number[]>();
     const cpu = new Map<number, number[]>();
     const push = (m: Map<number, number[]>, n: number, x: number) => m.set(n, [...(m.get(n) ?? []), x]);
-    const selfRss = treeRss(process.pid).bytes;
+    const selfRss = treeRss(process.pid, controlPlane).bytes;
     const start = conditions();
     try {
         // Trial 0 (one stack) warms the caches and is not counted.
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
         for (let r = 0; r < runs; r++) trials.push(...(r % 2 === 0 ? sizes : [...sizes].reverse()));
         for (const [t, n] of trials.entries()) {
             const names = Array.from({ length: n }, (_, i) => `c${t}-${i}`);
-            const sampler = sampleTree(process.pid, 50);
+            const sampler = sampleTree(process.pid, 50, controlPlane);
             const t0 = performance.now();
             await Promise.all(names.map((s) => deploy(s, `bench-${s}`)));
             const ms = performance.now() - t0;
@@ -67,13 +71,13 @@ async function main(): Promise<void> {
             if (t === 0) continue;
             push(wall, n, ms);
             push(peak, n, tree.peakBytes);
-            // CPU of everything the ups started (this process's own CPU is not in the tree's children).
+            // CPU of the engine processes the ups started (not this process's own).
             push(cpu, n, tree.processes.filter((p) => p.pid !== process.pid).reduce((a, p) => a + p.cpuMs, 0) / n);
         }
         console.log(`Automation API: N concurrent \`up\`s of fresh stacks on a kube-apiserver (skipAwait), engine ${engine.version}, ${runs} trials per N after a warm-up`);
         console.log(`start: ${start}`);
         console.log(`end:   ${conditions()}`);
-        console.log(`this process's RSS before the trials (included in the peaks): ${(selfRss / 2 ** 20).toFixed(0)} MiB`);
+        console.log(`this process's RSS before the trials (included in the peaks; the control plane is not): ${(selfRss / 2 ** 20).toFixed(0)} MiB`);
         const one = stats(wall.get(1) ?? [NaN]).median;
         printTable(
             ["N", "total wall", "stacks per minute", "throughput vs N=1", "peak RSS of the tree", "CPU per stack (child processes)"],

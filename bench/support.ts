@@ -60,7 +60,7 @@ export function conditions(extra = ""): string {
     );
 }
 
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
     // A process's children are listed per thread (`task/<tid>/children`): Go programs fork from any thread.
     let tasks: string[];
     try {
@@ -106,14 +106,17 @@ function readProcess(pid: number): { name: string; cpuMs: number; rss: number } 
     }
 }
 
-/** The RSS of `pid` and all its descendants, in bytes, and each process seen. */
-export function treeRss(pid: number): { bytes: number; processes: Map<number, { name: string; cpuMs: number; rss: number }> } {
+/** The RSS of `pid` and all its descendants (but the subtrees of `exclude`), in bytes, and each process seen. */
+export function treeRss(
+    pid: number,
+    exclude: ReadonlySet<number> = new Set(),
+): { bytes: number; processes: Map<number, { name: string; cpuMs: number; rss: number }> } {
     let bytes = 0;
     const processes = new Map<number, { name: string; cpuMs: number; rss: number }>();
     const todo = [pid];
     while (todo.length > 0) {
         const p = todo.pop() as number;
-        if (processes.has(p)) continue;
+        if (processes.has(p) || exclude.has(p)) continue;
         const info = readProcess(p);
         if (info === undefined) continue;
         bytes += info.rss;
@@ -130,12 +133,12 @@ export interface TreeSample {
     readonly processes: readonly ProcessSample[];
 }
 
-/** Samples the tree under `pid` every `intervalMs` until `stop()`. */
-export function sampleTree(pid: number, intervalMs = 20): { stop(): TreeSample } {
+/** Samples the tree under `pid` (without the subtrees of `exclude`) every `intervalMs` until `stop()`. */
+export function sampleTree(pid: number, intervalMs = 20, exclude: ReadonlySet<number> = new Set()): { stop(): TreeSample } {
     let peakBytes = 0;
     const seen = new Map<number, ProcessSample>();
     const sample = () => {
-        const t = treeRss(pid);
+        const t = treeRss(pid, exclude);
         peakBytes = Math.max(peakBytes, t.bytes);
         for (const [p, info] of t.processes) {
             const prev = seen.get(p);
