@@ -16,7 +16,17 @@ import { destroy, up } from "../automation";
 import { startApiServer } from "../test/support/apiserver";
 import { findEngine } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
-import { childrenOf, conditions, fmtMiB, fmtSeconds, numberFlag, printTable, sampleTree, stats, treeRss } from "./support";
+import {
+    childrenOf,
+    conditions,
+    fmtMiB,
+    fmtSeconds,
+    numberFlag,
+    printTable,
+    sampleTree,
+    stats,
+    treeRss,
+} from "./support";
 
 async function main(): Promise<void> {
     const runs = numberFlag("runs", 2);
@@ -74,13 +84,24 @@ async function main(): Promise<void> {
             // CPU of the engine processes the ups started (not this process's own).
             push(cpu, n, tree.processes.filter((p) => p.pid !== process.pid).reduce((a, p) => a + p.cpuMs, 0) / n);
         }
-        console.log(`Automation API: N concurrent \`up\`s of fresh stacks on a kube-apiserver (skipAwait), engine ${engine.version}, ${runs} trials per N after a warm-up`);
+        console.log(
+            `Automation API: N concurrent \`up\`s of fresh stacks on a kube-apiserver (skipAwait), engine ${engine.version}, ${runs} trials per N after a warm-up`,
+        );
         console.log(`start: ${start}`);
         console.log(`end:   ${conditions()}`);
-        console.log(`this process's RSS before the trials (included in the peaks; the control plane is not): ${(selfRss / 2 ** 20).toFixed(0)} MiB`);
+        console.log(
+            `this process's RSS before the trials (included in the peaks; the control plane is not): ${(selfRss / 2 ** 20).toFixed(0)} MiB`,
+        );
         const one = stats(wall.get(1) ?? [NaN]).median;
         printTable(
-            ["N", "total wall", "stacks per minute", "throughput vs N=1", "peak RSS of the tree", "CPU per stack (child processes)"],
+            [
+                "N",
+                "total wall",
+                "stacks per minute",
+                "throughput vs N=1",
+                "peak RSS of the tree",
+                "CPU per stack (child processes)",
+            ],
             sizes.map((n) => {
                 const w = stats(wall.get(n) ?? []);
                 return [

@@ -23,13 +23,21 @@ async function main(): Promise<void> {
     for (let i = 0; i <= runs; i++) {
         for (let j = 0; j < kinds.length; j++) {
             const kind = kinds[(i + j) % kinds.length];
-            const r = await measure(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "mocked-child.ts"), kind], {
-                cwd: process.cwd(),
-                env: process.env,
-            });
+            const r = await measure(
+                process.execPath,
+                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "mocked-child.ts"), kind],
+                {
+                    cwd: process.cwd(),
+                    env: process.env,
+                },
+            );
             if (r.code !== 0) throw new Error(`${kind} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
             if (i === 0) continue; // warm-up round
-            const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { firstMs: number; warmMs?: number; resources?: number };
+            const out = JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
+                firstMs: number;
+                warmMs?: number;
+                resources?: number;
+            };
             push(wall, kind, r.ms);
             push(rss, kind, r.peakBytes);
             push(first, kind, out.firstMs);
@@ -37,7 +45,9 @@ async function main(): Promise<void> {
             resources = out.resources ?? resources;
         }
     }
-    console.log(`mocked evaluation vs bare SDK import, fresh node + ts-node (transpile-only) per run, ${runs} runs each, alternating`);
+    console.log(
+        `mocked evaluation vs bare SDK import, fresh node + ts-node (transpile-only) per run, ${runs} runs each, alternating`,
+    );
     console.log(`start: ${start}`);
     console.log(`end:   ${conditions()}`);
     const w = (k: string) => stats(wall.get(k) ?? []);
@@ -51,7 +61,9 @@ async function main(): Promise<void> {
             ratio(w(k), w("sdk")),
         ]),
     );
-    console.log(`second run of the program in the same process (what each further test pays): ${fmtSeconds(stats(warm))}`);
+    console.log(
+        `second run of the program in the same process (what each further test pays): ${fmtSeconds(stats(warm))}`,
+    );
 }
 
 main().catch((err) => {

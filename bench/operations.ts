@@ -15,7 +15,19 @@
 import { startApiServer } from "../test/support/apiserver";
 import { describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
-import { conditions, configMapProgram, fmtMiB, fmtSeconds, measure, numberFlag, printTable, ProgramDir, ratio, stats, Stats } from "./support";
+import {
+    conditions,
+    configMapProgram,
+    fmtMiB,
+    fmtSeconds,
+    measure,
+    numberFlag,
+    printTable,
+    ProgramDir,
+    ratio,
+    stats,
+    Stats,
+} from "./support";
 
 interface Variant {
     readonly name: string;
@@ -31,13 +43,20 @@ function backline(name: string, extra: string[]): Variant {
         name,
         program: "backline",
         config: (round, kubeconfig) => [
-            "--secret", "accessKey=bench-key",
-            "--plaintext", "baseUrl=https://staging-app.backline.ai",
-            "--plaintext", `namespaceOverride=bench-${name.replace(/[^a-z0-9]+/g, "-")}-${round}`,
-            "--plaintext", "logging.region=us-west-1",
-            "--plaintext", "logging.roleArn=arn:aws:iam::123456789012:role/YourOtelRole",
-            "--plaintext", `kubernetes.kubeconfig=${kubeconfig}`,
-            "--plaintext", "kubernetes.skipAwait=true",
+            "--secret",
+            "accessKey=bench-key",
+            "--plaintext",
+            "baseUrl=https://staging-app.backline.ai",
+            "--plaintext",
+            `namespaceOverride=bench-${name.replace(/[^a-z0-9]+/g, "-")}-${round}`,
+            "--plaintext",
+            "logging.region=us-west-1",
+            "--plaintext",
+            "logging.roleArn=arn:aws:iam::123456789012:role/YourOtelRole",
+            "--plaintext",
+            `kubernetes.kubeconfig=${kubeconfig}`,
+            "--plaintext",
+            "kubernetes.skipAwait=true",
             ...extra,
         ],
         change: ["config", "set", "--path", "janitor.schedule", "*/5 * * * *"],
@@ -45,7 +64,12 @@ function backline(name: string, extra: string[]): Variant {
 }
 
 function envEntries(n: number): string[] {
-    return Array.from({ length: n }, (_, i) => ["--plaintext", `worker.env[${i}].name=BENCH_${i}`, "--plaintext", `worker.env[${i}].value=v${i}`]).flat();
+    return Array.from({ length: n }, (_, i) => [
+        "--plaintext",
+        `worker.env[${i}].name=BENCH_${i}`,
+        "--plaintext",
+        `worker.env[${i}].value=v${i}`,
+    ]).flat();
 }
 
 const configmap: Variant = {
@@ -104,30 +128,49 @@ async function main(): Promise<void> {
             for (const v of mode.variants) {
                 const dir = projects[v.program].dir;
                 await cli(dir, ["stack", "init", stack(v)]);
-                await cli(dir, ["config", "set-all", "--path", "--stack", stack(v), ...v.config(round, kube.kubeconfig)]);
+                await cli(dir, [
+                    "config",
+                    "set-all",
+                    "--path",
+                    "--stack",
+                    stack(v),
+                    ...v.config(round, kube.kubeconfig),
+                ]);
             }
             for (const op of OPERATIONS) {
                 for (let j = 0; j < mode.variants.length; j++) {
                     const v = mode.variants[(round + j) % mode.variants.length];
                     const dir = projects[v.program].dir;
                     if (op === "one-value up") await cli(dir, [...v.change, "--stack", stack(v)]);
-                    const r = await measure(engine.pulumi, [...opArgs[op], "--stack", stack(v), "--non-interactive"], { cwd: dir, env: env.env });
-                    if (r.code !== 0) throw new Error(`${v.name}: ${op} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
+                    const r = await measure(engine.pulumi, [...opArgs[op], "--stack", stack(v), "--non-interactive"], {
+                        cwd: dir,
+                        env: env.env,
+                    });
+                    if (r.code !== 0)
+                        throw new Error(`${v.name}: ${op} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
                     if (round > 0) {
                         push(times, key(v, op), r.ms);
                         push(peaks, key(v, op), r.peakBytes);
                     }
                 }
             }
-            for (const v of mode.variants) await cli(projects[v.program].dir, ["stack", "rm", "--yes", "--force", stack(v)]);
+            for (const v of mode.variants)
+                await cli(projects[v.program].dir, ["stack", "rm", "--yes", "--force", stack(v)]);
         }
-        console.log(`${modeName}: pulumi up/destroy on a real kube-apiserver (skipAwait, no nodes), engine ${engine.version}, ${runs} rounds after a warm-up round`);
+        console.log(
+            `${modeName}: pulumi up/destroy on a real kube-apiserver (skipAwait, no nodes), engine ${engine.version}, ${runs} rounds after a warm-up round`,
+        );
         console.log(`start: ${start}`);
         console.log(`end:   ${conditions()}`);
         const t = (v: Variant, op: Operation): Stats => stats(times.get(key(v, op)) ?? []);
         const base = mode.variants.find((v) => v.name === mode.baseline) as Variant;
         printTable(
-            ["operation", ...mode.variants.map((v) => `${v.name}: wall`), ...mode.variants.map((v) => `${v.name}: peak RSS`), ...mode.variants.filter((v) => v !== base).map((v) => `${v.name} / ${base.name}`)],
+            [
+                "operation",
+                ...mode.variants.map((v) => `${v.name}: wall`),
+                ...mode.variants.map((v) => `${v.name}: peak RSS`),
+                ...mode.variants.filter((v) => v !== base).map((v) => `${v.name} / ${base.name}`),
+            ],
             OPERATIONS.map((op) => [
                 op,
                 ...mode.variants.map((v) => fmtSeconds(t(v, op))),

@@ -70,11 +70,22 @@ async function main(): Promise<void> {
         const tsconfig = fs.readFileSync(path.join(backline.dir, "tsconfig.json"), "utf8");
         const section = /"ts-node": \{[^}]*\},\n/;
         if (!section.test(tsconfig)) throw new Error('tsconfig.json has no "ts-node" section to vary');
-        fs.writeFileSync(path.join(backline.dir, "tsconfig.tsc.json"), tsconfig.replace(section, '"ts-node": { "transpileOnly": true },\n'));
+        fs.writeFileSync(
+            path.join(backline.dir, "tsconfig.tsc.json"),
+            tsconfig.replace(section, '"ts-node": { "transpileOnly": true },\n'),
+        );
         fs.writeFileSync(path.join(backline.dir, "tsconfig.check.json"), tsconfig.replace(section, ""));
         programs.push(
-            { name: "backline, TypeScript transpiler", dir: backline.dir, env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.tsc.json" } },
-            { name: "backline, type-checked", dir: backline.dir, env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.check.json" } },
+            {
+                name: "backline, TypeScript transpiler",
+                dir: backline.dir,
+                env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.tsc.json" },
+            },
+            {
+                name: "backline, type-checked",
+                dir: backline.dir,
+                env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.check.json" },
+            },
         );
     }
     try {
@@ -104,13 +115,22 @@ async function main(): Promise<void> {
                 largest.get(p.name)?.push(largestProcess(r));
             }
         }
-        console.log(`pulumi preview --refresh=false, engine ${engine.version} (${engine.source}), ${runs} runs each, alternating`);
+        console.log(
+            `pulumi preview --refresh=false, engine ${engine.version} (${engine.source}), ${runs} runs each, alternating`,
+        );
         console.log(`start: ${before}`);
         console.log(`end:   ${conditions()}`);
         const t = (n: Name) => stats(ms.get(n) ?? []);
         const m = (n: Name) => stats(rss.get(n) ?? []);
         printTable(
-            ["program", "wall: median (min–max)", "peak RSS, process tree", "peak RSS, largest process", "time / one ConfigMap", "time / empty"],
+            [
+                "program",
+                "wall: median (min–max)",
+                "peak RSS, process tree",
+                "peak RSS, largest process",
+                "time / one ConfigMap",
+                "time / empty",
+            ],
             programs.map((p) => [
                 p.name,
                 fmtSeconds(t(p.name)),

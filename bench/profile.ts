@@ -79,7 +79,10 @@ function cpuByPackage(profile: CpuProfile, root: string): Map<string, number> {
         if (nm >= 0) {
             const rest = url.slice(nm + "/node_modules/".length).split("/");
             g = rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
-        } else if (url.startsWith("node:") || (url === "" && n.callFrame.functionName !== "" && !n.callFrame.functionName.startsWith("("))) {
+        } else if (
+            url.startsWith("node:") ||
+            (url === "" && n.callFrame.functionName !== "" && !n.callFrame.functionName.startsWith("("))
+        ) {
             g = "node internals (module loader, fs, …)";
         } else if (url.includes(root) || url.includes("/backline-project-")) {
             g = "our code (index.ts, components/)";
@@ -115,7 +118,11 @@ async function main(): Promise<void> {
         for (const args of devStackConfig(path.join(out, "render"))) await run(args);
         const preview = ["preview", "--refresh=false", "--non-interactive"];
         const tsconfigArg = process.argv.find((a) => a.startsWith("--tsconfig="));
-        if (tsconfigArg) fs.copyFileSync(path.resolve(tsconfigArg.slice("--tsconfig=".length)), path.join(backline.dir, "tsconfig.profile.json"));
+        if (tsconfigArg)
+            fs.copyFileSync(
+                path.resolve(tsconfigArg.slice("--tsconfig=".length)),
+                path.join(backline.dir, "tsconfig.profile.json"),
+            );
         const tsconfigEnv = tsconfigArg ? { PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.profile.json" } : {};
         await measure(engine.pulumi, preview, { cwd: backline.dir, env: { ...env.env, ...tsconfigEnv } });
 
@@ -133,7 +140,9 @@ async function main(): Promise<void> {
         const t0 = r.startedAt;
         const at = (t: number) => ms(t - t0);
 
-        console.log(`profile of pulumi preview --refresh=false (backline dev stack, render mode${tsconfigArg ? `, ${tsconfigArg}` : ""}), engine ${engine.version}`);
+        console.log(
+            `profile of pulumi preview --refresh=false (backline dev stack, render mode${tsconfigArg ? `, ${tsconfigArg}` : ""}), engine ${engine.version}`,
+        );
         console.log(`conditions: ${load}`);
         console.log(`wall ${ms(r.ms)}, peak RSS of the tree ${(r.peakBytes / 2 ** 20).toFixed(0)} MiB\n`);
 
@@ -177,7 +186,9 @@ async function main(): Promise<void> {
         printTable(["phase", "start", "end", "calls"], rows);
 
         if (program) {
-            console.log("\nIn the program's Node.js process: first loads, self time (compiling and running that module):");
+            console.log(
+                "\nIn the program's Node.js process: first loads, self time (compiling and running that module):",
+            );
             printTable(
                 ["module", "at", "self"],
                 [...program.loads]
@@ -186,13 +197,18 @@ async function main(): Promise<void> {
                     .map((l) => [l.module.replace(backline.dir, "<project>"), at(l.start), ms(l.selfMs)]),
             );
         }
-        const profiles = program ? [`cpu-${program.pid}.cpuprofile`].filter((f) => fs.existsSync(path.join(out, f))) : [];
+        const profiles = program
+            ? [`cpu-${program.pid}.cpuprofile`].filter((f) => fs.existsSync(path.join(out, f)))
+            : [];
         for (const f of profiles) {
             const prof = JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as CpuProfile;
             const groups = [...cpuByPackage(prof, backline.dir)].sort((a, b) => b[1] - a[1]);
             const total = (prof.endTime - prof.startTime) / 1000;
             console.log(`\nV8 CPU profile of the program (${f}, ${ms(total)} profiled), self time by package:`);
-            printTable(["package", "self time", "share"], groups.slice(0, 14).map(([g, t]) => [g, ms(t), `${((100 * t) / total).toFixed(0)}%`]));
+            printTable(
+                ["package", "self time", "share"],
+                groups.slice(0, 14).map(([g, t]) => [g, ms(t), `${((100 * t) / total).toFixed(0)}%`]),
+            );
         }
         if (hasFlag("keep")) console.log(`\nraw files kept in ${out}`);
     } finally {

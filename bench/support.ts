@@ -134,7 +134,11 @@ export interface TreeSample {
 }
 
 /** Samples the tree under `pid` (without the subtrees of `exclude`) every `intervalMs` until `stop()`. */
-export function sampleTree(pid: number, intervalMs = 20, exclude: ReadonlySet<number> = new Set()): { stop(): TreeSample } {
+export function sampleTree(
+    pid: number,
+    intervalMs = 20,
+    exclude: ReadonlySet<number> = new Set(),
+): { stop(): TreeSample } {
     let peakBytes = 0;
     const seen = new Map<number, ProcessSample>();
     const sample = () => {
@@ -142,7 +146,12 @@ export function sampleTree(pid: number, intervalMs = 20, exclude: ReadonlySet<nu
         peakBytes = Math.max(peakBytes, t.bytes);
         for (const [p, info] of t.processes) {
             const prev = seen.get(p);
-            seen.set(p, { pid: p, name: info.name, cpuMs: info.cpuMs, peakBytes: Math.max(prev?.peakBytes ?? 0, info.rss) });
+            seen.set(p, {
+                pid: p,
+                name: info.name,
+                cpuMs: info.cpuMs,
+                peakBytes: Math.max(prev?.peakBytes ?? 0, info.rss),
+            });
         }
     };
     sample();
@@ -173,7 +182,11 @@ export function largestProcess(m: { readonly processes: readonly ProcessSample[]
 }
 
 /** Runs a command to the end, timing it and sampling the peak RSS of its process tree. */
-export function measure(command: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Measured> {
+export function measure(
+    command: string,
+    args: readonly string[],
+    opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
+): Promise<Measured> {
     return new Promise((resolve, reject) => {
         const startedAt = performance.timeOrigin + performance.now();
         const started = process.hrtime.bigint();
@@ -210,7 +223,10 @@ export interface ProgramDir {
  */
 export function tsProgram(name: string, source: string): ProgramDir {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
+    fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`,
+    );
     fs.writeFileSync(path.join(dir, "index.ts"), source);
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.ts" }));
     fs.copyFileSync(path.join(REPO_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
@@ -264,7 +280,8 @@ export function numberFlag(name: string, fallback: number): number {
     const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
     if (arg === undefined) return fallback;
     const n = Number(arg.slice(name.length + 3));
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(arg)}`);
+    if (!Number.isInteger(n) || n < 1)
+        throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(arg)}`);
     return n;
 }
 

@@ -36,9 +36,16 @@ describe("the program's runtime compilation (ts-node under `pulumi preview`/`up`
         const service = tsnode.create(sdkTsNodeOptions({}));
         assert.equal(service.options.transpileOnly, undefined, "left to ts-node, which takes tsconfig.json's section");
         assert.equal(service.options.swc, true);
-        const js = service.compile('const n: number = "not a number";\nexport { n };\n', path.join(REPO_ROOT, "typeError.ts"));
+        const js = service.compile(
+            'const n: number = "not a number";\nexport { n };\n',
+            path.join(REPO_ROOT, "typeError.ts"),
+        );
         assert.match(js, /const n = "not a number"/);
-        assert.match(js, /Object\.defineProperty\(exports, "n", \{\s*enumerable: true,\s*get: function\(\)/, "swc's export form (TypeScript's: `exports.n = n`)");
+        assert.match(
+            js,
+            /Object\.defineProperty\(exports, "n", \{\s*enumerable: true,\s*get: function\(\)/,
+            "swc's export form (TypeScript's: `exports.n = n`)",
+        );
     });
 
     it("says plainly that deploy-time type-checking is off when PULUMI_NODEJS_TRANSPILE_ONLY=false asks for it", () => {
@@ -53,6 +60,10 @@ describe("the program's runtime compilation (ts-node under `pulumi preview`/`up`
         const opts = sdkTsNodeOptions({}).compilerOptions as Record<string, unknown>;
         assert.equal(opts.noCheck, undefined, "noCheck in tsconfig.json would also silence tsc and editors");
         assert.equal(opts.strict, true);
-        assert.equal(opts.isolatedModules, true, "per-file transpiling needs the checker to refuse what it cannot compile");
+        assert.equal(
+            opts.isolatedModules,
+            true,
+            "per-file transpiling needs the checker to refuse what it cannot compile",
+        );
     });
 });

@@ -52,7 +52,16 @@ describe("the stack on a real Kubernetes API server", function () {
     const exists = (kind: string, name: string, namespace = ns): boolean =>
         kube().run(["get", kind, name, "-n", namespace, "-o", "name"]).status === 0;
     const canI = (sa: string, verb: string, resource: string, extra: string[] = []): boolean => {
-        const r = kube().run(["auth", "can-i", verb, resource, "-n", ns, `--as=system:serviceaccount:${ns}:${sa}`, ...extra]);
+        const r = kube().run([
+            "auth",
+            "can-i",
+            verb,
+            resource,
+            "-n",
+            ns,
+            `--as=system:serviceaccount:${ns}:${sa}`,
+            ...extra,
+        ]);
         return r.stdout.trim() === "yes";
     };
 
@@ -105,7 +114,12 @@ describe("the stack on a real Kubernetes API server", function () {
         const in1h = new Date(Date.now() + 3_600_000).toISOString();
         saas.set("POST", "/api/v1/onprem/token", { body: { token: "jwt.e2e.token", expiresAt: in1h } });
         saas.set("GET", "/api/v1/onprem/registry-credentials", {
-            body: { registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com", username: "AWS", password: "ecr-password", expiresAt: in1h },
+            body: {
+                registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com",
+                username: "AWS",
+                password: "ecr-password",
+                expiresAt: in1h,
+            },
         });
         saas.set("GET", "/api/v1/onprem/worker-image", { body: { image: janitorImage } });
     });
@@ -142,7 +156,10 @@ describe("the stack on a real Kubernetes API server", function () {
             ],
         );
         const managers = (o: Any) => o.metadata.managedFields.map((f: Any) => f.manager);
-        assert.ok(managers(deployment).some((m: string) => m.startsWith("pulumi-kubernetes")), managers(deployment).join(","));
+        assert.ok(
+            managers(deployment).some((m: string) => m.startsWith("pulumi-kubernetes")),
+            managers(deployment).join(","),
+        );
         assert.equal(deployment.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
 
         const cron = getJson("cronjob", "janitor");
@@ -155,7 +172,9 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.equal(Buffer.from(secret.data.accessKey, "base64").toString(), accessKey);
         assert.ok(exists("configmap", "janitor-script") && exists("configmap", "adot-collector-config"));
         assert.ok(exists("service", "worker") && exists("serviceaccount", "backline-jobs"));
-        const installJobs = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        const installJobs = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items;
         assert.equal(installJobs.length, 1);
         // The janitor's Secrets are not the program's.
         assert.ok(!exists("secret", "jwt-token") && !exists("secret", "dockerconfig"));
@@ -205,7 +224,15 @@ describe("the stack on a real Kubernetes API server", function () {
         ]) {
             assert.ok(!canI("worker", verb, resource), `worker may ${verb} ${resource}`);
         }
-        const other = kube().run(["auth", "can-i", "create", "jobs", "-n", "default", `--as=system:serviceaccount:${ns}:worker`]);
+        const other = kube().run([
+            "auth",
+            "can-i",
+            "create",
+            "jobs",
+            "-n",
+            "default",
+            `--as=system:serviceaccount:${ns}:worker`,
+        ]);
         assert.equal(other.stdout.trim(), "no", "the worker may create Jobs in another namespace");
         const nodes = kube().run(["auth", "can-i", "list", "nodes", `--as=system:serviceaccount:${ns}:worker`]);
         assert.equal(nodes.stdout.trim(), "no");
@@ -239,7 +266,11 @@ describe("the stack on a real Kubernetes API server", function () {
             assert.ok(!/violate/.test(r.stderr), `${name}: ${r.stderr}`);
         }
         const bad = JSON.parse(JSON.stringify(templates[0][1]));
-        bad.containers[0].securityContext = { ...bad.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
+        bad.containers[0].securityContext = {
+            ...bad.containers[0].securityContext,
+            privileged: true,
+            allowPrivilegeEscalation: true,
+        };
         const r = kube().run(["create", "--dry-run=server", "-f", "-"], { input: asPod("privileged", bad) });
         assert.notEqual(r.status, 0, "a privileged pod was admitted");
         assert.match(r.stderr, /violates PodSecurity "restricted/);
@@ -256,17 +287,28 @@ describe("the stack on a real Kubernetes API server", function () {
         await pulumi(["config", "set", "--path", "worker.replicaCount", "2"]);
         const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
         const step = preview.steps.find(
-            (s: Any) => s.op !== "refresh" && s.urn.endsWith("kubernetes:apps/v1:Deployment::backline-worker-deployment"),
+            (s: Any) =>
+                s.op !== "refresh" && s.urn.endsWith("kubernetes:apps/v1:Deployment::backline-worker-deployment"),
         );
         assert.equal(step.op, "update");
         const changedPaths = Object.keys(step.detailedDiff ?? {}).concat(step.diffReasons ?? []);
-        assert.ok(changedPaths.some((p: string) => p.includes("replicas") || p === "spec"), changedPaths.join(", "));
-        assert.ok(!changedPaths.some((p: string) => p.includes("image")), `preview shows an image change: ${changedPaths.join(", ")}`);
+        assert.ok(
+            changedPaths.some((p: string) => p.includes("replicas") || p === "spec"),
+            changedPaths.join(", "),
+        );
+        assert.ok(
+            !changedPaths.some((p: string) => p.includes("image")),
+            `preview shows an image change: ${changedPaths.join(", ")}`,
+        );
         await pulumi(["up", "--yes", "--skip-preview"]);
 
         const after = worker();
         assert.equal(after.spec.replicas, 2, "the unrelated change was applied");
-        assert.equal(after.spec.template.spec.containers[0].image, janitorImage, "pulumi up rolled the worker image back");
+        assert.equal(
+            after.spec.template.spec.containers[0].image,
+            janitorImage,
+            "pulumi up rolled the worker image back",
+        );
         const secretsAfter = ["jwt-token", "dockerconfig"].map((n) => getJson("secret", n).metadata.resourceVersion);
         assert.deepEqual(secretsAfter, secretsBefore, "pulumi up touched the janitor's secrets");
     });
@@ -306,4 +348,3 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.ok(exists("secret", "jwt-token") && exists("secret", "dockerconfig"));
     });
 });
-

@@ -28,7 +28,8 @@ const selectorOf = (component: string): Record<string, string> => ({
     "app.kubernetes.io/instance": release,
 });
 /** Kinds the chart renders; `kubectl get` lists them all at once. */
-const KINDS = "serviceaccounts,secrets,configmaps,persistentvolumeclaims,roles,rolebindings,services,deployments,cronjobs";
+const KINDS =
+    "serviceaccounts,secrets,configmaps,persistentvolumeclaims,roles,rolebindings,services,deployments,cronjobs";
 /** What Kubernetes and Helm put into every namespace, not the chart. */
 const notFromChart = (kind: string, name: string): boolean =>
     (kind === "ServiceAccount" && name === "default") ||
@@ -108,7 +109,11 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
         const secret = getJson(`secret/sh.helm.release.v1.${release}.v${revision}`, ns);
         assert.equal(secret.type, "helm.sh/release.v1");
         assert.deepEqual(
-            { owner: secret.metadata.labels.owner, name: secret.metadata.labels.name, status: secret.metadata.labels.status },
+            {
+                owner: secret.metadata.labels.owner,
+                name: secret.metadata.labels.name,
+                status: secret.metadata.labels.status,
+            },
             { owner: "helm", name: release, status },
         );
         assert.equal(secret.metadata.labels.version, String(revision));
@@ -175,7 +180,13 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
 
         const [listed] = helmList(ns);
         assert.deepEqual(
-            { name: listed.name, status: listed.status, chart: listed.chart, app: listed.app_version, rev: listed.revision },
+            {
+                name: listed.name,
+                status: listed.status,
+                chart: listed.chart,
+                app: listed.app_version,
+                rev: listed.revision,
+            },
             { name: release, status: "deployed", chart: "backline-0.1.0", app: "1.0.0", rev: "1" },
         );
         const record = assertReleaseRecord(ns, 1, "deployed");
@@ -220,7 +231,10 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
         const deploy = objs.find((o) => o.kind === "Deployment");
         const [worker] = deploy.spec.template.spec.containers;
         assert.equal(deploy.spec.replicas, 2);
-        assert.deepEqual(worker.resources, { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "4", memory: "4Gi" } });
+        assert.deepEqual(worker.resources, {
+            requests: { cpu: "1", memory: "2Gi" },
+            limits: { cpu: "4", memory: "4Gi" },
+        });
         assert.deepEqual(
             worker.env.find((e: Any) => e.name === "MODEL_NAME"),
             { name: "MODEL_NAME", value: "anthropic/claude-sonnet-4-20250514" },
@@ -229,7 +243,16 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
         assert.equal(objs.find((o) => o.kind === "CronJob").spec.schedule, "*/3 * * * *");
 
         // README "Upgrading": a new revision record; the previous one is kept as `superseded`.
-        helm().ok(["upgrade", release, TEST_CHART, "-n", ns, "--reuse-values", "--set", "worker.image.tag=new-version"]);
+        helm().ok([
+            "upgrade",
+            release,
+            TEST_CHART,
+            "-n",
+            ns,
+            "--reuse-values",
+            "--set",
+            "worker.image.tag=new-version",
+        ]);
         assert.equal(helmList(ns)[0].revision, "2");
         assertReleaseRecord(ns, 1, "superseded");
         assertReleaseRecord(ns, 2, "deployed");
@@ -268,10 +291,10 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
         const uid = getJson("pvc/worker-storage", ns).metadata.uid;
 
         helm().ok(["install", release, TEST_CHART, "-n", ns, "-f", values.existingClaim]);
-        assert.deepEqual(names(liveObjects(ns)), [
-            ...expectedObjects({ otel: true, pvc: false }),
-            "PersistentVolumeClaim/worker-storage",
-        ].sort());
+        assert.deepEqual(
+            names(liveObjects(ns)),
+            [...expectedObjects({ otel: true, pvc: false }), "PersistentVolumeClaim/worker-storage"].sort(),
+        );
         const volumes = getJson("deployment/worker", ns).spec.template.spec.volumes;
         assert.deepEqual(volumes.find((v: Any) => v.name === "storage").persistentVolumeClaim, {
             claimName: "worker-storage",

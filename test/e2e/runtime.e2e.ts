@@ -55,14 +55,22 @@ describe("the program at deploy time: transpiled, not type-checked", function ()
     });
 
     it("`pulumi preview` in the project folder runs a program with a type error", async () => {
-        const r = await runPulumi(["preview", "--refresh=false"], { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 600_000 });
+        const r = await runPulumi(["preview", "--refresh=false"], {
+            cwd: project.dir,
+            env: env.env,
+            pulumi: engine.pulumi,
+            timeoutMs: 600_000,
+        });
         assert.equal(r.code, 0, describeRun(["preview"], r));
         assert.match(r.stdout, /typeError\s*:\s*"not a number"/);
     });
 
     it("`npm run typecheck`'s check rejects the same copy (TS2322), so only the deploy-time check is skipped", () => {
         const tsc = path.join(REPO_ROOT, "node_modules", ".bin", "tsc");
-        const r = spawnSync(tsc, ["--noEmit", "-p", path.join(project.dir, "tsconfig.json")], { encoding: "utf8", timeout: 600_000 });
+        const r = spawnSync(tsc, ["--noEmit", "-p", path.join(project.dir, "tsconfig.json")], {
+            encoding: "utf8",
+            timeout: 600_000,
+        });
         assert.notEqual(r.status, 0, "tsc accepted the type error");
         assert.match(r.stdout, /index\.ts\(\d+,\d+\): error TS2322/);
     });
@@ -76,7 +84,11 @@ describe("the program at deploy time: transpiled, not type-checked", function ()
             passphrase: "runtime-e2e",
             engineBinDir: engine.binDir,
             env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },
-            config: { baseUrl: "https://app.backline.ai", accessKey: "bk_runtime_e2e_key", worker: { otel: { enabled: false } } },
+            config: {
+                baseUrl: "https://app.backline.ai",
+                accessKey: "bk_runtime_e2e_key",
+                worker: { otel: { enabled: false } },
+            },
             kubernetes: { renderToDirectory: path.join(tmp, "automation") },
         });
         assert.ok(result.summary.created > 10, JSON.stringify(result.summary));

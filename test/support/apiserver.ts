@@ -34,7 +34,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { isExecutableFile } from "../../automation/engine";
+import { isExecutableFile, which as whichOnPath } from "../../automation/paths";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const KUBE_CACHE_BIN = path.join(REPO_ROOT, ".cache", "kube", "bin");
@@ -52,8 +52,7 @@ export interface KubeBinaries {
 }
 
 export type FindKubeBinariesResult =
-    | { binaries: KubeBinaries; reason?: undefined }
-    | { binaries: null; reason: string };
+    { binaries: KubeBinaries; reason?: undefined } | { binaries: null; reason: string };
 
 const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeApiserver: "kube-apiserver",
@@ -61,16 +60,6 @@ const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     etcd: "etcd",
     kubeControllerManager: "kube-controller-manager",
 };
-
-
-function whichOnPath(name: string): string | null {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir && isExecutableFile(path.join(dir, name))) {
-            return path.join(dir, name);
-        }
-    }
-    return null;
-}
 
 function binDir(): string {
     return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
@@ -243,11 +232,11 @@ function installHooks(): void {
  * of its stdin pipe closes (we exit, crash or are SIGKILLed) it kills the server.
  */
 const WATCHDOG = [
-    'exec 3<&0',
+    "exec 3<&0",
     '"$@" </dev/null &',
     "child=$!",
     '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null; } &',
-    'trap \'kill -KILL "$child" 2>/dev/null\' TERM INT HUP',
+    "trap 'kill -KILL \"$child\" 2>/dev/null' TERM INT HUP",
     'wait "$child"',
 ].join("\n");
 
@@ -426,7 +415,6 @@ function httpsGet(url: string, token: string, timeoutMs: number): Promise<{ stat
     });
 }
 
-
 /** The self-signed CA out of a PEM bundle (kube-apiserver's apiserver.crt: serving cert, then CA). */
 function caCertOf(bundlePem: string): string {
     const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -493,8 +481,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
         }
         binaries = { ...binaries, kubeControllerManager: kcm };
     }
-    const timeoutMs =
-        opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
+    const timeoutMs = opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
     const keepDir = opts.keepDir ?? process.env.KUBE_APISERVER_KEEP === "1";
     installHooks();
 
@@ -644,9 +631,7 @@ async function startOnce(
                 last = String(e);
             }
             if (Date.now() > deadline) {
-                throw new Error(
-                    `kube-apiserver not ready after ${timeoutMs} ms (last /readyz: ${last})\n${logs(60)}`,
-                );
+                throw new Error(`kube-apiserver not ready after ${timeoutMs} ms (last /readyz: ${last})\n${logs(60)}`);
             }
             await sleep(100);
         }
@@ -662,11 +647,9 @@ async function startOnce(
             const caFile = path.join(certDir, "ca.crt");
             fs.writeFileSync(caFile, caCertOf(caPem));
             const kcmKubeconfig = path.join(dir, "kube-controller-manager.kubeconfig");
-            fs.writeFileSync(
-                kcmKubeconfig,
-                kubeconfigYaml(server, caPem, kcmToken, "system:kube-controller-manager"),
-                { mode: 0o600 },
-            );
+            fs.writeFileSync(kcmKubeconfig, kubeconfigYaml(server, caPem, kcmToken, "system:kube-controller-manager"), {
+                mode: 0o600,
+            });
             const kcmArgs = [
                 bins.kubeControllerManager as string,
                 `--kubeconfig=${kcmKubeconfig}`,
@@ -705,9 +688,7 @@ async function startOnce(
                     last = String(e);
                 }
                 if (Date.now() > kcmDeadline) {
-                    throw new Error(
-                        `kube-controller-manager not working after ${timeoutMs} ms (${last})\n${logs(60)}`,
-                    );
+                    throw new Error(`kube-controller-manager not working after ${timeoutMs} ms (${last})\n${logs(60)}`);
                 }
                 await sleep(50);
             }

@@ -15,8 +15,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { isExecutableFile } from "../../automation/engine";
-import { which } from "../e2e/support/engine";
+import { isExecutableFile, which } from "../../automation/paths";
 import { ApiServer, KubectlResult, REPO_ROOT } from "./apiserver";
 
 export const HELM_CACHE_BIN = path.join(REPO_ROOT, ".cache", "helm", "bin");
@@ -31,7 +30,10 @@ export function findHelm(env: NodeJS.ProcessEnv = process.env): FindHelmResult {
     const helm = isExecutableFile(local) ? local : which("helm", env.PATH);
     return helm
         ? { helm }
-        : { helm: null, reason: `helm not found in ${dir} or on PATH; run scripts/build-helm.sh to enable these tests` };
+        : {
+              helm: null,
+              reason: `helm not found in ${dir} or on PATH; run scripts/build-helm.sh to enable these tests`,
+          };
 }
 
 export interface Helm {
@@ -104,7 +106,9 @@ export interface HelmReleaseRecord {
     readonly namespace: string;
     readonly version: number;
     readonly info: { readonly status: string; readonly description?: string };
-    readonly chart: { readonly metadata: { readonly name: string; readonly version: string; readonly appVersion?: string } };
+    readonly chart: {
+        readonly metadata: { readonly name: string; readonly version: string; readonly appVersion?: string };
+    };
     /** The values the user gave (`-f`, `--set`), without the chart's defaults. */
     readonly config?: Record<string, unknown>;
     /** The rendered objects, as one multi-document YAML. */

@@ -57,7 +57,9 @@ export function at(secondsFromNow: number, opts: { offsetMinutes?: number; fract
     const off = opts.offsetMinutes;
     const wall = new Date((epoch + (off ?? 0) * 60) * 1000).toISOString().slice(0, 19);
     const zone =
-        off === undefined ? "Z" : `${off < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+        off === undefined
+            ? "Z"
+            : `${off < 0 ? "-" : "+"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
     return `${wall}${opts.fraction ?? ""}${zone}`;
 }
 export const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
@@ -78,7 +80,9 @@ export function tokenAnswer(expiresAt = at(3600)): TokenAnswer {
 }
 export function dockerConfigJson(a: RegistryAnswer): string {
     return JSON.stringify({
-        auths: { [a.registry]: { username: a.username, password: a.password, auth: b64(`${a.username}:${a.password}`) } },
+        auths: {
+            [a.registry]: { username: a.username, password: a.password, auth: b64(`${a.username}:${a.password}`) },
+        },
     });
 }
 export function registryAnswer(expiresAt = at(3600)): RegistryAnswer {
@@ -94,16 +98,28 @@ export function tokenSecret(a: TokenAnswer, expiresAt: string | null = a.expires
         apiVersion: "v1",
         kind: "Secret",
         type: "Opaque",
-        metadata: { name, labels: MANAGED, annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt } },
+        metadata: {
+            name,
+            labels: MANAGED,
+            annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt },
+        },
         data: { token: b64(a.token) },
     };
 }
-export function registrySecret(a: RegistryAnswer, expiresAt: string | null = a.expiresAt, name = "dockerconfig"): KubeObject {
+export function registrySecret(
+    a: RegistryAnswer,
+    expiresAt: string | null = a.expiresAt,
+    name = "dockerconfig",
+): KubeObject {
     return {
         apiVersion: "v1",
         kind: "Secret",
         type: "kubernetes.io/dockerconfigjson",
-        metadata: { name, labels: MANAGED, annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt } },
+        metadata: {
+            name,
+            labels: MANAGED,
+            annotations: expiresAt === null ? {} : { "backline.ai/expires-at": expiresAt },
+        },
         data: { ".dockerconfigjson": b64(dockerConfigJson(a)) },
     };
 }
@@ -126,7 +142,8 @@ export function workerDeployment(image: string, name = "worker", container = "wo
     };
 }
 export function containerImage(d: StoredObject | undefined, container = "worker"): string | undefined {
-    const spec = d?.object.spec as { template: { spec: { containers: { name: string; image: string }[] } } } | undefined;
+    const spec = d?.object.spec as
+        { template: { spec: { containers: { name: string; image: string }[] } } } | undefined;
     return spec?.template.spec.containers.find((c) => c.name === container)?.image;
 }
 export const dataOf = (s: StoredObject | undefined): Record<string, string> =>

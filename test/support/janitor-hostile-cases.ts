@@ -70,7 +70,11 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
     const malformed = (step: Step, problem: string): RegExp =>
         new RegExp(`^${step}: FAILED: malformed answer from ${t.url(step, base())}: ${problem}`);
     function assertLines(r: Run, res: RegExp[]): void {
-        for (const re of res) assert.ok(r.stderrLines.some((l) => re.test(l)), `expected a line matching ${re}\n${show(r)}`);
+        for (const re of res)
+            assert.ok(
+                r.stderrLines.some((l) => re.test(l)),
+                `expected a line matching ${re}\n${show(r)}`,
+            );
     }
 
     /** Every step would write; the SaaS answers `answers`; the run must fail each step, change nothing. */
@@ -196,7 +200,11 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         for (const c of BYTE_CASES) {
             it(`an answer ${c.label}, ${form.label}`, async () => {
                 const problem = `${c.problem}$`;
-                const r = await expectAllRefused(c.answers(), { token: problem, registry: problem, image: problem }, form.chunked);
+                const r = await expectAllRefused(
+                    c.answers(),
+                    { token: problem, registry: problem, image: problem },
+                    form.chunked,
+                );
                 assert.deepEqual(
                     r.requests.map((q) => q.answer?.chunked),
                     [form.chunked, form.chunked, form.chunked],
@@ -219,7 +227,10 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         const stored = Buffer.from(dataOf(await t.kube.get("Secret", "jwt-token")).token, "base64");
         assert.ok(stored.equals(Buffer.from(token.token, "utf8")), `stored token bytes ${stored.toString("hex")}`);
         const dc = Buffer.from(dataOf(await t.kube.get("Secret", "dockerconfig"))[".dockerconfigjson"], "base64");
-        assert.ok(dc.equals(Buffer.from(dockerConfigJson(registry), "utf8")), `stored .dockerconfigjson ${dc.toString()}`);
+        assert.ok(
+            dc.equals(Buffer.from(dockerConfigJson(registry), "utf8")),
+            `stored .dockerconfigjson ${dc.toString()}`,
+        );
     });
 
     // --- bounds before any string work: 1 MiB values, registry limits ------------------------
@@ -228,7 +239,9 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         /** `fields` with MARK (in one value) replaced by as many zeros as make the answer 1 MiB. */
         const fill = (fields: object): Buffer => {
             const text = JSON.stringify(fields);
-            return Buffer.from(text.replace(MARK, "0".repeat(MAX_ANSWER_BYTES - Buffer.byteLength(text) + MARK.length)));
+            return Buffer.from(
+                text.replace(MARK, "0".repeat(MAX_ANSWER_BYTES - Buffer.byteLength(text) + MARK.length)),
+            );
         };
         const longTime = `${at(3600).slice(0, 19)}.${MARK}Z`;
         const answers = {
@@ -246,7 +259,9 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         // Measured about 0.3 s with the stand-in (jq 1.6, 2 loaded cores); bash's quadratic
         // split took minutes (issue 16). The bound is generous for a loaded machine.
         assert.ok(ms < 6000, `the run took ${ms} ms`);
-        console.log(`      (3 answers of 1 MiB refused by their bounds in ${ms.toFixed(0)} ms; case ${Date.now() - t0} ms)`);
+        console.log(
+            `      (3 answers of 1 MiB refused by their bounds in ${ms.toFixed(0)} ms; case ${Date.now() - t0} ms)`,
+        );
     });
 
     const IMAGES: { label: string; image: string; problem?: string }[] = [
@@ -307,9 +322,20 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
         const before = await t.snapshot();
         const r = await t.run();
         assert.equal(r.code, 1, show(r));
-        assert.match(r.stdoutLines[0] ?? "", new RegExp(`^token: refreshed \\(.*\\), valid until ${escapeRe(token.expiresAt)}$`));
-        assertLines(r, [malformed("registry", `field "expiresAt" is not an RFC 3339 time \\(${escapeRe(JSON.stringify(registry.expiresAt))}\\)$`)]);
-        assert.equal((await t.kube.get("Secret", "jwt-token"))?.object.metadata.annotations?.["backline.ai/expires-at"], token.expiresAt);
+        assert.match(
+            r.stdoutLines[0] ?? "",
+            new RegExp(`^token: refreshed \\(.*\\), valid until ${escapeRe(token.expiresAt)}$`),
+        );
+        assertLines(r, [
+            malformed(
+                "registry",
+                `field "expiresAt" is not an RFC 3339 time \\(${escapeRe(JSON.stringify(registry.expiresAt))}\\)$`,
+            ),
+        ]);
+        assert.equal(
+            (await t.kube.get("Secret", "jwt-token"))?.object.metadata.annotations?.["backline.ai/expires-at"],
+            token.expiresAt,
+        );
         await t.assertUnchanged(before, ["Secret/dockerconfig", "Deployment/worker"]);
     });
 
