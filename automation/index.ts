@@ -58,8 +58,8 @@ export {
     UpdateFailedError,
     classifyEngineError,
     formatInvalidConfig,
-    redact,
 } from "./errors";
+export { redact } from "./text";
 export type { Operation } from "./errors";
 export { backlinePolicyPack } from "./policy";
 export {

@@ -8,7 +8,7 @@ import type * as automation from "@pulumi/pulumi/automation";
 import type { ConfigProblem } from "../components/config";
 import { codeRoot } from "../components/packageRoot";
 import { isExecutableFile } from "./paths";
-import { plainText, redact } from "./errors";
+import { plainText, redact } from "./text";
 import type { PolicySettings, PolicyViolation } from "./types";
 
 /**

@@ -15,11 +15,11 @@ import {
     InvalidConfigError,
     Operation,
     classifyEngineError,
-    redact,
 } from "./errors";
 import { expandHome } from "./paths";
 import { policyViolationOf } from "./policy";
 import { defaultDataDir, projectDirOf, stackConfigFile, workDirProblems } from "./project";
+import { redact } from "./text";
 import type {
     BacklineOutputs,
     EngineStack,
