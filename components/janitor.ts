@@ -12,6 +12,7 @@ import {
     janitorScriptFile,
     readJanitorScript,
 } from "./specs/janitor";
+import { installJobFailureHooks } from "./installJobHint";
 
 export interface JanitorArgs {
     /** The validated configuration; reads `baseUrl`, `janitor.*` and `worker.image.autoUpdate`. */
@@ -75,18 +76,20 @@ export class Janitor extends pulumi.ComponentResource {
 
         if (cfg.janitor.runOnInstall) {
             const jobSpec = buildJanitorJobSpec(cfg, this.scriptHash);
+            const jobName = janitorInstallJobName(jobSpec);
+            const hooks = installJobFailureHooks(`${name}-install-failed`, jobName, () => this.installJob);
             this.installJob = new k8s.batch.v1.Job(
                 `${name}-install`,
                 {
                     metadata: {
-                        name: janitorInstallJobName(jobSpec),
+                        name: jobName,
                         namespace: ns,
                         labels: { ...labels, "backline.ai/run": "install" },
                         annotations: awaitAnnotations(cfg.kubernetes),
                     },
                     spec: jobSpec,
                 },
-                { parent: this, dependsOn: ready },
+                { parent: this, dependsOn: ready, hooks },
             );
         }
 
