@@ -88,9 +88,7 @@ export function kwokFlags(kubeconfig: string, configFile: string, opts: KwokOpti
 export function schedulerFlags(kubeconfig: string, port: number): string[] {
     return [
         `--kubeconfig=${kubeconfig}`,
-        // delegated authn/authz (its /readyz is always allowed) through the same kubeconfig
-        `--authentication-kubeconfig=${kubeconfig}`,
-        `--authorization-kubeconfig=${kubeconfig}`,
+        // no delegated authn/authz: only /readyz is read, and it is always allowed
         "--leader-elect=false", // one instance: no Lease to acquire before scheduling
         "--bind-address=127.0.0.1",
         `--secure-port=${port}`,
