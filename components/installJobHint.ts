@@ -2,27 +2,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { installJobFailureMessage } from "./specs/installFailure";
 
 /**
- * The error hook of the janitor's install Job: when its create or update fails (pulumi-kubernetes'
- * await saw the Job fail), it logs where the janitor's own output is and never retries.
- * https://www.pulumi.com/docs/iac/concepts/resources/options/hooks/
+ * Attaches to the janitor's install Job the pointer to its log that `pulumi up` shows next to the
+ * Job, so a failed run says where to look: pulumi-kubernetes' Job await reports the Job's `Failed`
+ * condition and its Pods' states, never `kubectl logs`. An info diagnostic of the Job, printed by
+ * every `pulumi up` (not by `preview`, nor under unit-test mocks, where no engine runs).
  *
- * Only where the engine can register error hooks: the SDK's mock monitor (`pulumi.runtime.setMocks`,
- * SDK 3.248) claims the feature but has no `registerErrorHook`, and a resource bound to a hook then
- * never registers, so unit tests of this library (ours and its users') would hang.
+ * Not an error hook (`hooks: { onError }`, Pulumi ≥ 3.190), which would print it only on failure:
+ * the SDK registers hooks through the language host's resource-monitor proxy, and the Node.js
+ * host that can be built here (sdk v3.68.0, docs/engine.md) has no `RegisterErrorHook`, so the
+ * program would crash on every run ("unknown method RegisterErrorHook").
  */
-export function installJobFailureHooks(
-    name: string,
-    jobName: string,
-    job: () => pulumi.Resource | undefined,
-): pulumi.ResourceHookBinding | undefined {
-    const monitor = pulumi.runtime.getMonitor() as { registerErrorHook?: unknown } | undefined;
-    if (typeof monitor?.registerErrorHook !== "function") {
-        return undefined;
+export function announceInstallJob(job: pulumi.Resource, namespace: pulumi.Input<string>, jobName: string): void {
+    // getEngine(), not hasEngine(): the latter is false until something has asked for the engine.
+    if (pulumi.runtime.isDryRun() || pulumi.runtime.getEngine() === undefined) {
+        return;
     }
-    const hook = new pulumi.ErrorHook(name, (args) => {
-        const namespace = String(args.newInputs?.metadata?.namespace ?? "<namespace>");
-        pulumi.log.error(installJobFailureMessage(namespace, jobName), job());
-        return false;
-    });
-    return { onError: [hook] };
+    pulumi.output(namespace).apply((ns) => pulumi.log.info(installJobFailureMessage(ns, jobName), job));
 }

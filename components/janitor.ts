@@ -12,7 +12,7 @@ import {
     janitorScriptFile,
     readJanitorScript,
 } from "./specs/janitor";
-import { installJobFailureHooks } from "./installJobHint";
+import { announceInstallJob } from "./installJobHint";
 
 export interface JanitorArgs {
     /** The validated configuration; reads `baseUrl`, `janitor.*` and `worker.image.autoUpdate`. */
@@ -77,7 +77,6 @@ export class Janitor extends pulumi.ComponentResource {
         if (cfg.janitor.runOnInstall) {
             const jobSpec = buildJanitorJobSpec(cfg, this.scriptHash);
             const jobName = janitorInstallJobName(jobSpec);
-            const hooks = installJobFailureHooks(`${name}-install-failed`, jobName, () => this.installJob);
             this.installJob = new k8s.batch.v1.Job(
                 `${name}-install`,
                 {
@@ -89,8 +88,9 @@ export class Janitor extends pulumi.ComponentResource {
                     },
                     spec: jobSpec,
                 },
-                { parent: this, dependsOn: ready, hooks },
+                { parent: this, dependsOn: ready },
             );
+            announceInstallJob(this.installJob, ns, jobName);
         }
 
         this.cronJobName = cronJob.metadata.name;
