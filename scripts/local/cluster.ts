@@ -17,7 +17,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { findKubeBinaries } from "../../test/support/apiserver";
+import { findKubeBinaries, pidsUsing } from "../../test/support/apiserver";
 import {
     bootControlPlane,
     freePorts,
@@ -63,15 +63,6 @@ function isOurs(pid: number): boolean {
     } catch {
         return false;
     }
-}
-
-/** PIDs of every live process whose command line names CLUSTER_DIR (a pid file may have been lost). */
-function strayPids(): number[] {
-    return fs
-        .readdirSync("/proc")
-        .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-        .map(Number)
-        .filter(isOurs);
 }
 
 async function healthy(): Promise<string | true> {
@@ -185,7 +176,8 @@ async function down(purge: boolean): Promise<void> {
         }
         fs.rmSync(pidFile(name), { force: true });
     }
-    const strays = fs.existsSync(CLUSTER_DIR) ? strayPids() : [];
+    // any process still naming CLUSTER_DIR (a pid file may have been lost)
+    const strays = fs.existsSync(CLUSTER_DIR) ? pidsUsing(CLUSTER_DIR) : [];
     for (const pid of strays) {
         process.kill(pid, "SIGKILL");
         stopped.push(`stray ${pid}`);

@@ -9,7 +9,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import { findKubeBinaries, KubectlResult, startApiServer, useApiServer } from "../support/apiserver";
+import { findKubeBinaries, KubectlResult, pidsUsing, startApiServer, useApiServer } from "../support/apiserver";
 import { KWOK_POD_CIDR } from "../support/kwok";
 
 const NS = "sim";
@@ -42,21 +42,6 @@ function job(name: string, image: string): Any {
         metadata: { name, namespace: NS },
         spec: { backoffLimit: 0, template: podTemplate(name, image, { restartPolicy: "Never" }) },
     };
-}
-
-/** PIDs of live processes whose command line mentions `dir`. */
-function pidsUsing(dir: string): number[] {
-    return fs
-        .readdirSync("/proc")
-        .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-        .filter((e) => {
-            try {
-                return fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir);
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
 }
 
 describe("simulated nodes: kube-scheduler + kwok (e2e)", function () {

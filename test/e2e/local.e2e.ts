@@ -14,7 +14,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { findKubeBinaries, REPO_ROOT } from "../support/apiserver";
+import { findKubeBinaries, pidsUsing, REPO_ROOT } from "../support/apiserver";
 import { findEngine } from "./support/engine";
 
 interface Run {
@@ -35,21 +35,6 @@ function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Pr
         child.on("error", reject);
         child.on("close", (code) => resolve({ code, out }));
     });
-}
-
-/** PIDs of live processes whose command line mentions `dir`. */
-function pidsUsing(dir: string): number[] {
-    return fs
-        .readdirSync("/proc")
-        .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-        .filter((e) => {
-            try {
-                return fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir);
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
 }
 
 function gitStatus(): string | null {

@@ -322,7 +322,7 @@ const DIR_PREFIX = "kube-apiserver-test-";
 const OWNER_FILE = "owner.pid";
 
 /** PIDs of live processes whose command line mentions `dir` (Linux /proc; [] elsewhere). */
-function pidsUsing(dir: string): number[] {
+export function pidsUsing(dir: string): number[] {
     let entries: string[];
     try {
         entries = fs.readdirSync("/proc");

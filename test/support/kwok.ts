@@ -112,14 +112,8 @@ function stage(name: string, kind: string, spec: object): object {
     };
 }
 
-const nodeInitialize = stage("node-initialize", "Node", {
-    selector: {
-        matchExpressions: [
-            { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: "NotIn", values: ["True"] },
-        ],
-    },
-    next: {
-        statusTemplate: `{{ $now := Now }}
+/** kwok's NodeConditions (Ready and the pressure conditions), stamped now. */
+const nodeConditions = `{{ $now := Now }}
 {{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
 conditions:
 {{ range NodeConditions }}
@@ -130,7 +124,16 @@ conditions:
   status: {{ .status | Quote }}
   type: {{ .type | Quote }}
 {{ end }}
-addresses:
+`;
+
+const nodeInitialize = stage("node-initialize", "Node", {
+    selector: {
+        matchExpressions: [
+            { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: "NotIn", values: ["True"] },
+        ],
+    },
+    next: {
+        statusTemplate: `${nodeConditions}addresses:
 - address: {{ NodeIP | Quote }}
   type: InternalIP
 - address: {{ .metadata.name | Quote }}
@@ -165,18 +168,7 @@ const nodeHeartbeat = stage("node-heartbeat-with-lease", "Node", {
     },
     delay: { durationMilliseconds: 600000, jitterDurationMilliseconds: 610000 },
     next: {
-        statusTemplate: `{{ $now := Now }}
-{{ $lastTransitionTime := or .metadata.creationTimestamp $now }}
-conditions:
-{{ range NodeConditions }}
-- lastHeartbeatTime: {{ $now | Quote }}
-  lastTransitionTime: {{ $lastTransitionTime | Quote }}
-  message: {{ .message | Quote }}
-  reason: {{ .reason | Quote }}
-  status: {{ .status | Quote }}
-  type: {{ .type | Quote }}
-{{ end }}
-`,
+        statusTemplate: nodeConditions,
     },
 });
 
