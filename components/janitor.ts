@@ -90,7 +90,7 @@ export class Janitor extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: ready },
             );
-            announceInstallJob(this.installJob, ns, jobName);
+            announceInstallJob(this, ns, jobName);
         }
 
         this.cronJobName = cronJob.metadata.name;

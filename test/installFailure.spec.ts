@@ -21,7 +21,7 @@ describe("the install Job's failure message", () => {
 
     it("says what did not change and how to go on", () => {
         const text = installJobFailureMessage("backline", "janitor-install-x");
-        assert.match(text, /stops here and leaves the worker as it was/);
+        assert.match(text, /stops there and leaves the worker as it was/);
         assert.match(text, /pulumi config set --path janitor\.runOnInstall false/);
     });
 });
