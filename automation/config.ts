@@ -23,9 +23,9 @@
  *   stack, e.g. a typo set by hand) and `aws:region`/`aws:profile` — is removed, so nothing from a
  *   previous run lingers.
  */
-import * as os from "os";
 import * as path from "path";
-import { ConfigProblem, RawStackConfig, parseBacklineConfig, topLevelKeys } from "../components/config";
+import { ConfigProblem, isSecretPath, parseBacklineConfig, topLevelKeys } from "../components/config";
+import { expandHome } from "./paths";
 import type { AwsSettings, BacklineSettings, KubernetesTarget } from "./types";
 
 /** The project name in `Pulumi.yaml`: the namespace of every program config key. */
@@ -61,7 +61,6 @@ export interface PathContext {
     readonly home?: string;
 }
 
-const sectionKeys = ["janitor", "worker", "logging", "efs"] as const;
 const awsKeys = ["aws:region", "aws:profile"] as const;
 
 /** Whether a `kubeconfig` value is the file's contents rather than its path. */
@@ -70,20 +69,23 @@ export function isInlineKubeconfig(kubeconfig: string): boolean {
 }
 
 function resolvePath(p: string, ctx: PathContext): string {
-    const home = ctx.home ?? os.homedir();
-    const expanded = p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
-    return path.resolve(ctx.cwd ?? process.cwd(), expanded);
+    return path.resolve(ctx.cwd ?? process.cwd(), expandHome(p, ctx.home));
 }
 
 /**
- * The program's `kubernetes` config object for a target (keys of `components/config.ts`), and the
+ * The program's `kubernetes` config object for a target (keys of `components/config/schema.ts`), and the
  * inline kubeconfig, if any, kept apart because it is a secret.
  */
 export function kubernetesConfigFor(
     target: KubernetesTarget,
     ctx: PathContext = {},
 ): { readonly object: Record<string, unknown>; readonly inlineKubeconfig?: string } {
-    const t = target as Partial<{ kubeconfig: unknown; context: unknown; renderToDirectory: unknown; skipAwait: unknown }>;
+    const t = target as Partial<{
+        kubeconfig: unknown;
+        context: unknown;
+        renderToDirectory: unknown;
+        skipAwait: unknown;
+    }>;
     const object: Record<string, unknown> = {};
     let inlineKubeconfig: string | undefined;
     if (typeof t.kubeconfig === "string" && t.kubeconfig !== "") {
@@ -115,27 +117,21 @@ function jsonCopy(value: unknown): unknown {
 }
 
 /**
- * What the program would read from the stack configuration this plan writes, for
- * `parseBacklineConfig`. Unknown keys of `settings` (a JavaScript caller's typo) are reported like
- * unknown stack keys; `kubernetes` is reported too, since the target is its own option.
+ * What the program would read from the stack configuration a plan writes: the settings, with the
+ * `kubernetes` object the target becomes (a `kubernetes` key inside the settings is left out:
+ * `validateDeployment` refuses it). Unknown keys (a JavaScript caller's typo) stay, so the program's
+ * own check reports them.
  */
-export function toRawStackConfig(settings: BacklineSettings, target: KubernetesTarget | undefined, ctx: PathContext = {}): RawStackConfig {
-    const s = (settings ?? {}) as unknown as Record<string, unknown>;
-    const known: readonly string[] = topLevelKeys;
+export function toStackConfigValues(
+    settings: BacklineSettings,
+    target: KubernetesTarget | undefined,
+    ctx: PathContext = {},
+): Record<string, unknown> {
+    const { kubernetes: _target, ...values } = (jsonCopy(settings) ?? {}) as Record<string, unknown>;
     const kube = target ? kubernetesConfigFor(target, ctx) : { object: {} as Record<string, unknown> };
-    const kubernetes = kube.inlineKubeconfig !== undefined ? { ...kube.object, kubeconfig: kube.inlineKubeconfig } : kube.object;
-    return {
-        baseUrl: s.baseUrl,
-        accessKey: typeof s.accessKey === "string" ? s.accessKey : s.accessKey === undefined || s.accessKey === null ? undefined : String(s.accessKey),
-        accessKeyIsSecret: true,
-        namespaceOverride: s.namespaceOverride,
-        janitor: jsonCopy(s.janitor),
-        worker: jsonCopy(s.worker),
-        logging: jsonCopy(s.logging),
-        efs: jsonCopy(s.efs),
-        kubernetes: jsonCopy(kubernetes),
-        otherKeys: Object.keys(s).filter((k) => s[k] !== undefined && (!known.includes(k) || k === "kubernetes")),
-    };
+    const kubernetes =
+        kube.inlineKubeconfig !== undefined ? { ...kube.object, kubeconfig: kube.inlineKubeconfig } : kube.object;
+    return { ...values, kubernetes };
 }
 
 /** Problem keys of the program's `kubernetes` object, renamed to the option that sets them. */
@@ -158,33 +154,47 @@ export function validateDeployment(input: {
 }): ConfigProblem[] {
     const problems: ConfigProblem[] = [...validateStackName(input.stackName)];
     if (input.config === undefined || input.config === null || typeof input.config !== "object") {
-        problems.push({ key: "config", message: "missing; pass the Backline configuration (`baseUrl`, `accessKey`, …)." });
+        problems.push({
+            key: "config",
+            message: "missing; pass the Backline configuration (`baseUrl`, `accessKey`, …).",
+        });
         return problems;
     }
     if (input.kubernetes === undefined || input.kubernetes === null || typeof input.kubernetes !== "object") {
-        problems.push({ key: "kubernetes", message: "missing; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+        problems.push({
+            key: "kubernetes",
+            message: "missing; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`.",
+        });
     } else {
         const t = input.kubernetes as Record<string, unknown>;
         const allowed = ["kubeconfig", "context", "renderToDirectory", "skipAwait"];
         for (const k of Object.keys(t)) {
             if (!allowed.includes(k) && t[k] !== undefined) {
-                problems.push({ key: `kubernetes.${k}`, message: `unknown key. Known keys here: ${allowed.map((a) => `\`${a}\``).join(", ")}.` });
+                problems.push({
+                    key: `kubernetes.${k}`,
+                    message: `unknown key. Known keys here: ${allowed.map((a) => `\`${a}\``).join(", ")}.`,
+                });
             }
         }
         if (t.kubeconfig === undefined && t.context === undefined && t.renderToDirectory === undefined) {
-            problems.push({ key: "kubernetes", message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`." });
+            problems.push({
+                key: "kubernetes",
+                message: "says nowhere to deploy; pass `{ kubeconfig }`, `{ context }` or `{ renderToDirectory }`.",
+            });
         }
     }
-    const raw = toRawStackConfig(input.config, input.kubernetes ?? undefined, input.pathContext);
-    const result = parseBacklineConfig(raw);
+    if ((input.config as { kubernetes?: unknown }).kubernetes !== undefined) {
+        problems.push({
+            key: "kubernetes",
+            message:
+                "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory }).",
+        });
+    }
+    const result = parseBacklineConfig(
+        toStackConfigValues(input.config, input.kubernetes ?? undefined, input.pathContext),
+    );
     if (!result.ok) {
-        for (const p of result.problems) {
-            if (p.key === "kubernetes" && raw.otherKeys?.includes("kubernetes")) {
-                problems.push({ key: "kubernetes", message: "is not part of `config`; pass the target as the `kubernetes` option ({ kubeconfig } / { context } / { renderToDirectory })." });
-            } else {
-                problems.push({ key: renameKubernetesKey(p.key), message: p.message });
-            }
-        }
+        problems.push(...result.problems.map((p) => ({ key: renameKubernetesKey(p.key), message: p.message })));
     }
     if (input.aws !== undefined) {
         for (const [k, v] of Object.entries(input.aws)) {
@@ -232,20 +242,21 @@ export function planStackConfig(input: {
     readonly currentKeys?: readonly string[];
     readonly pathContext?: PathContext;
 }): StackConfigPlan {
-    const c = input.config;
+    const c = input.config as Readonly<Record<string, unknown>>;
     const plain: Record<string, ConfigValueJson> = {};
     const secrets: SecretConfigValue[] = [];
     const key = (k: string) => `${PROJECT}:${k}`;
 
-    plain[key("baseUrl")] = plainString(c.baseUrl);
-    secrets.push({ key: key("accessKey"), path: false, value: c.accessKey });
-    if (c.namespaceOverride !== undefined && c.namespaceOverride !== "") {
-        plain[key("namespaceOverride")] = plainString(c.namespaceOverride);
-    }
-    for (const section of sectionKeys) {
-        const value = jsonCopy(c[section]);
-        if (value !== undefined && value !== null) {
-            plain[key(section)] = plainObject(value);
+    // Every key of the schema, by what it is: secret, object or text.
+    for (const k of topLevelKeys) {
+        const value = jsonCopy(c[k]);
+        if (k === "kubernetes" || value === undefined || value === null || value === "") continue;
+        if (isSecretPath([k])) {
+            secrets.push({ key: key(k), path: false, value: String(value) });
+        } else if (typeof value === "object") {
+            plain[key(k)] = plainObject(value);
+        } else {
+            plain[key(k)] = plainString(String(value));
         }
     }
     const kube = kubernetesConfigFor(input.kubernetes, input.pathContext);
@@ -262,7 +273,7 @@ export function planStackConfig(input: {
 
     const set = new Set([...Object.keys(plain), ...secrets.filter((s) => !s.path).map((s) => s.key)]);
     const managed = new Set<string>([
-        ...topLevelKeys.map(key),
+        ...topLevelKeys.map((k) => key(k)),
         ...awsKeys,
         ...(input.currentKeys ?? []).filter((k) => k.startsWith(`${PROJECT}:`)),
     ]);
@@ -271,17 +282,25 @@ export function planStackConfig(input: {
 }
 
 /** The values a failure message must never show: the access key, an inline kubeconfig, … */
-export function secretValuesOf(config: BacklineSettings | undefined, target: KubernetesTarget | undefined, extra: readonly (string | undefined)[] = []): string[] {
+export function secretValuesOf(
+    config: BacklineSettings | undefined,
+    target: KubernetesTarget | undefined,
+    extra: readonly (string | undefined)[] = [],
+): string[] {
     const out: string[] = [];
-    if (config && typeof config.accessKey === "string") {
-        out.push(config.accessKey);
+    for (const k of topLevelKeys) {
+        const value = (config as Readonly<Record<string, unknown>> | undefined)?.[k];
+        if (typeof value === "string" && isSecretPath([k])) out.push(value);
     }
     const kubeconfig = (target as { kubeconfig?: unknown } | undefined)?.kubeconfig;
     if (typeof kubeconfig === "string" && isInlineKubeconfig(kubeconfig)) {
         out.push(kubeconfig);
         // Also each credential inside it (tokens, keys, passwords).
         for (const line of kubeconfig.split(/\r?\n/)) {
-            const m = /^\s*-?\s*"?(?:token|id-token|refresh-token|access-token|client-key-data|client-certificate-data|password|secret)"?\s*:\s*(\S{8,})\s*$/i.exec(line);
+            const m =
+                /^\s*-?\s*"?(?:token|id-token|refresh-token|access-token|client-key-data|client-certificate-data|password|secret)"?\s*:\s*(\S{8,})\s*$/i.exec(
+                    line,
+                );
             if (m) {
                 out.push(m[1].replace(/^["']|["']$/g, ""));
             }

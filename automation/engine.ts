@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
 import { EngineMissingError } from "./errors";
+import { isExecutableFile, pathDirs } from "./paths";
 import type { EngineStack, WorkspaceFactory, WorkspaceRequest } from "./types";
 
 /** This repository: the default project directory. */
@@ -27,31 +28,28 @@ export interface EngineLocation {
     readonly searched: readonly string[];
 }
 
-/** Whether `p` is a regular file this process may execute. */
-export function isExecutableFile(p: string): boolean {
-    try {
-        fs.accessSync(p, fs.constants.X_OK);
-        return fs.statSync(p).isFile();
-    } catch {
-        return false;
-    }
-}
+type Env = Readonly<Record<string, string | undefined>>;
 
-/** The repository's engine build (`scripts/build-engine.sh`). */
-export function cacheBinDir(root = repoRoot): string {
-    return path.join(root, ".cache", "engine", "bin");
+/**
+ * The repository's engine build (`scripts/build-engine.sh`): `$PULUMI_ENGINE_DIR/bin`, by default
+ * `.cache/engine/bin`.
+ */
+export function cacheBinDir(root = repoRoot, env: Env = process.env): string {
+    return path.join(env.PULUMI_ENGINE_DIR || path.join(root, ".cache", "engine"), "bin");
 }
 
 /**
  * Finds `pulumi`, in this order: the `engineBinDir` option (no fallback when given),
- * `PULUMI_ENGINE_BIN_DIR` (set by `scripts/engine-env.sh`), `PATH`, the repository's build in
- * `.cache/engine/bin`. Throws `EngineMissingError` saying where it looked.
+ * `PULUMI_ENGINE_BIN_DIR` (set by `scripts/engine-env.sh`), `PATH`, the repository's build
+ * (`cacheBinDir`). Throws `EngineMissingError` saying where it looked.
  */
-export function locateEngine(opts: {
-    readonly engineBinDir?: string;
-    readonly env?: Readonly<Record<string, string | undefined>>;
-    readonly root?: string;
-} = {}): EngineLocation {
+export function locateEngine(
+    opts: {
+        readonly engineBinDir?: string;
+        readonly env?: Env;
+        readonly root?: string;
+    } = {},
+): EngineLocation {
     const env = opts.env ?? process.env;
     const searched: string[] = [];
     const found = (binDir: string, source: EngineLocation["source"]): EngineLocation | undefined => {
@@ -67,11 +65,11 @@ export function locateEngine(opts: {
     }
     const fromEnv = env.PULUMI_ENGINE_BIN_DIR ? found(env.PULUMI_ENGINE_BIN_DIR, "env") : undefined;
     if (fromEnv) return fromEnv;
-    for (const dir of (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "")) {
+    for (const dir of pathDirs(env.PATH)) {
         const hit = found(dir, "path");
         if (hit) return hit;
     }
-    const cached = found(cacheBinDir(opts.root), "cache");
+    const cached = found(cacheBinDir(opts.root, env), "cache");
     if (cached) return cached;
     throw new EngineMissingError("pulumi", searched);
 }
@@ -81,11 +79,16 @@ export function locateEngine(opts: {
  * `PATH`, then the repository's build (its `pulumi-resource-kubernetes` and
  * `pulumi-language-nodejs` are found there as ambient plugins), as `scripts/engine-env.sh` does.
  */
-export function enginePath(binDir: string, currentPath: string | undefined, root = repoRoot): string {
-    const parts = [binDir, ...(currentPath ?? "").split(path.delimiter).filter((d) => d !== "")];
-    const cache = cacheBinDir(root);
+export function enginePath(
+    binDir: string,
+    currentPath: string | undefined,
+    root = repoRoot,
+    env: Env = process.env,
+): string {
+    const parts = [binDir, ...pathDirs(currentPath)];
+    const cache = cacheBinDir(root, env);
     if (fs.existsSync(cache)) parts.push(cache);
-    return [...new Set(parts)].join(path.delimiter);
+    return [...new Set(parts.map((p) => path.resolve(p)))].join(path.delimiter);
 }
 
 const shimRoots = new Map<string, string>();
@@ -129,12 +132,18 @@ function runWithStdin(
     env: Readonly<Record<string, string>>,
 ): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, [...args], { cwd, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command, [...args], {
+            cwd,
+            env: { ...process.env, ...env },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", (err) => reject(Object.assign(new Error(err.message), { commandResult: { stdout, stderr, code: -2, err } })));
+        child.on("error", (err) =>
+            reject(Object.assign(new Error(err.message), { commandResult: { stdout, stderr, code: -2, err } })),
+        );
         child.on("close", (code) => {
             if (code === 0) {
                 resolve();
@@ -153,7 +162,7 @@ export const localWorkspaceFactory: WorkspaceFactory = async (request: Workspace
     const loc = locateEngine({ engineBinDir: request.engineBinDir, env: callerEnv });
     const envVars: Record<string, string> = {
         ...request.envVars,
-        PATH: enginePath(loc.binDir, callerEnv.PATH),
+        PATH: enginePath(loc.binDir, callerEnv.PATH, repoRoot, callerEnv),
     };
     const pulumiCommand = await pulumiCommandFor(loc);
     const ws = await automation.LocalWorkspace.create({

@@ -18,7 +18,8 @@ export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
 
 /** Base class: `instanceof BacklineAutomationError` catches every error of this API. */
 export abstract class BacklineAutomationError extends Error {
-    abstract readonly kind: "invalid-config" | "concurrent-update" | "engine-missing" | "stack-not-found" | "update-failed";
+    abstract readonly kind:
+        "invalid-config" | "concurrent-update" | "engine-missing" | "stack-not-found" | "update-failed";
 }
 
 export function formatInvalidConfig(problems: readonly ConfigProblem[]): string {
@@ -43,7 +44,9 @@ export class ConcurrentUpdateError extends BacklineAutomationError {
     readonly detail: string;
 
     constructor(stackName: string, detail: string) {
-        super(`Another update is in progress on stack "${stackName}"; wait for it to finish and try again. ${detail}`.trim());
+        super(
+            `Another update is in progress on stack "${stackName}"; wait for it to finish and try again. ${detail}`.trim(),
+        );
         this.name = "ConcurrentUpdateError";
         this.stackName = stackName;
         this.detail = detail;
@@ -169,7 +172,13 @@ interface CommandResultLike {
     readonly stdout?: string;
     readonly stderr?: string;
     readonly code?: number;
-    readonly err?: { readonly code?: unknown; readonly message?: string; readonly stdout?: unknown; readonly stderr?: unknown; readonly exitCode?: unknown };
+    readonly err?: {
+        readonly code?: unknown;
+        readonly message?: string;
+        readonly stdout?: unknown;
+        readonly stderr?: unknown;
+        readonly exitCode?: unknown;
+    };
 }
 
 function commandResultOf(err: unknown): CommandResultLike | undefined {
@@ -181,7 +190,10 @@ function errorName(err: unknown): string | undefined {
     return err instanceof Error ? err.name : (err as { name?: string } | null | undefined)?.name;
 }
 
-const lockPatterns = [/the stack is currently locked by/i, /\[409\] Conflict: Another update is currently in progress/i];
+const lockPatterns = [
+    /the stack is currently locked by/i,
+    /\[409\] Conflict: Another update is currently in progress/i,
+];
 
 const missingPluginPatterns: readonly RegExp[] = [
     /no (?:resource|language|analyzer|converter) plugin '([\w.-]+)' found/i,
@@ -203,7 +215,9 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
     const stdout = (typeof proc.stdout === "string" ? proc.stdout : "") || result?.stdout || ctx.stdout || "";
     const stderr = (typeof proc.stderr === "string" ? proc.stderr : "") || result?.stderr || ctx.stderr || "";
     const exitCode = typeof proc.exitCode === "number" ? proc.exitCode : result?.code;
-    const everything = plainText(`${stderr}\n${stdout}\n${(ctx.diagnostics ?? []).join("\n")}\n${result ? "" : message}`);
+    const everything = plainText(
+        `${stderr}\n${stdout}\n${(ctx.diagnostics ?? []).join("\n")}\n${result ? "" : message}`,
+    );
     const clean = (s: string) => redact(plainText(s), ctx.secrets);
 
     // The CLI itself could not be started.
@@ -212,9 +226,18 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
         return new EngineMissingError("pulumi", ctx.engineSearched ?? []);
     }
 
-    if (err instanceof automation.ConcurrentUpdateError || errorName(err) === "ConcurrentUpdateError" || lockPatterns.some((p) => p.test(everything))) {
+    if (
+        err instanceof automation.ConcurrentUpdateError ||
+        errorName(err) === "ConcurrentUpdateError" ||
+        lockPatterns.some((p) => p.test(everything))
+    ) {
         const line = everything.split("\n").find((l) => lockPatterns.some((p) => p.test(l)));
-        return new ConcurrentUpdateError(ctx.stackName, clean(line ?? "").trim().replace(/^error:\s*/, ""));
+        return new ConcurrentUpdateError(
+            ctx.stackName,
+            clean(line ?? "")
+                .trim()
+                .replace(/^error:\s*/, ""),
+        );
     }
 
     if (err instanceof automation.StackNotFoundError || errorName(err) === "StackNotFoundError") {
@@ -246,7 +269,12 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
  * output, else the last line of stderr, else the error's first line.
  */
 export function engineMessageOf(
-    src: { readonly stdout: string; readonly stderr: string; readonly diagnostics: readonly string[]; readonly message: string },
+    src: {
+        readonly stdout: string;
+        readonly stderr: string;
+        readonly diagnostics: readonly string[];
+        readonly message: string;
+    },
     secrets: readonly string[],
 ): string {
     const pick = (): string => {
@@ -266,7 +294,12 @@ export function engineMessageOf(
         if (last !== "") {
             return last;
         }
-        return plainText(src.message).split(/\r?\n/).find((l) => l.trim() !== "" && !/^code: /.test(l.trim()))?.trim() ?? "the engine failed without a message";
+        return (
+            plainText(src.message)
+                .split(/\r?\n/)
+                .find((l) => l.trim() !== "" && !/^code: /.test(l.trim()))
+                ?.trim() ?? "the engine failed without a message"
+        );
     };
     return redact(pick(), secrets);
 }

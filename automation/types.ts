@@ -3,136 +3,26 @@
  * stack configuration of `Pulumi.<stack>.yaml`, see the README's configuration reference), the
  * Kubernetes target, the options every operation takes, and what operations return.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type * as automation from "@pulumi/pulumi/automation";
-import type { EnvVarConfig, TolerationConfig } from "../components/config";
+import type { BacklineStackOutputs } from "../components/backlineStack";
+import type { StackConfigInput } from "../components/config";
 
 // ---------------------------------------------------------------------------------------------
-// The configuration: every key optional except `baseUrl` and `accessKey`; defaults are the
-// program's (the Helm chart's). Validated by `parseBacklineConfig`, exactly as the stack is.
+// The configuration: the input type of the program's own schema (components/config/schema.ts),
+// so it cannot drift from what `Pulumi.<stack>.yaml` holds. Every key is optional except
+// `baseUrl` and `accessKey`; the defaults are the program's (the Helm chart's).
 // ---------------------------------------------------------------------------------------------
-
-export type PullPolicySetting = "Always" | "IfNotPresent" | "Never";
-
-export interface ImageSettings {
-    readonly registry?: string;
-    readonly name?: string;
-    /** A tag or a `sha256:<digest>`. */
-    readonly tag?: string;
-    readonly pullPolicy?: PullPolicySetting;
-}
-
-export interface ResourceAmountSettings {
-    readonly cpu?: string;
-    readonly memory?: string;
-}
-
-export interface ResourceSettings {
-    readonly requests?: ResourceAmountSettings;
-    readonly limits?: ResourceAmountSettings;
-}
-
-export interface JanitorSettings {
-    readonly image?: ImageSettings;
-    readonly schedule?: string;
-    readonly resources?: ResourceSettings;
-    readonly refreshWindowSeconds?: number;
-    readonly httpTimeoutSeconds?: number;
-    readonly runOnInstall?: boolean;
-    readonly startingDeadlineSeconds?: number;
-    readonly activeDeadlineSeconds?: number;
-    readonly backoffLimit?: number;
-    readonly successfulJobsHistoryLimit?: number;
-    readonly failedJobsHistoryLimit?: number;
-}
-
-/** A probe in Kubernetes' shape; merged over the default probe like Helm values. */
-export interface ProbeSettings {
-    readonly httpGet?: Readonly<Record<string, unknown>>;
-    readonly tcpSocket?: Readonly<Record<string, unknown>>;
-    readonly exec?: Readonly<Record<string, unknown>>;
-    readonly grpc?: Readonly<Record<string, unknown>>;
-    readonly initialDelaySeconds?: number;
-    readonly periodSeconds?: number;
-    readonly timeoutSeconds?: number;
-    readonly successThreshold?: number;
-    readonly failureThreshold?: number;
-    readonly terminationGracePeriodSeconds?: number;
-}
-
-export interface WorkerSettings {
-    readonly replicaCount?: number;
-    /** Setting `registry`, `name` or `tag` pins the image (turns `autoUpdate` off unless set). */
-    readonly image?: ImageSettings & { readonly autoUpdate?: boolean };
-    readonly service?: { readonly httpPort?: number };
-    readonly resources?: ResourceSettings;
-    readonly livenessProbe?: ProbeSettings;
-    readonly readinessProbe?: ProbeSettings;
-    readonly env?: readonly EnvVarConfig[];
-    readonly nodeSelector?: Readonly<Record<string, string>>;
-    readonly tolerations?: readonly TolerationConfig[];
-    readonly affinity?: {
-        readonly nodeAffinity?: Readonly<Record<string, unknown>>;
-        readonly podAffinity?: Readonly<Record<string, unknown>>;
-        readonly podAntiAffinity?: Readonly<Record<string, unknown>>;
-    };
-    readonly storage?: {
-        readonly pvc?: {
-            readonly create?: boolean;
-            readonly name?: string;
-            /** An existing ReadWriteMany class; `""` or unset: the cluster default. Not with `efs`. */
-            readonly storageClassName?: string;
-            readonly size?: string;
-        };
-        readonly mountPath?: string;
-        readonly deleteOnDestroy?: boolean;
-    };
-    readonly securityContext?: {
-        readonly runAsUser?: number;
-        readonly runAsGroup?: number;
-        readonly fsGroup?: number;
-    };
-    readonly otel?: {
-        readonly enabled?: boolean;
-        readonly collector?: { readonly image?: string; readonly resources?: ResourceSettings };
-    };
-}
-
-export interface LoggingSettings {
-    readonly region?: string;
-    /** An existing IAM role for the collector; nothing is created. */
-    readonly roleArn?: string;
-    /** Create the collector's role, trusting this OIDC provider (not together with `roleArn`). */
-    readonly oidc?: { readonly providerArn: string; readonly subject: string; readonly audience?: string };
-    readonly logGroupName?: string;
-    readonly retentionInDays?: number;
-}
-
-export interface EfsSettings {
-    readonly vpcId: string;
-    readonly subnetIds: readonly string[];
-    readonly allowedCidrBlocks?: readonly string[];
-    readonly allowedSecurityGroupIds?: readonly string[];
-    readonly performanceMode?: "generalPurpose" | "maxIO";
-    readonly throughputMode?: "bursting" | "elastic";
-    readonly kmsKeyId?: string;
-    readonly basePath?: string;
-}
 
 /**
  * The Backline configuration, in the shape of the stack configuration (`backline:*` keys).
  * Where Kubernetes is reached is not part of it: see {@link KubernetesTarget}.
  */
-export interface BacklineSettings {
-    /** Backline SaaS endpoint, `https://` (`http://` only for localhost). */
-    readonly baseUrl: string;
-    /** Always stored encrypted (`secure:`) in the stack configuration; never shown in errors. */
-    readonly accessKey: string;
-    readonly namespaceOverride?: string;
-    readonly janitor?: JanitorSettings;
-    readonly worker?: WorkerSettings;
-    readonly logging?: LoggingSettings;
-    readonly efs?: EfsSettings;
-}
+export type BacklineSettings = Omit<StackConfigInput, "kubernetes">;
+export type JanitorSettings = NonNullable<BacklineSettings["janitor"]>;
+export type WorkerSettings = NonNullable<BacklineSettings["worker"]>;
+export type LoggingSettings = NonNullable<BacklineSettings["logging"]>;
+export type EfsSettings = NonNullable<BacklineSettings["efs"]>;
 
 /**
  * Where the stack is deployed; becomes the program's `kubernetes` config key.
@@ -219,21 +109,12 @@ export interface DestroyOptions extends StackOptions {
 // Results.
 // ---------------------------------------------------------------------------------------------
 
-/** The stack outputs of `index.ts`. Optional ones are absent when the feature is off. */
-export interface BacklineOutputs {
-    readonly namespace: string;
-    readonly workerDeployment: string;
-    readonly workerService: string;
-    readonly janitorCronJob: string;
-    readonly claimName: string;
-    /** The claim's storage class, when one was chosen (`worker.storage.pvc.storageClassName` or `efs`). */
-    readonly storageClassName?: string;
-    readonly efsFileSystemId?: string;
-    readonly collectorRoleArn?: string;
-    readonly logGroupName?: string;
-    /** Who owns the worker image: the janitor (auto-update) or the stack (pinned). */
-    readonly workerImageUpdates: "janitor" | "pinned";
-}
+/** The stack outputs of `index.ts` (`BacklineStackOutputs`), as values. Optional ones are absent when the feature is off. */
+export type BacklineOutputs = {
+    readonly [K in keyof BacklineStackOutputs]: NonNullable<BacklineStackOutputs[K]> extends pulumi.Output<infer T>
+        ? T
+        : never;
+};
 
 export interface OperationSummary {
     readonly created: number;

@@ -19,7 +19,10 @@ const runs = Number(process.argv[2] ?? 5);
 
 function emptyProgram(): { dir: string; cleanup(): void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empty-program-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
+    );
     fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "empty", main: "index.ts" }));
     fs.copyFileSync(path.join(REPO_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
@@ -68,11 +71,15 @@ async function main(): Promise<void> {
         }
         const me = median(times.empty);
         const mb = median(times.backline);
-        console.log(`engine ${engine.version} (${engine.source}), ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${runs} runs each`);
+        console.log(
+            `engine ${engine.version} (${engine.source}), ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${runs} runs each`,
+        );
         console.log(`| program | median | min | max |`);
         console.log(`| --- | --- | --- | --- |`);
         for (const [name, xs] of Object.entries(times)) {
-            console.log(`| ${name} | ${(median(xs) / 1000).toFixed(2)} s | ${(Math.min(...xs) / 1000).toFixed(2)} s | ${(Math.max(...xs) / 1000).toFixed(2)} s |`);
+            console.log(
+                `| ${name} | ${(median(xs) / 1000).toFixed(2)} s | ${(Math.min(...xs) / 1000).toFixed(2)} s | ${(Math.max(...xs) / 1000).toFixed(2)} s |`,
+            );
         }
         console.log(`ratio (backline / empty): ${(mb / me).toFixed(2)}`);
     } finally {

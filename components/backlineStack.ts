@@ -3,15 +3,38 @@ import type { BacklineConfig } from "./config";
 import { Janitor } from "./janitor";
 import { BacklineNamespace } from "./namespace";
 import { Observability } from "./observability";
+import type { WorkerImageUpdates } from "./specs/worker";
 import { WorkerStorage } from "./storage";
 import { Worker } from "./worker";
 
 export interface BacklineStackArgs {
     /**
-     * The validated configuration: `loadBacklineConfig()` in a Pulumi program, or
-     * `parseBacklineConfig()` with the access key wrapped in `pulumi.secret` when embedding.
+     * The resolved configuration: `loadBacklineConfig()` in a Pulumi program, or
+     * `parseBacklineConfig(values).config` when embedding. The access key may stay a plain string:
+     * `BacklineNamespace` makes it a secret.
      */
     readonly config: BacklineConfig;
+}
+
+/**
+ * The stack outputs of `index.ts`. A feature that is off has no key at all (rather than an
+ * undefined value, which the engine warns about on every preview).
+ */
+export interface BacklineStackOutputs {
+    readonly namespace: pulumi.Output<string>;
+    readonly workerDeployment: pulumi.Output<string>;
+    readonly workerService: pulumi.Output<string>;
+    readonly janitorCronJob: pulumi.Output<string>;
+    readonly claimName: pulumi.Output<string>;
+    /** Who owns the worker image: the janitor (`worker.image.autoUpdate`) or the stack (pinned). */
+    readonly workerImageUpdates: pulumi.Output<WorkerImageUpdates>;
+    /** The claim's storage class, when one was chosen (`worker.storage.pvc.storageClassName` or `efs`). */
+    readonly storageClassName?: pulumi.Output<string>;
+    /** The EFS filesystem, with `efs`. */
+    readonly efsFileSystemId?: pulumi.Output<string>;
+    /** The collector's role and log group, with `worker.otel.enabled`. */
+    readonly collectorRoleArn?: pulumi.Output<string>;
+    readonly logGroupName?: pulumi.Output<string>;
 }
 
 /**
@@ -22,78 +45,75 @@ export interface BacklineStackArgs {
  * collector role is created); without them Pulumi's default providers are used.
  */
 export class BacklineStack extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    public readonly workerDeploymentName: pulumi.Output<string>;
-    public readonly workerServiceName: pulumi.Output<string>;
-    public readonly janitorCronJobName: pulumi.Output<string>;
-    public readonly claimName: pulumi.Output<string>;
-    public readonly storageClassName: pulumi.Output<string | undefined>;
-    public readonly fileSystemId: pulumi.Output<string | undefined>;
-    /** The collector's role; undefined when otel is disabled. */
-    public readonly collectorRoleArn: pulumi.Output<string | undefined>;
-    /** The collector's log group; undefined when otel is disabled. */
-    public readonly logGroupName: pulumi.Output<string | undefined>;
-    /** Whether the janitor keeps the worker image up to date (`worker.image.autoUpdate`). */
-    public readonly workerImageUpdates: pulumi.Output<"janitor" | "pinned">;
+    public readonly outputs: BacklineStackOutputs;
 
     constructor(name: string, args: BacklineStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("backline:index:BacklineStack", name, args, opts);
+        // No args recorded: they hold the access key, and any change would show as an update.
+        super("backline:index:BacklineStack", name, {}, opts);
         const cfg = args.config;
-        const retainData = !cfg.worker.storage.deleteOnDestroy;
+        const skipAwait = cfg.kubernetes.skipAwait;
 
         const namespace = new BacklineNamespace(
             `${name}-namespace`,
-            { name: cfg.namespace, accessKey: cfg.accessKey, retainOnDelete: retainData },
+            { name: cfg.namespace, accessKey: cfg.accessKey, retainOnDelete: !cfg.storage.deleteOnDestroy },
             { parent: this },
         );
         const ns = namespace.name;
 
-        const storage = new WorkerStorage(`${name}-storage`, { config: cfg, namespace: ns }, { parent: this });
+        const storage = new WorkerStorage(
+            `${name}-storage`,
+            { storage: cfg.storage, namespace: ns, skipAwait },
+            { parent: this },
+        );
 
-        const observability = cfg.worker.otel.enabled
-            ? new Observability(`${name}-observability`, { config: cfg, namespace: ns }, { parent: this })
+        const observability = cfg.observability
+            ? new Observability(
+                  `${name}-observability`,
+                  { observability: cfg.observability, namespace: ns },
+                  { parent: this },
+              )
             : undefined;
 
         const janitor = new Janitor(
             `${name}-janitor`,
-            { config: cfg, namespace: ns, waitFor: [namespace] },
+            {
+                janitor: cfg.janitor,
+                baseUrl: cfg.baseUrl,
+                updateWorkerImage: cfg.worker.image.autoUpdate,
+                namespace: ns,
+                skipAwait,
+                waitFor: [namespace],
+            },
             { parent: this },
         );
 
         const worker = new Worker(
             `${name}-worker`,
             {
-                config: cfg,
-                namespace: ns,
+                worker: cfg.worker,
+                baseUrl: cfg.baseUrl,
                 claimName: storage.claimName,
-                collectorRoleArn: observability?.roleArn,
-                collectorConfigHash: observability?.configHash,
+                collector: observability?.sidecar,
+                namespace: ns,
+                skipAwait,
                 waitFor: [namespace, ...(janitor.installJob ? [janitor.installJob] : [])],
             },
             { parent: this },
         );
 
-        this.namespace = ns;
-        this.workerDeploymentName = worker.deploymentName;
-        this.workerServiceName = worker.serviceName;
-        this.janitorCronJobName = janitor.cronJobName;
-        this.claimName = storage.claimName;
-        this.storageClassName = storage.storageClassName;
-        this.fileSystemId = storage.fileSystemId;
-        this.collectorRoleArn = observability ? observability.roleArn : pulumi.output(undefined);
-        this.logGroupName = observability ? observability.logGroupName : pulumi.output(undefined);
-        this.workerImageUpdates = pulumi.output(cfg.worker.image.autoUpdate ? "janitor" : "pinned");
-        this.registerOutputs({
-            namespace: this.namespace,
-            workerDeploymentName: this.workerDeploymentName,
-            workerServiceName: this.workerServiceName,
-            janitorCronJobName: this.janitorCronJobName,
-            claimName: this.claimName,
-            storageClassName: this.storageClassName,
-            fileSystemId: this.fileSystemId,
-            collectorRoleArn: this.collectorRoleArn,
-            logGroupName: this.logGroupName,
-            workerImageUpdates: this.workerImageUpdates,
-        });
+        this.outputs = {
+            namespace: ns,
+            workerDeployment: worker.deploymentName,
+            workerService: worker.serviceName,
+            janitorCronJob: janitor.cronJobName,
+            claimName: storage.claimName,
+            workerImageUpdates: pulumi.output(worker.imageUpdates),
+            ...(storage.storageClassName ? { storageClassName: storage.storageClassName } : {}),
+            ...(storage.fileSystemId ? { efsFileSystemId: storage.fileSystemId } : {}),
+            ...(observability
+                ? { collectorRoleArn: observability.roleArn, logGroupName: observability.logGroupName }
+                : {}),
+        };
+        this.registerOutputs({ ...this.outputs });
     }
 }

@@ -21,7 +21,11 @@ export interface NamespacedIdentity {
  * janitor get exactly the API access they need. Children are named `<prefix>-sa`, `-role`,
  * `-rolebinding` under `parent`.
  */
-export function createNamespacedIdentity(prefix: string, args: NamespacedIdentityArgs, parent: pulumi.Resource): NamespacedIdentity {
+export function createNamespacedIdentity(
+    prefix: string,
+    args: NamespacedIdentityArgs,
+    parent: pulumi.Resource,
+): NamespacedIdentity {
     const metadata = { name: args.name, namespace: args.namespace, labels: args.labels };
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-sa`, { metadata }, { parent });
     const role = new k8s.rbac.v1.Role(`${prefix}-role`, { metadata, rules: args.rules }, { parent });

@@ -1,5 +1,5 @@
 export { BacklineStack } from "./backlineStack";
-export type { BacklineStackArgs } from "./backlineStack";
+export type { BacklineStackArgs, BacklineStackOutputs } from "./backlineStack";
 export { BacklineNamespace } from "./namespace";
 export type { BacklineNamespaceArgs } from "./namespace";
 export { WorkerStorage } from "./storage";
@@ -10,7 +10,13 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
-export { ConfigValidationError, loadBacklineConfig, parseBacklineConfig, readRawStackConfig, formatProblems } from "./config";
-export type { BacklineConfig, ConfigProblem, RawStackConfig } from "./config";
+export {
+    ConfigValidationError,
+    formatProblems,
+    loadBacklineConfig,
+    parseBacklineConfig,
+    readStackConfig,
+} from "./config";
+export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackConfigInput } from "./config";
 export { kubernetesProviderArgs } from "./provider";
 export { names } from "./specs/common";

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig } from "./config";
 import { createNamespacedIdentity } from "./identity";
 import { awaitAnnotations, labelsFor, names, sha256 } from "./specs/common";
 import {
@@ -10,18 +9,17 @@ import {
     janitorComponent,
     janitorInstallJobName,
     janitorScriptFile,
+    JanitorSpecInputs,
     readJanitorScript,
 } from "./specs/janitor";
 import { announceInstallJob } from "./installJobHint";
 
-export interface JanitorArgs {
-    /** The validated configuration; reads `baseUrl`, `janitor.*` and `worker.image.autoUpdate`. */
-    readonly config: BacklineConfig;
+export interface JanitorArgs extends JanitorSpecInputs {
     /** Namespace of every object. */
     readonly namespace: pulumi.Input<string>;
-    /** The script the CronJob runs. Default: `janitor/janitor.sh` from this repository. */
-    readonly script?: string;
-    /** Resources the janitor's Jobs wait for: the access-key Secret they read. Default: none. */
+    /** Do not wait for the install Job to finish (`kubernetes.skipAwait`). @default false */
+    readonly skipAwait?: boolean;
+    /** Resources the janitor's Jobs wait for: the access-key Secret they read. @default none */
     readonly waitFor?: readonly pulumi.Resource[];
 }
 
@@ -39,20 +37,23 @@ export class Janitor extends pulumi.ComponentResource {
     public readonly cronJobName: pulumi.Output<string>;
     /** The install-time Job, when one runs; the worker waits for it. */
     public readonly installJob?: k8s.batch.v1.Job;
-    /** SHA-256 of the script, also a pod-template annotation. */
-    public readonly scriptHash: string;
 
     constructor(name: string, args: JanitorArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("backline:janitor:Janitor", name, args, opts);
-        const cfg = args.config;
+        super("backline:janitor:Janitor", name, {}, opts);
         const ns = args.namespace;
         const labels = labelsFor(janitorComponent);
-        const script = args.script ?? readJanitorScript();
-        this.scriptHash = sha256(script);
+        const script = readJanitorScript();
+        // Also a pod-template annotation, so a new script shows in the diff of `pulumi up`.
+        const scriptHash = sha256(script);
 
         const { binding } = createNamespacedIdentity(
             name,
-            { name: names.janitorServiceAccount, namespace: ns, labels, rules: buildJanitorRoleRules(cfg) },
+            {
+                name: names.janitorServiceAccount,
+                namespace: ns,
+                labels,
+                rules: buildJanitorRoleRules(args.updateWorkerImage),
+            },
             this,
         );
         const scriptMap = new k8s.core.v1.ConfigMap(
@@ -69,13 +70,13 @@ export class Janitor extends pulumi.ComponentResource {
             `${name}-cronjob`,
             {
                 metadata: { name: names.janitorCronJob, namespace: ns, labels },
-                spec: buildJanitorCronJobSpec(cfg, this.scriptHash),
+                spec: buildJanitorCronJobSpec(args, scriptHash),
             },
             { parent: this, dependsOn: ready },
         );
 
-        if (cfg.janitor.runOnInstall) {
-            const jobSpec = buildJanitorJobSpec(cfg, this.scriptHash);
+        if (args.janitor.runOnInstall) {
+            const jobSpec = buildJanitorJobSpec(args, scriptHash);
             const jobName = janitorInstallJobName(jobSpec);
             this.installJob = new k8s.batch.v1.Job(
                 `${name}-install`,
@@ -84,7 +85,7 @@ export class Janitor extends pulumi.ComponentResource {
                         name: jobName,
                         namespace: ns,
                         labels: { ...labels, "backline.ai/run": "install" },
-                        annotations: awaitAnnotations(cfg.kubernetes),
+                        annotations: awaitAnnotations(args.skipAwait),
                     },
                     spec: jobSpec,
                 },
@@ -94,6 +95,6 @@ export class Janitor extends pulumi.ComponentResource {
         }
 
         this.cronJobName = cronJob.metadata.name;
-        this.registerOutputs({ cronJobName: this.cronJobName, scriptHash: this.scriptHash });
+        this.registerOutputs({ cronJobName: this.cronJobName });
     }
 }

@@ -3,13 +3,17 @@ import * as k8s from "@pulumi/kubernetes";
 import { labelsFor, names, podSecurityLabels } from "./specs/common";
 
 export interface BacklineNamespaceArgs {
-    /** Namespace name (`namespaceOverride`). Default: `backline`. */
-    readonly name?: string;
-    /** The access key; stored only in this Secret, which pods reference by `secretKeyRef`. */
+    /** Namespace name (`namespaceOverride`). */
+    readonly name: string;
+    /**
+     * The access key, plain or secret: it is made a secret here, the one place it is used, and
+     * stored only in this Secret, which pods reference by `secretKeyRef`.
+     */
     readonly accessKey: pulumi.Input<string>;
     /**
      * Keep the namespace when the stack is destroyed. Deleting a namespace deletes everything in
-     * it, the worker's claim included, so this follows the data-retention choice. Default: `true`.
+     * it, the worker's claim included, so this follows the data-retention choice.
+     * @default true
      */
     readonly retainOnDelete?: boolean;
 }
@@ -20,35 +24,38 @@ export interface BacklineNamespaceArgs {
  */
 export class BacklineNamespace extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
-    public readonly accessKeySecretName: pulumi.Output<string>;
 
     constructor(name: string, args: BacklineNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("backline:core:Namespace", name, args, opts);
+        // No args recorded: the state would hold the key, and any change would show as an update.
+        super("backline:core:Namespace", name, {}, opts);
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
             {
                 metadata: {
-                    name: args.name ?? "backline",
+                    name: args.name,
                     labels: { ...labelsFor("namespace"), ...podSecurityLabels },
                 },
             },
             { parent: this, retainOnDelete: args.retainOnDelete ?? true },
         );
 
-        const accessKey = new k8s.core.v1.Secret(
+        new k8s.core.v1.Secret(
             `${name}-access-key`,
             {
-                metadata: { name: names.accessKeySecret, namespace: namespace.metadata.name, labels: labelsFor("access-key") },
+                metadata: {
+                    name: names.accessKeySecret,
+                    namespace: namespace.metadata.name,
+                    labels: labelsFor("access-key"),
+                },
                 type: "Opaque",
-                // pulumi-kubernetes keeps Secret data encrypted in state; the input is a secret too.
+                // pulumi-kubernetes keeps Secret data encrypted in state once its input is a secret.
                 stringData: { [names.accessKeySecretKey]: pulumi.secret(args.accessKey) },
             },
             { parent: this },
         );
 
         this.name = namespace.metadata.name;
-        this.accessKeySecretName = accessKey.metadata.name;
-        this.registerOutputs({ name: this.name, accessKeySecretName: this.accessKeySecretName });
+        this.registerOutputs({ name: this.name });
     }
 }

@@ -1,91 +1,100 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as aws from "@pulumi/aws";
-import type { BacklineConfig } from "./config";
+import type { ObservabilityConfig, OidcTrust } from "./config";
 import { labelsFor, names, sha256 } from "./specs/common";
 import {
     buildCollectorConfig,
     buildCollectorPolicy,
     buildCollectorTrustPolicy,
+    CollectorSidecar,
     collectorConfigFile,
     renderCollectorConfig,
 } from "./specs/observability";
 
 export interface ObservabilityArgs {
-    /** The validated configuration; reads `logging.*` and `worker.otel.*`. */
-    readonly config: BacklineConfig;
-    /** Namespace of the collector's ConfigMap. */
+    /** The resolved collector settings (`logging.*`, `worker.otel.collector.*`). */
+    readonly observability: ObservabilityConfig;
+    /** Namespace of the collector's ConfigMap (and the stack's name in the role's description). */
     readonly namespace: pulumi.Input<string>;
 }
 
 /**
  * What the ADOT collector sidecar needs: its configuration (a ConfigMap) and an IAM role.
  *
- * With `logging.roleArn` that role is used and nothing is created in AWS (the collector creates
- * the log group, with `logging.retentionInDays`). With `logging.oidc.*` instead, this component
- * creates the CloudWatch log group with its retention, and a role that only Backline's web
- * identity tokens (audience and subject checked) can assume, allowed to write to that log group
- * and to X-Ray and nothing else. Only built when `worker.otel.enabled`.
+ * `observability.role.kind` `existing` (`logging.roleArn`): that role is used and nothing is
+ * created in AWS (the collector creates the log group, with `logging.retentionInDays`). `create`
+ * (`logging.oidc.*`): this component creates the CloudWatch log group with its retention, and a
+ * role that only Backline's web identity tokens (audience and subject checked) can assume,
+ * allowed to write to that log group and to X-Ray and nothing else.
  */
 export class Observability extends pulumi.ComponentResource {
     /** The role the collector assumes. */
     public readonly roleArn: pulumi.Output<string>;
     /** The log group the collector writes to. */
     public readonly logGroupName: pulumi.Output<string>;
-    /** Hash of the collector configuration: a pod-template annotation, so a change rolls the pods. */
-    public readonly configHash: string;
+    /** The worker's `adot-collector` sidecar, for `Worker`. */
+    public readonly sidecar: CollectorSidecar;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("backline:observability:Observability", name, args, opts);
-        const cfg = args.config;
-        const createRole = cfg.logging.roleArn === undefined;
+        super("backline:observability:Observability", name, {}, opts);
+        const o = args.observability;
 
-        if (createRole) {
-            const oidc = cfg.logging.oidc;
-            if (!oidc) {
-                // loadBacklineConfig already refuses this; guard direct callers of the component.
-                throw new Error("Observability: set `logging.roleArn`, or `logging.oidc` to create a role");
-            }
-            const logGroup = new aws.cloudwatch.LogGroup(
-                `${name}-logs`,
-                { name: cfg.logging.logGroupName, retentionInDays: cfg.logging.retentionInDays },
-                { parent: this },
-            );
-            const role = new aws.iam.Role(
-                `${name}-collector`,
-                {
-                    description: `ADOT collector of the Backline worker (${cfg.namespace})`,
-                    assumeRolePolicy: JSON.stringify(buildCollectorTrustPolicy(oidc)),
-                    maxSessionDuration: 3600,
-                },
-                { parent: this },
-            );
-            new aws.iam.RolePolicy(
-                `${name}-collector`,
-                {
-                    role: role.name,
-                    policy: logGroup.arn.apply((arn) => JSON.stringify(buildCollectorPolicy(arn))),
-                },
-                { parent: this },
-            );
-            this.roleArn = role.arn;
-            this.logGroupName = logGroup.name;
+        if (o.role.kind === "create") {
+            const created = this.createRole(name, o, o.role.oidc, args.namespace);
+            this.roleArn = created.roleArn;
+            this.logGroupName = created.logGroupName;
         } else {
-            this.roleArn = pulumi.output(cfg.logging.roleArn as string);
-            this.logGroupName = pulumi.output(cfg.logging.logGroupName);
+            this.roleArn = pulumi.output(o.role.roleArn);
+            this.logGroupName = pulumi.output(o.logGroupName);
         }
 
-        const rendered = renderCollectorConfig(buildCollectorConfig(cfg, { logGroupCreated: createRole }));
-        this.configHash = sha256(rendered);
+        const rendered = renderCollectorConfig(buildCollectorConfig(o));
         new k8s.core.v1.ConfigMap(
             `${name}-collector-config`,
             {
-                metadata: { name: names.collectorConfigMap, namespace: args.namespace, labels: labelsFor("adot-collector") },
+                metadata: {
+                    name: names.collectorConfigMap,
+                    namespace: args.namespace,
+                    labels: labelsFor("adot-collector"),
+                },
                 data: { [collectorConfigFile]: rendered },
             },
             { parent: this },
         );
+        this.sidecar = {
+            collector: o.collector,
+            region: o.region,
+            roleArn: this.roleArn,
+            configHash: sha256(rendered),
+        };
 
-        this.registerOutputs({ roleArn: this.roleArn, logGroupName: this.logGroupName, configHash: this.configHash });
+        this.registerOutputs({ roleArn: this.roleArn, logGroupName: this.logGroupName });
+    }
+
+    private createRole(name: string, o: ObservabilityConfig, oidc: OidcTrust, namespace: pulumi.Input<string>) {
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { name: o.logGroupName, retentionInDays: o.retentionInDays },
+            { parent: this },
+        );
+        const role = new aws.iam.Role(
+            `${name}-collector`,
+            {
+                description: pulumi.interpolate`ADOT collector of the Backline worker (${namespace})`,
+                assumeRolePolicy: JSON.stringify(buildCollectorTrustPolicy(oidc)),
+                maxSessionDuration: 3600,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-collector`,
+            {
+                role: role.name,
+                policy: logGroup.arn.apply((arn) => JSON.stringify(buildCollectorPolicy(arn))),
+            },
+            { parent: this },
+        );
+        return { roleArn: role.arn, logGroupName: logGroup.name };
     }
 }

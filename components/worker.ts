@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig } from "./config";
 import { createNamespacedIdentity } from "./identity";
 import { awaitAnnotations, labelsFor, names } from "./specs/common";
 import {
@@ -8,44 +7,43 @@ import {
     buildWorkerDeploymentSpec,
     buildWorkerRoleRules,
     buildWorkerServiceSpec,
+    WorkerImageUpdates,
     workerComponent,
     workerIgnoreChanges,
+    workerImageUpdates,
+    WorkerPodInputs,
 } from "./specs/worker";
 
-export interface WorkerArgs {
-    /** The validated configuration; reads `baseUrl` and `worker.*`. */
-    readonly config: BacklineConfig;
+export interface WorkerArgs extends WorkerPodInputs {
     /** Namespace of every object. */
     readonly namespace: pulumi.Input<string>;
-    /** The claim the worker and its Jobs mount (from `WorkerStorage`). */
-    readonly claimName: pulumi.Input<string>;
-    /** The collector's role; required when `worker.otel.enabled`. */
-    readonly collectorRoleArn?: pulumi.Input<string>;
-    /** Hash of the collector configuration; rolls the pods when it changes. */
-    readonly collectorConfigHash?: string;
+    /** Do not wait for the Deployment and Service to become ready (`kubernetes.skipAwait`). @default false */
+    readonly skipAwait?: boolean;
     /**
      * Resources the Deployment waits for: the janitor's install Job, so that the pull secret and
-     * the token exist before the first pod starts. Default: none.
+     * the token exist before the first pod starts.
+     * @default none
      */
     readonly waitFor?: readonly pulumi.Resource[];
 }
 
 /**
  * The worker: its ServiceAccount and namespaced RBAC for the Jobs it runs, the Deployment `worker`
- * (container `worker`, plus the `adot-collector` sidecar when otel is enabled) and its Service.
+ * (container `worker`, plus the `adot-collector` sidecar when `collector` is given) and its Service.
  */
 export class Worker extends pulumi.ComponentResource {
     public readonly deploymentName: pulumi.Output<string>;
     public readonly serviceName: pulumi.Output<string>;
-    public readonly serviceAccountName: pulumi.Output<string>;
+    /** Who owns the worker image: the janitor (`worker.image.autoUpdate`) or this stack. */
+    public readonly imageUpdates: WorkerImageUpdates;
 
     constructor(name: string, args: WorkerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("backline:worker:Worker", name, args, opts);
-        const cfg = args.config;
+        super("backline:worker:Worker", name, {}, opts);
         const ns = args.namespace;
         const labels = labelsFor(workerComponent);
+        const image = args.worker.image;
 
-        const { serviceAccount, binding } = createNamespacedIdentity(
+        const { binding } = createNamespacedIdentity(
             name,
             { name: names.workerServiceAccount, namespace: ns, labels, rules: buildWorkerRoleRules() },
             this,
@@ -67,35 +65,36 @@ export class Worker extends pulumi.ComponentResource {
                     name: names.workerDeployment,
                     namespace: ns,
                     labels,
-                    annotations: buildWorkerDeploymentAnnotations(cfg, awaitAnnotations(cfg.kubernetes)),
+                    annotations: buildWorkerDeploymentAnnotations(image, awaitAnnotations(args.skipAwait)),
                 },
-                spec: buildWorkerDeploymentSpec(cfg, {
-                    claimName: args.claimName,
-                    collectorRoleArn: args.collectorRoleArn,
-                    collectorConfigHash: args.collectorConfigHash,
-                }),
+                spec: buildWorkerDeploymentSpec(args),
             },
-            // The janitor owns the image once it has set one; see buildWorkerDeploymentAnnotations.
-            { parent: this, dependsOn: [binding, ...(args.waitFor ?? [])], ignoreChanges: workerIgnoreChanges(cfg) },
+            // The janitor owns the image once it has set one; see workerImageUpdates.
+            { parent: this, dependsOn: [binding, ...(args.waitFor ?? [])], ignoreChanges: workerIgnoreChanges(image) },
         );
 
         const service = new k8s.core.v1.Service(
             `${name}-service`,
             {
                 // A Service waits for endpoints, which a cluster without nodes never has.
-                metadata: { name: names.workerService, namespace: ns, labels, annotations: awaitAnnotations(cfg.kubernetes) },
-                spec: buildWorkerServiceSpec(cfg),
+                metadata: {
+                    name: names.workerService,
+                    namespace: ns,
+                    labels,
+                    annotations: awaitAnnotations(args.skipAwait),
+                },
+                spec: buildWorkerServiceSpec(args.worker),
             },
             { parent: this },
         );
 
         this.deploymentName = deployment.metadata.name;
         this.serviceName = service.metadata.name;
-        this.serviceAccountName = serviceAccount.metadata.name;
+        this.imageUpdates = workerImageUpdates(image);
         this.registerOutputs({
             deploymentName: this.deploymentName,
             serviceName: this.serviceName,
-            serviceAccountName: this.serviceAccountName,
+            imageUpdates: this.imageUpdates,
         });
     }
 }

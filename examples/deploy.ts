@@ -34,7 +34,10 @@ function target(env: NodeJS.ProcessEnv): KubernetesTarget | undefined {
 }
 
 function settings(env: NodeJS.ProcessEnv): BacklineSettings {
-    const logging = env.BACKLINE_LOG_REGION && env.BACKLINE_LOG_ROLE_ARN ? { region: env.BACKLINE_LOG_REGION, roleArn: env.BACKLINE_LOG_ROLE_ARN } : undefined;
+    const logging =
+        env.BACKLINE_LOG_REGION && env.BACKLINE_LOG_ROLE_ARN
+            ? { region: env.BACKLINE_LOG_REGION, roleArn: env.BACKLINE_LOG_ROLE_ARN }
+            : undefined;
     return {
         baseUrl: env.BACKLINE_BASE_URL || "https://app.backline.ai",
         accessKey: env.BACKLINE_ACCESS_KEY ?? "",
@@ -60,9 +63,15 @@ async function main(action: string, env: NodeJS.ProcessEnv): Promise<number> {
             case "preview":
             case "up": {
                 const run = action === "up" ? up : preview;
-                const result = await run({ ...common, config: settings(env), kubernetes: kubernetes as KubernetesTarget });
+                const result = await run({
+                    ...common,
+                    config: settings(env),
+                    kubernetes: kubernetes as KubernetesTarget,
+                });
                 const s = result.summary;
-                console.log(`\n${action}: ${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.replaced} replaced, ${s.same} unchanged in ${s.durationMs} ms`);
+                console.log(
+                    `\n${action}: ${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.replaced} replaced, ${s.same} unchanged in ${s.durationMs} ms`,
+                );
                 console.log(JSON.stringify(result.outputs ?? {}, null, 2));
                 return 0;
             }

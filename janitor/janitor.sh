@@ -3,10 +3,13 @@
 # by asking the Backline SaaS. Contract: shared/contracts/backline-saas-api.md.
 # Reference (env vars, log lines, exit codes, RBAC): janitor/README.md.
 #
-# Needs only bash, curl, jq (1.6 or 1.7), kubectl and BusyBox applets (mktemp, rm).
+# Needs only bash, curl, jq (1.6 or 1.7), kubectl and BusyBox applets (mktemp, rm, head, base64, tr).
 # Secret material (access key, token, password) never appears in an argv or an output line:
 # it travels in shell variables and pipes only.
 set -euo pipefail
+# Byte semantics for bash's own string operations (lengths and offsets below are in bytes),
+# whatever locale the pod has.
+LC_ALL=C
 
 # --- Backline SaaS API: every endpoint in one place ("METHOD PATH") ------------------------
 readonly TOKEN_ENDPOINT="POST /api/v1/onprem/token"
@@ -33,9 +36,10 @@ def days_from_civil($y; $m; $d):
   | ((153 * (if $m > 2 then $m - 3 else $m + 9 end) + 2) / 5 | floor) as $mp
   | ($yoe * 365 + ($yoe / 4 | floor) - ($yoe / 100 | floor) + $mp + $d - 1) as $doe
   | $era * 146097 + $doe - 719468;
-# RFC 3339 date-time -> epoch seconds (fraction dropped), or null when not RFC 3339.
+# RFC 3339 date-time -> epoch seconds (fraction dropped), or null when not RFC 3339 or longer
+# than 64 characters (a bound before any regex work; 2026-11-25T13:00:00.123456789+05:30 is 35).
 def rfc3339_epoch:
-  if type != "string" then null else
+  if type != "string" or length > 64 then null else
     (capture("\\A(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})[Tt ](?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:\\.[0-9]+)?(?<z>[Zz]|[+-][0-9]{2}:[0-9]{2})\\z") // null) as $c
     | if $c == null then null else
         ($c.y | tonumber) as $y | ($c.mo | tonumber) as $mo | ($c.d | tonumber) as $d
@@ -51,11 +55,21 @@ def rfc3339_epoch:
       end
   end;
 def nonempty_string: type == "string" and length > 0;
-# <registry>/<name>:<tag> or <registry>/<name>@sha256:<64 hex>; the registry part must look
-# like a registry (has a dot or a port, or is localhost), as Docker decides it.
+# What is wrong with an image reference, or null. <registry>/<name>:<tag> or
+# <registry>/<name>@sha256:<64 hex>; the registry part must look like a registry (has a dot or
+# a port, or is localhost), as Docker decides it. Bounded before any regex work by what a
+# registry accepts (distribution/reference: name <= 255 characters, tag <= 128, digest exact):
+# at most 255 + 1 + 128 characters in all.
 # (\A and \z, not ^ and $: in the jq regex dialect $ also matches before a final newline.)
-def image_ref_ok:
-  test("\\A(?:localhost(?::[0-9]+)?|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})\\z");
+def image_problem:
+  if length > 384 then "is \(length) characters long; a registry accepts at most 384 (name 255, tag 128)"
+  else (capture("\\A(?<name>(?:localhost(?::[0-9]+)?|[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})\\z") // null) as $c
+    | if $c == null then "is not <registry>/<name>:<tag> or <registry>/<name>@sha256:<digest>"
+      elif ($c.name | length) > 255 then "has a name of \($c.name | length) characters; a registry accepts at most 255"
+      else null end
+  end;
+# A value quoted for a message: at most $n characters (cut before quoting, so linear in $n).
+def excerpt($n): (.[0:$n] | tojson) + (if length > $n then "…" else "" end);
 '
 
 # Reads a Secret (kubectl get -o json) and says whether it must be refreshed:
@@ -66,20 +80,27 @@ readonly JQ_SECRET_STATE='
 | ($exp | rfc3339_epoch) as $e
 | if ((.data // {})[$key] | nonempty_string | not) then "refresh\tunreadable: data key \($key) is missing or empty"
   elif $exp == null then "refresh\tunreadable: annotation \($ann) is missing"
-  elif $e == null then "refresh\tunreadable: annotation \($ann) is not an RFC 3339 time (\($exp | tojson | .[0:80]))"
+  elif $e == null then "refresh\tunreadable: annotation \($ann) is not an RFC 3339 time (\($exp | excerpt(80)))"
   elif $e - now <= $window then "refresh\texpires at \($exp), within the \($window)s refresh window"
   else "fresh\t\($exp)" end
 '
 
-# One jq pass per SaaS answer: validate it, then build what the step needs. Input (raw):
-# CONTEXT <0x1E> ANSWER, where CONTEXT is the object the step reads (JSON) or empty; it is
-# bound to $context before the step's `summary` and `output` (JQ_*_OUTPUT below) are defined.
-# Output: "error<TAB><problem>", or "ok<TAB><summary>" and, on the next line, compact JSON to
-# send to kubectl.
+# One jq pass per SaaS answer: check its bytes, validate it, then build what the step needs.
+# Input (raw): CONTEXT <0x1E> ANSWER, where CONTEXT is the object the step reads (JSON) or empty,
+# and ANSWER is the answer's bytes in base64 (saas_request: bash never holds the raw bytes). The
+# answer is refused when it holds a NUL byte or is not valid UTF-8: jq decodes invalid UTF-8 to
+# U+FFFD, so the answer is valid exactly when decoding and re-encoding gives back the same base64.
+# $context is bound before the step's `summary` and `output` (JQ_*_OUTPUT below) are defined.
+# Output: "error<TAB><problem>", or "ok<TAB><N><TAB><summary><json>", where N is the summary's
+# length in bytes and <json> is compact JSON to send to kubectl (see process_answer).
 # shellcheck disable=SC2016
 readonly JQ_ANSWER_PROLOGUE='
-(split("\u001e") | [.[0], (.[1:] | join("\u001e"))]) as [$context_text, $answer]
+(split("\u001e") | [.[0], .[1]]) as [$context_text, $answer_base64]
 | (if $context_text == "" then null else ($context_text | fromjson) end) as $context
+| ($answer_base64 | @base64d) as $answer
+| (if ($answer | @base64) != $answer_base64 then "the answer is not valid UTF-8"
+   elif ($answer | index("\u0000")) != null then "the answer contains a NUL byte"
+   else null end) as $byte_problem
 | $answer |
 '
 # shellcheck disable=SC2016
@@ -88,17 +109,20 @@ def problem($doc):
   first(
     ($fields[] | select($doc[.] | nonempty_string | not) | "field \"\(.)\" is missing, empty or not a string"),
     (select($fields | index("expiresAt")) | select($doc.expiresAt | rfc3339_epoch == null)
-      | "field \"expiresAt\" is not an RFC 3339 time (\($doc.expiresAt | tojson | .[0:80]))"),
-    (select($fields | index("image")) | select($doc.image | image_ref_ok | not)
-      | "field \"image\" is not <registry>/<name>:<tag> or <registry>/<name>@sha256:<digest> (\($doc.image | tojson | .[0:200]))"),
+      | "field \"expiresAt\" is not an RFC 3339 time (\($doc.expiresAt | excerpt(80)))"),
+    (select($fields | index("image")) | ($doc.image | image_problem) as $p | select($p != null)
+      | "field \"image\" \($p) (\($doc.image | excerpt(200)))"),
     null);
-(try (fromjson | [.]) catch null) as $w
-| if $w == null then "error\tthe answer is not JSON"
-  elif ($w[0] | type) != "object" then "error\tthe answer is not a JSON object"
-  else $w[0] as $doc | problem($doc) as $p
-    | if $p != null then "error\t\($p)"
-      else $doc | "ok\t\(summary)", (output | tojson) end
-  end
+if $byte_problem != null then "error\t\($byte_problem)"
+else
+  (try (fromjson | [.]) catch null) as $w
+  | if $w == null then "error\tthe answer is not JSON"
+    elif ($w[0] | type) != "object" then "error\tthe answer is not a JSON object"
+    else $w[0] as $doc | problem($doc) as $p
+      | if $p != null then "error\t\($p)"
+        else $doc | summary as $s | "ok\t\($s | utf8bytelength)\t\($s)\(output | tojson)" end
+    end
+end
 '
 
 # Secrets: the summary is the new expiry; the output is the manifest (secret values base64'd).
@@ -125,7 +149,8 @@ def output:
                                 | tojson | @base64)});
 '
 # Image ($context = the Deployment): the summary compares the container's image with the
-# answer ("nocontainer", "same<TAB>IMAGE" or "update<TAB>CURRENT<TAB>IMAGE"); the output is the
+# answer ("nocontainer", "same<TAB>IMAGE" or "update<TAB>IMAGE<TAB>CURRENT", CURRENT last and cut
+# to 400 characters for the log line: it comes from the cluster, unbounded); the output is the
 # strategic merge patch that sets it.
 # shellcheck disable=SC2016
 readonly JQ_IMAGE_OUTPUT='
@@ -134,22 +159,28 @@ def summary:
   current as $c
   | if $c == null then "nocontainer"
     elif $c.image == .image then "same\t\(.image)"
-    else "update\t\($c.image // "<none>")\t\(.image)" end;
+    else "update\t\(.image)\t\($c.image // "<none>" | if length > 400 then .[0:400] + "…" else . end)" end;
 def output: {spec: {template: {spec: {containers: [{name: $container, image: .image}]}}}};
 '
 
 # Input: the manifest we tried to apply (JSON), then kubectl's error text (a JSON string).
-# Output: the error text on one line, with every secret value (plain or base64) cut out.
+# Output: the error text on one line, with every secret value cut out, in each form the script
+# gave it to kubectl (the base64 data values), decoded, as the dockerconfig parts (password,
+# user:password, its base64 auth) and each of these JSON-escaped once or twice: the password is
+# escaped inside .dockerconfigjson, and an error that quotes a string, or quotes the
+# .dockerconfigjson text, adds a level (issue 16: `password="pw\"X\\x"` was shown).
 # shellcheck disable=SC2016
 readonly JQ_REDACT='
+def escaped: tojson | .[1:-1];
 input as $m | input as $err
 | [ (($m.data // {})[] | ., (try @base64d catch empty)),
     (($m.data // {})[".dockerconfigjson"] // empty
       | try (@base64d | fromjson | .auths[] | .password, .auth, "\(.username):\(.password)") catch empty)
   ] as $found
-| [$found[] | select(type == "string" and length >= 4)] | sort_by(-length) as $secrets
+| [$found[] | select(type == "string") | ., escaped, (escaped | escaped) | select(length >= 4)]
+| unique | sort_by(-length) as $secrets
 | reduce $secrets[] as $s ($err; split($s) | join("[redacted]"))
-| gsub("[\\r\\n\\t]+"; " ") | .[0:600]
+| .[0:1200] | gsub("[\\r\\n\\t]+"; " ") | .[0:600]
 '
 
 # --- output helpers -----------------------------------------------------------------------
@@ -215,7 +246,7 @@ validate_config() {
   CONNECT_TIMEOUT=$((HTTP_TIMEOUT < 5 ? HTTP_TIMEOUT : 5))
 
   local tool
-  for tool in curl jq kubectl mktemp rm; do
+  for tool in curl jq kubectl mktemp rm head base64 tr; do
     command -v "$tool" >/dev/null 2>&1 || config_error "required command '$tool' not found on PATH"
   done
   readonly REFRESH_WINDOW HTTP_TIMEOUT UPDATE_IMAGE NS JWT_SECRET DOCKERCONFIG_SECRET \
@@ -243,31 +274,75 @@ stderr_text_redacted() { # $1 = the manifest that was being applied
 }
 
 # --- SaaS helper ----------------------------------------------------------------------------
-# saas_request STEP "METHOD PATH": prints the body of a 200 answer on stdout and returns 0;
-# otherwise prints "STEP: FAILED: ..." on stderr and returns 1.
+# saas_request STEP "METHOD PATH": prints the answer of a 200, base64-encoded, on stdout and
+# returns 0; otherwise prints "STEP: FAILED: ..." on stderr and returns 1.
+#
+# The answer goes from curl through `head -c` straight into base64. So at most
+# MAX_ANSWER_BYTES + 1 bytes are ever read, whatever curl's version (--max-filesize stops an
+# answer without a Content-Length only from curl 8.4 on; here it only makes curl stop sooner),
+# and bash never holds the raw bytes: it would drop a NUL byte, and jq would rewrite invalid
+# UTF-8, before anything could check them (JQ_ANSWER_PROLOGUE does, on the base64).
+# The status code comes from the header dump and curl's own error text from its stderr
+# (-sS), so no --write-out variable newer than curl 7.55 (-H @-) is needed.
 saas_request() {
   local step=$1 method=${2%% *} path=${2#* }
-  local url="$BASE_URL$path" out rc=0 meta code msg cause
-  local -a args=(--silent --proto '=http,https' --max-time "$HTTP_TIMEOUT"
+  local url="$BASE_URL$path" body rc code=000 msg="" cause size line status_line=true too_large=false
+  local -a args=(--silent --show-error --proto '=http,https' --max-time "$HTTP_TIMEOUT"
     --connect-timeout "$CONNECT_TIMEOUT" --max-filesize "$MAX_ANSWER_BYTES"
-    --header @- --header 'Accept: application/json' --request "$method"
-    --write-out '\n%{http_code} %{errormsg}')
+    --dump-header "$CURL_HEADERS" --header @- --header 'Accept: application/json' --request "$method")
   if [[ $method == POST ]]; then
     args+=(--data-binary '' --header 'Content-Type:') # empty body, Content-Length: 0
   fi
+  : >"$CURL_HEADERS"
   # The Authorization header is read from stdin (curl -H @-): the key never enters an argv.
-  out=$(printf 'Authorization: Bearer %s\n' "$BACKLINE_ACCESS_KEY" | curl "${args[@]}" -- "$url") || rc=$?
-  meta=${out##*$'\n'}
-  code=${meta%% *}
-  msg=${meta#* }
-  if ((rc != 0)); then
+  if ! body=$(printf 'Authorization: Bearer %s\n' "$BACKLINE_ACCESS_KEY" |
+    {
+      rc=0
+      curl "${args[@]}" -- "$url" 2>"$CURL_STDERR" || rc=$?
+      printf '%s' "$rc" >"$CURL_EXIT"
+    } | head -c "$((MAX_ANSWER_BYTES + 1))" | base64 | tr -d '\n'); then
+    # (tr, not base64 -w 0: that option is missing from older BusyBox builds)
+    step_error "$step" "could not read the answer of $method $url (head, base64 or tr failed)"
+    return 1
+  fi
+  rc=$(<"$CURL_EXIT")
+  # Bytes read (at most MAX_ANSWER_BYTES + 1), from the base64 length and its padding.
+  size=$((${#body} * 3 / 4))
+  case ${body: -2} in
+    ==) size=$((size - 2)) ;;
+    ?=) size=$((size - 1)) ;;
+  esac
+  # The status line opens each header block (a 1xx answer adds one before the final one).
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=${line%$'\r'}
+    if [[ -z $line ]]; then
+      status_line=true
+    elif [[ $status_line == true ]]; then
+      status_line=false
+      if [[ $line =~ ^HTTP/[0-9.]+\ ([0-9]{3}) ]]; then code=${BASH_REMATCH[1]}; fi
+    fi
+  done <"$CURL_HEADERS"
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line == 'curl: ('* ]]; then msg=${line#'curl: ('*') '}; fi
+  done <"$CURL_STDERR"
+  msg=${msg:0:300}
+
+  # Too large: head stopped reading (curl then fails to write, exit 23) or curl refused the
+  # Content-Length (exit 63). Only a 200 needs its body; any other status is reported as such.
+  if ((size > MAX_ANSWER_BYTES || rc == 63)); then
+    too_large=true
+    if [[ $code == 200 ]]; then
+      step_error "$step" "malformed answer from $method $url: the answer is larger than $MAX_ANSWER_BYTES bytes"
+      return 1
+    fi
+  fi
+  if ((rc != 0)) && [[ $too_large == false ]]; then
     case $rc in
       6) cause="DNS failure, could not resolve the host ($msg)" ;;
       7) cause="connection refused or host unreachable ($msg)" ;;
       28) cause="timeout, no complete answer within ${HTTP_TIMEOUT}s ($msg)" ;;
       52) cause="the server closed the connection without an answer ($msg)" ;;
       56) cause="the connection broke while receiving the answer ($msg)" ;;
-      63) cause="the answer is larger than $MAX_ANSWER_BYTES bytes" ;;
       *) cause="request failed, curl exit code $rc ($msg)" ;;
     esac
     step_error "$step" "SaaS unavailable: $method $url: $cause"
@@ -275,7 +350,7 @@ saas_request() {
   fi
   case $code in
     200)
-      printf '%s' "${out%$'\n'*}"
+      printf '%s' "$body"
       return 0
       ;;
     401 | 403) step_error "$step" "the access key was rejected by $BASE_URL (HTTP $code on $method $path)" ;;
@@ -285,11 +360,13 @@ saas_request() {
   return 1
 }
 
-# process_answer STEP "METHOD PATH" BODY CONTEXT OUTPUT_JQ FIELDS_JSON [jq args...]
-# Validates the answer and prints "SUMMARY<newline>JSON" (see JQ_ANSWER); returns 1 (and says
-# why on stderr) when the answer is malformed.
+# process_answer STEP "METHOD PATH" BODY_BASE64 CONTEXT OUTPUT_JQ FIELDS_JSON [jq args...]
+# Checks and validates the answer and sets ANSWER_SUMMARY and ANSWER_OUTPUT (the JSON for
+# kubectl) in the caller's scope (see JQ_ANSWER); returns 1 (and says why on stderr) when the
+# answer is malformed. Every string operation here is linear in the answer's size: the
+# summary's length comes from jq, and bash cuts by offset (${s%%$'\n'*} would be quadratic).
 process_answer() {
-  local step=$1 endpoint=$2 body=$3 context=$4 output_jq=$5 fields=$6 result
+  local step=$1 endpoint=$2 body=$3 context=$4 output_jq=$5 fields=$6 result length
   shift 6
   if ! result=$(printf '%s\x1e%s' "$context" "$body" | jq -Rrs --argjson fields "$fields" "$@" \
     "$JQ_LIB $JQ_ANSWER_PROLOGUE $output_jq $JQ_ANSWER" 2>/dev/null); then
@@ -301,14 +378,17 @@ process_answer() {
     step_error "$step" "malformed answer from ${endpoint%% *} $BASE_URL${endpoint#* }: ${result#error$'\t'}"
     return 1
   fi
-  printf '%s' "${result#ok$'\t'}"
+  length=${result:3:12}
+  length=${length%%$'\t'*}
+  ANSWER_SUMMARY=${result:4+${#length}:length}
+  ANSWER_OUTPUT=${result:4+${#length}+length}
 }
 
 # --- steps ----------------------------------------------------------------------------------
 # refresh_secret STEP SECRET DATA_KEY "METHOD PATH" OUTPUT_JQ FIELDS_JSON
 refresh_secret() {
   local step=$1 secret=$2 key=$3 endpoint=$4 output_jq=$5 fields=$6
-  local out state reason body result manifest
+  local out state reason body ANSWER_SUMMARY ANSWER_OUTPUT
 
   if ! out=$(kubectl get secret "$secret" -n "$NS" -o json --ignore-not-found 2>"$ERR_FILE"); then
     step_error "$step" "could not read Secret $secret: $(stderr_text)"
@@ -328,18 +408,17 @@ refresh_secret() {
   reason=${state#*$'\t'}
 
   body=$(saas_request "$step" "$endpoint") || return 1
-  result=$(process_answer "$step" "$endpoint" "$body" "" "$JQ_EXPIRY_SUMMARY $output_jq" "$fields" \
+  process_answer "$step" "$endpoint" "$body" "" "$JQ_EXPIRY_SUMMARY $output_jq" "$fields" \
     --argjson window "$REFRESH_WINDOW" --arg name "$secret" --arg ns "$NS" \
     --arg managed_by "$MANAGED_BY_LABEL" --arg manager "$FIELD_MANAGER" \
-    --arg ann "$EXPIRES_AT_ANNOTATION") || return 1
-  manifest=${result#*$'\n'}
+    --arg ann "$EXPIRES_AT_ANNOTATION" || return 1
   # One API call that creates or replaces; the manifest (secret material) goes in on stdin.
-  if ! printf '%s' "$manifest" | kubectl apply --server-side --field-manager="$FIELD_MANAGER" \
+  if ! printf '%s' "$ANSWER_OUTPUT" | kubectl apply --server-side --field-manager="$FIELD_MANAGER" \
     --force-conflicts -n "$NS" -f - >/dev/null 2>"$ERR_FILE"; then
-    step_error "$step" "could not write Secret $secret: $(stderr_text_redacted "$manifest")"
+    step_error "$step" "could not write Secret $secret: $(stderr_text_redacted "$ANSWER_OUTPUT")"
     return 1
   fi
-  log "$step: refreshed ($reason), valid until ${result%%$'\n'*}"
+  log "$step: refreshed ($reason), valid until $ANSWER_SUMMARY"
 }
 
 step_token() {
@@ -353,7 +432,7 @@ step_registry() {
 }
 
 step_image() {
-  local out body result summary patch current image label=$WORKER_DEPLOYMENT
+  local out body ANSWER_SUMMARY ANSWER_OUTPUT rest current image label=$WORKER_DEPLOYMENT
   [[ $WORKER_CONTAINER == "$WORKER_DEPLOYMENT" ]] || label="$WORKER_DEPLOYMENT/$WORKER_CONTAINER"
 
   if [[ $UPDATE_IMAGE == false ]]; then
@@ -371,25 +450,24 @@ step_image() {
 
   body=$(saas_request image "$IMAGE_ENDPOINT") || return 1
   # One jq pass: validate the answer, find the container's image, build the patch.
-  result=$(process_answer image "$IMAGE_ENDPOINT" "$body" "$out" "$JQ_IMAGE_OUTPUT" '["image"]' \
-    --arg container "$WORKER_CONTAINER") || return 1
-  summary=${result%%$'\n'*}
-  patch=${result#*$'\n'}
-  case $summary in
+  process_answer image "$IMAGE_ENDPOINT" "$body" "$out" "$JQ_IMAGE_OUTPUT" '["image"]' \
+    --arg container "$WORKER_CONTAINER" || return 1
+  case $ANSWER_SUMMARY in
     nocontainer)
       step_error image "Deployment $WORKER_DEPLOYMENT has no container named $WORKER_CONTAINER"
       return 1
       ;;
     same$'\t'*)
-      log "image: $label already runs ${summary#same$'\t'}, skipped"
+      log "image: $label already runs ${ANSWER_SUMMARY#same$'\t'}, skipped"
       return 0
       ;;
   esac
-  summary=${summary#update$'\t'}
-  current=${summary%%$'\t'*}
-  image=${summary#*$'\t'}
+  # "update<TAB>IMAGE<TAB>CURRENT": IMAGE is at most 384 characters (image_problem).
+  rest=${ANSWER_SUMMARY#update$'\t'}
+  image=${rest%%$'\t'*}
+  current=${rest:${#image}+1}
   if ! kubectl patch deployment "$WORKER_DEPLOYMENT" -n "$NS" --type=strategic \
-    --field-manager="$FIELD_MANAGER" -p "$patch" >/dev/null 2>"$ERR_FILE"; then
+    --field-manager="$FIELD_MANAGER" -p "$ANSWER_OUTPUT" >/dev/null 2>"$ERR_FILE"; then
     step_error image "could not update Deployment $WORKER_DEPLOYMENT: $(stderr_text)"
     return 1
   fi
@@ -402,7 +480,8 @@ main() {
 
   WORK_DIR=$(mktemp -d 2>/dev/null) ||
     config_error "cannot create a temporary directory (TMPDIR=${TMPDIR:-/tmp} must be writable)"
-  readonly WORK_DIR ERR_FILE="$WORK_DIR/stderr"
+  readonly WORK_DIR ERR_FILE="$WORK_DIR/stderr" CURL_HEADERS="$WORK_DIR/curl-headers" \
+    CURL_STDERR="$WORK_DIR/curl-stderr" CURL_EXIT="$WORK_DIR/curl-exit"
   trap 'rm -rf -- "$WORK_DIR"' EXIT
   trap 'exit 143' TERM INT
 

@@ -27,7 +27,7 @@ import {
     planStackConfig,
     preview,
     refresh,
-    toRawStackConfig,
+    toStackConfigValues,
     up,
     validateDeployment,
 } from "../automation";
@@ -57,7 +57,10 @@ function sdkCommandError(stdout: string, stderr: string, code = 255, err?: Error
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as Pick<SdkInternals, "CommandResult">;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createCommandError } = require("@pulumi/pulumi/automation/errors") as Pick<SdkInternals, "createCommandError">;
+    const { createCommandError } = require("@pulumi/pulumi/automation/errors") as Pick<
+        SdkInternals,
+        "createCommandError"
+    >;
     return createCommandError(new CommandResult(stdout, stderr, code, err));
 }
 
@@ -83,7 +86,11 @@ class FakeStack implements EngineStack {
     upImpl: (o: automation.UpOptions) => Promise<automation.UpResult> = async (o) => {
         o.onOutput?.("Updating (dev)\n  + kubernetes:core/v1:Namespace backline created\nResources:\n    + 20 cre");
         o.onOutput?.("ated\nDuration: 3s\n");
-        o.onEvent?.({ sequence: 1, timestamp: 0, diagnosticEvent: { message: "hello", color: "never", severity: "info" } });
+        o.onEvent?.({
+            sequence: 1,
+            timestamp: 0,
+            diagnosticEvent: { message: "hello", color: "never", severity: "info" },
+        });
         return {
             stdout: "",
             stderr: "",
@@ -145,11 +152,19 @@ class FakeStack implements EngineStack {
     }
     async refresh(o: automation.RefreshOptions): Promise<automation.RefreshResult> {
         this.record("refresh", o);
-        return { stdout: "", stderr: "", summary: { resourceChanges: { same: 21 } } as unknown as automation.UpdateSummary };
+        return {
+            stdout: "",
+            stderr: "",
+            summary: { resourceChanges: { same: 21 } } as unknown as automation.UpdateSummary,
+        };
     }
     async destroy(o: automation.DestroyOptions): Promise<automation.DestroyResult> {
         this.record("destroy", o);
-        return { stdout: "", stderr: "", summary: { resourceChanges: { delete: 19 } } as unknown as automation.UpdateSummary };
+        return {
+            stdout: "",
+            stderr: "",
+            summary: { resourceChanges: { delete: 19 } } as unknown as automation.UpdateSummary,
+        };
     }
     async outputs(): Promise<automation.OutputMap> {
         this.record("outputs");
@@ -170,7 +185,11 @@ const deployedOutputs: automation.OutputMap = {
     workerImageUpdates: { value: "janitor", secret: false },
 };
 
-function fakeFactory(stack: FakeStack = new FakeStack("dev")): { factory: WorkspaceFactory; requests: WorkspaceRequest[]; stack: FakeStack } {
+function fakeFactory(stack: FakeStack = new FakeStack("dev")): {
+    factory: WorkspaceFactory;
+    requests: WorkspaceRequest[];
+    stack: FakeStack;
+} {
     const requests: WorkspaceRequest[] = [];
     return {
         stack,
@@ -238,7 +257,11 @@ describe("automation: typed config → stack config", function () {
             objectValue: minimal.worker,
             secret: false,
         });
-        assert.deepStrictEqual(Object.keys(plan.plain).sort(), ["backline:baseUrl", "backline:kubernetes", "backline:worker"]);
+        assert.deepStrictEqual(Object.keys(plan.plain).sort(), [
+            "backline:baseUrl",
+            "backline:kubernetes",
+            "backline:worker",
+        ]);
     });
 
     it("keeps structured values exactly: string-looking numbers, empty lists and maps, keys with dots", function () {
@@ -264,45 +287,60 @@ describe("automation: typed config → stack config", function () {
             // The program reads `getConfig("backline:<section>")` (the JSON text) and parses it.
             assert.deepStrictEqual(JSON.parse(v.value), config[section]);
         }
-        const worker = plan.plain["backline:worker"].objectValue as { image: { tag: unknown }; nodeSelector: Record<string, unknown> };
+        const worker = plan.plain["backline:worker"].objectValue as {
+            image: { tag: unknown };
+            nodeSelector: Record<string, unknown>;
+        };
         assert.strictEqual(worker.image.tag, "1.10");
         assert.strictEqual(worker.nodeSelector["node.example.com/pool"], "true");
     });
 
     it("drops undefined members, as the stack file cannot hold them", function () {
-        const config = { ...minimal, worker: { replicaCount: 1, image: undefined, otel: { enabled: false } } } as BacklineSettings;
+        const config = {
+            ...minimal,
+            worker: { replicaCount: 1, image: undefined, otel: { enabled: false } },
+        } as BacklineSettings;
         const plan = planStackConfig({ config, kubernetes: render });
-        assert.deepStrictEqual(plan.plain["backline:worker"].objectValue, { replicaCount: 1, otel: { enabled: false } });
+        assert.deepStrictEqual(plan.plain["backline:worker"].objectValue, {
+            replicaCount: 1,
+            otel: { enabled: false },
+        });
     });
 
     it("what it writes is what the program accepts: parseBacklineConfig on the stored values", function () {
         const plan = planStackConfig({ config: minimal, kubernetes: render, pathContext: ctx });
-        const read = (k: string) => {
-            const v = plan.plain[`backline:${k}`];
-            return v === undefined ? undefined : v.objectValue !== undefined ? JSON.parse(v.value) : v.value;
-        };
-        const result = parseBacklineConfig({
-            baseUrl: read("baseUrl"),
-            accessKey: plan.secrets[0].value,
-            accessKeyIsSecret: true,
-            namespaceOverride: read("namespaceOverride"),
-            janitor: read("janitor"),
-            worker: read("worker"),
-            logging: read("logging"),
-            efs: read("efs"),
-            kubernetes: read("kubernetes"),
-        });
+        // The program reads `getConfig("backline:<key>")`: text, or JSON for objects.
+        const values: Record<string, unknown> = Object.fromEntries(
+            Object.entries(plan.plain).map(([k, v]) => [
+                k.replace(/^backline:/, ""),
+                v.objectValue !== undefined ? JSON.parse(v.value) : v.value,
+            ]),
+        );
+        values.accessKey = plan.secrets[0].value;
+        const result = parseBacklineConfig(values);
         assert.ok(result.ok, JSON.stringify(result.problems));
-        assert.strictEqual(result.config.worker.storage.pvc.storageClassName, "nfs-rwx");
+        assert.deepStrictEqual(result.config.storage.claim, {
+            kind: "storageClass",
+            name: "worker-storage",
+            size: "10Gi",
+            storageClassName: "nfs-rwx",
+        });
         assert.strictEqual(result.config.kubernetes.renderYamlToDirectory, "/tmp/backline-rendered");
-        assert.strictEqual(result.config.worker.otel.enabled, false);
+        assert.strictEqual(result.config.observability, undefined);
     });
 
     it("removes every managed key the caller did not set, including unknown backline keys found in the stack", function () {
         const plan = planStackConfig({
             config: minimal,
             kubernetes: render,
-            currentKeys: ["backline:baseUrl", "backline:janitor", "backline:workers", "aws:region", "kubernetes:context", "other:key"],
+            currentKeys: [
+                "backline:baseUrl",
+                "backline:janitor",
+                "backline:workers",
+                "aws:region",
+                "kubernetes:context",
+                "other:key",
+            ],
         });
         assert.deepStrictEqual(plan.remove, [
             "aws:profile",
@@ -315,31 +353,47 @@ describe("automation: typed config → stack config", function () {
         ]);
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
         assert.ok(!plan.remove.includes("backline:accessKey"));
-        assert.ok(!plan.remove.includes("kubernetes:context") && !plan.remove.includes("other:key"), "keys of other namespaces are not ours");
+        assert.ok(
+            !plan.remove.includes("kubernetes:context") && !plan.remove.includes("other:key"),
+            "keys of other namespaces are not ours",
+        );
     });
 
     it("sets aws:region and aws:profile when given, and removes them otherwise", function () {
-        const plan = planStackConfig({ config: minimal, kubernetes: render, aws: { region: "us-west-1", profile: "ops" } });
+        const plan = planStackConfig({
+            config: minimal,
+            kubernetes: render,
+            aws: { region: "us-west-1", profile: "ops" },
+        });
         assert.deepStrictEqual(plan.plain["aws:region"], { value: "us-west-1", secret: false });
         assert.deepStrictEqual(plan.plain["aws:profile"], { value: "ops", secret: false });
         assert.ok(!plan.remove.includes("aws:region"));
     });
 
     describe("Kubernetes target", function () {
-        const kube = (target: KubernetesTarget) => planStackConfig({ config: minimal, kubernetes: target, pathContext: ctx });
+        const kube = (target: KubernetesTarget) =>
+            planStackConfig({ config: minimal, kubernetes: target, pathContext: ctx });
 
         it("{ renderToDirectory } → renderYamlToDirectory, resolved against the current directory", function () {
-            assert.deepStrictEqual(kube({ renderToDirectory: "out/manifests" }).plain["backline:kubernetes"].objectValue, {
-                renderYamlToDirectory: "/work/here/out/manifests",
-            });
+            assert.deepStrictEqual(
+                kube({ renderToDirectory: "out/manifests" }).plain["backline:kubernetes"].objectValue,
+                {
+                    renderYamlToDirectory: "/work/here/out/manifests",
+                },
+            );
         });
 
         it("{ kubeconfig } path → kubeconfig, with ~ expanded; plus context and skipAwait", function () {
-            assert.deepStrictEqual(kube({ kubeconfig: "~/.kube/customer-a", context: "admin@a", skipAwait: true }).plain["backline:kubernetes"].objectValue, {
-                kubeconfig: "/home/op/.kube/customer-a",
-                context: "admin@a",
-                skipAwait: true,
-            });
+            assert.deepStrictEqual(
+                kube({ kubeconfig: "~/.kube/customer-a", context: "admin@a", skipAwait: true }).plain[
+                    "backline:kubernetes"
+                ].objectValue,
+                {
+                    kubeconfig: "/home/op/.kube/customer-a",
+                    context: "admin@a",
+                    skipAwait: true,
+                },
+            );
         });
 
         it("{ context } → context only", function () {
@@ -349,10 +403,15 @@ describe("automation: typed config → stack config", function () {
         });
 
         it("an inline kubeconfig is a secret leaf inside the kubernetes object, never plaintext", function () {
-            const contents = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: sha256~SECRETTOKEN0123456789\n";
+            const contents =
+                "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: sha256~SECRETTOKEN0123456789\n";
             const plan = kube({ kubeconfig: contents, context: "a" });
             assert.deepStrictEqual(plan.plain["backline:kubernetes"].objectValue, { context: "a" });
-            assert.deepStrictEqual(plan.secrets[1], { key: "backline:kubernetes.kubeconfig", path: true, value: contents });
+            assert.deepStrictEqual(plan.secrets[1], {
+                key: "backline:kubernetes.kubeconfig",
+                path: true,
+                value: contents,
+            });
             assert.ok(!JSON.stringify(plan.plain).includes("SECRETTOKEN"));
         });
     });
@@ -370,7 +429,7 @@ describe("automation: validation before the engine", function () {
     it("rejects with InvalidConfigError listing every problem, with the stack's own messages, and never opens a workspace", async function () {
         const err = await rejection(up(deploy({ config: broken, workspaceFactory: neverCalled() })));
         assert.ok(err instanceof InvalidConfigError, `got ${err.name}: ${err.message}`);
-        const expected = parseBacklineConfig({ ...toRawStackConfig(broken, render), accessKeyIsSecret: true });
+        const expected = parseBacklineConfig(toStackConfigValues(broken, render));
         assert.ok(!expected.ok);
         assert.deepStrictEqual(err.problems, expected.problems);
         const keys = err.problems.map((p) => p.key);
@@ -397,9 +456,17 @@ describe("automation: validation before the engine", function () {
         assert.deepStrictEqual(keys.sort(), ["kubernetes", "kubernetes.renderToDirectory", "stackName"]);
         assert.match(problems.find((p) => p.key === "kubernetes")!.message, /not part of `config`/);
 
-        const err = await rejection(up({ ...deploy({ workspaceFactory: neverCalled() }), kubernetes: undefined as unknown as KubernetesTarget }));
+        const err = await rejection(
+            up({
+                ...deploy({ workspaceFactory: neverCalled() }),
+                kubernetes: undefined as unknown as KubernetesTarget,
+            }),
+        );
         assert.ok(err instanceof InvalidConfigError);
-        assert.deepStrictEqual(err.problems.map((p) => p.key), ["kubernetes"]);
+        assert.deepStrictEqual(
+            err.problems.map((p) => p.key),
+            ["kubernetes"],
+        );
     });
 
     it("asks for a passphrase when the passphrase provider has none", async function () {
@@ -409,10 +476,17 @@ describe("automation: validation before the engine", function () {
         try {
             const err = await rejection(up({ ...deploy({ workspaceFactory: neverCalled() }), passphrase: undefined }));
             assert.ok(err instanceof InvalidConfigError);
-            assert.deepStrictEqual(err.problems.map((p) => p.key), ["passphrase"]);
+            assert.deepStrictEqual(
+                err.problems.map((p) => p.key),
+                ["passphrase"],
+            );
             // Another provider needs none.
             const { factory } = fakeFactory();
-            await up({ ...deploy({ workspaceFactory: factory }), passphrase: undefined, secretsProvider: "awskms://alias/backline" });
+            await up({
+                ...deploy({ workspaceFactory: factory }),
+                passphrase: undefined,
+                secretsProvider: "awskms://alias/backline",
+            });
         } finally {
             if (saved.p !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE = saved.p;
             if (saved.f !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE_FILE = saved.f;
@@ -434,7 +508,14 @@ describe("automation: operations on a fake stack", function () {
                 onEvent: (e) => events.push(e),
             }),
         );
-        assert.deepStrictEqual(stack.methods(), ["configKeys", "snapshotConfig", "removeConfig", "setConfigJson", "setSecretConfig", "up"]);
+        assert.deepStrictEqual(stack.methods(), [
+            "configKeys",
+            "snapshotConfig",
+            "removeConfig",
+            "setConfigJson",
+            "setSecretConfig",
+            "up",
+        ]);
         assert.deepStrictEqual(stack.calls[2].args[0], [
             "aws:profile",
             "aws:region",
@@ -472,7 +553,13 @@ describe("automation: operations on a fake stack", function () {
             workerImageUpdates: "janitor",
         });
         // Chunks become lines.
-        assert.deepStrictEqual(lines, ["Updating (dev)", "  + kubernetes:core/v1:Namespace backline created", "Resources:", "    + 20 created", "Duration: 3s"]);
+        assert.deepStrictEqual(lines, [
+            "Updating (dev)",
+            "  + kubernetes:core/v1:Namespace backline created",
+            "Resources:",
+            "    + 20 created",
+            "Duration: 3s",
+        ]);
         assert.strictEqual(events.length, 1);
     });
 
@@ -480,7 +567,12 @@ describe("automation: operations on a fake stack", function () {
         const { factory, stack } = fakeFactory();
         stack.upImpl = async (o) => {
             o.onOutput?.(`echo ${ACCESS_KEY}\n`);
-            return { stdout: "", stderr: "", outputs: deployedOutputs, summary: { resourceChanges: {} } as unknown as automation.UpdateSummary };
+            return {
+                stdout: "",
+                stderr: "",
+                outputs: deployedOutputs,
+                summary: { resourceChanges: {} } as unknown as automation.UpdateSummary,
+            };
         };
         const lines: string[] = [];
         const warnings: string[] = [];
@@ -501,20 +593,34 @@ describe("automation: operations on a fake stack", function () {
             process.off("warning", onWarning);
         }
         assert.deepStrictEqual(lines, ["echo [secret]"]);
-        assert.ok(warnings.some((w) => w.includes("host bug")), JSON.stringify(warnings));
+        assert.ok(
+            warnings.some((w) => w.includes("host bug")),
+            JSON.stringify(warnings),
+        );
     });
 
     it("preview: summary of what up would do, the current outputs", async function () {
         const { factory, stack } = fakeFactory();
-        const result = await preview(deploy({ workspaceFactory: factory, kubernetes: { kubeconfig: "/etc/kube/config" } }));
-        assert.strictEqual((stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh, true);
+        const result = await preview(
+            deploy({ workspaceFactory: factory, kubernetes: { kubeconfig: "/etc/kube/config" } }),
+        );
+        assert.strictEqual(
+            (stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh,
+            true,
+        );
         assert.deepStrictEqual([result.summary.created, result.summary.updated, result.summary.same], [3, 1, 17]);
         assert.strictEqual(result.outputs?.namespace, "backline");
     });
 
     it("destroy (with removeStack) and outputs need no configuration", async function () {
         const { factory, requests, stack } = fakeFactory();
-        const d = await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: factory, removeStack: true });
+        const d = await destroy({
+            stackName: "dev",
+            stateDir,
+            passphrase: PASSPHRASE,
+            workspaceFactory: factory,
+            removeStack: true,
+        });
         assert.strictEqual(d.summary.deleted, 19);
         assert.deepStrictEqual(stack.methods(), ["configValue", "destroy", "removeStack"]);
         assert.strictEqual(requests[0].create, false);
@@ -529,11 +635,17 @@ describe("automation: render mode", function () {
         const rendering = fakeFactory();
         await up(deploy({ workspaceFactory: rendering.factory }));
         assert.deepStrictEqual(rendering.stack.extraArgs, ["--refresh=false"]);
-        assert.strictEqual((rendering.stack.calls.find((c) => c.method === "up")!.args[0] as automation.UpOptions).refresh, false);
+        assert.strictEqual(
+            (rendering.stack.calls.find((c) => c.method === "up")!.args[0] as automation.UpOptions).refresh,
+            false,
+        );
         const cluster = fakeFactory();
         await preview(deploy({ workspaceFactory: cluster.factory, kubernetes: { context: "prod" } }));
         assert.deepStrictEqual(cluster.stack.extraArgs, []);
-        assert.strictEqual((cluster.stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh, true);
+        assert.strictEqual(
+            (cluster.stack.calls.find((c) => c.method === "preview")!.args[0] as automation.PreviewOptions).refresh,
+            true,
+        );
     });
 
     it("destroy looks at the stack's kubernetes config to know; refresh of a rendering stack runs nothing", async function () {
@@ -541,7 +653,12 @@ describe("automation: render mode", function () {
         rendering.stack.configValues["backline:kubernetes"] = JSON.stringify({ renderYamlToDirectory: "/tmp/r" });
         await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: rendering.factory });
         assert.deepStrictEqual(rendering.stack.extraArgs, ["--refresh=false"]);
-        const r = await refresh({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: rendering.factory });
+        const r = await refresh({
+            stackName: "dev",
+            stateDir,
+            passphrase: PASSPHRASE,
+            workspaceFactory: rendering.factory,
+        });
         assert.match(r.skipped ?? "", /renders manifests/);
         assert.ok(!rendering.stack.methods().includes("refresh"));
 
@@ -549,8 +666,16 @@ describe("automation: render mode", function () {
         cluster.stack.configValues["backline:kubernetes"] = JSON.stringify({ kubeconfig: "/k", context: "prod" });
         await destroy({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: cluster.factory });
         assert.deepStrictEqual(cluster.stack.extraArgs, []);
-        assert.strictEqual((cluster.stack.calls.find((c) => c.method === "destroy")!.args[0] as automation.DestroyOptions).refresh, true);
-        const r2 = await refresh({ stackName: "dev", stateDir, passphrase: PASSPHRASE, workspaceFactory: cluster.factory });
+        assert.strictEqual(
+            (cluster.stack.calls.find((c) => c.method === "destroy")!.args[0] as automation.DestroyOptions).refresh,
+            true,
+        );
+        const r2 = await refresh({
+            stackName: "dev",
+            stateDir,
+            passphrase: PASSPHRASE,
+            workspaceFactory: cluster.factory,
+        });
         assert.strictEqual(r2.skipped, undefined);
         assert.strictEqual(r2.summary.same, 21);
     });
@@ -559,7 +684,10 @@ describe("automation: render mode", function () {
 describe("automation: error classification", function () {
     it("maps the SDK's ConcurrentUpdateError (stack locked by another process) and restores the stack config", async function () {
         const sdkErr = sdkCommandError("", lockedStderr);
-        assert.ok(sdkErr instanceof automation.ConcurrentUpdateError, "the SDK classifies this stderr as ConcurrentUpdateError");
+        assert.ok(
+            sdkErr instanceof automation.ConcurrentUpdateError,
+            "the SDK classifies this stderr as ConcurrentUpdateError",
+        );
         const { factory, stack } = fakeFactory();
         stack.upImpl = async () => {
             throw sdkErr;
@@ -585,7 +713,9 @@ describe("automation: error classification", function () {
         const second = await rejection(up(deploy({ workspaceFactory: factory })));
         assert.ok(second instanceof ConcurrentUpdateError);
         assert.match(second.message, /`up` started from this process/);
-        const other = await up(deploy({ stackName: "other", workspaceFactory: fakeFactory(new FakeStack("other")).factory }));
+        const other = await up(
+            deploy({ stackName: "other", workspaceFactory: fakeFactory(new FakeStack("other")).factory }),
+        );
         assert.strictEqual(other.stackName, "other");
         release();
         assert.strictEqual((await first).summary.created, 20);
@@ -618,12 +748,18 @@ describe("automation: error classification", function () {
         const e1 = classifyEngineError(sdkCommandError("", "spawn pulumi ENOENT", -2, spawnErr), ctx);
         assert.ok(e1 instanceof EngineMissingError && e1.missing === "pulumi");
         const e2 = classifyEngineError(
-            sdkCommandError("", "error: failed to load language plugin nodejs: no language plugin 'pulumi-language-nodejs' found in the workspace or on your $PATH"),
+            sdkCommandError(
+                "",
+                "error: failed to load language plugin nodejs: no language plugin 'pulumi-language-nodejs' found in the workspace or on your $PATH",
+            ),
             ctx,
         );
         assert.ok(e2 instanceof EngineMissingError && e2.missing === "pulumi-language-nodejs", e2.message);
         const e3 = classifyEngineError(
-            sdkCommandError("    error: no resource plugin 'pulumi-resource-aws' found in the workspace at version v7.48.0 or on your $PATH\n", ""),
+            sdkCommandError(
+                "    error: no resource plugin 'pulumi-resource-aws' found in the workspace at version v7.48.0 or on your $PATH\n",
+                "",
+            ),
             ctx,
         );
         assert.ok(e3 instanceof EngineMissingError && e3.missing === "pulumi-resource-aws", e3.message);
@@ -637,7 +773,11 @@ describe("automation: error classification", function () {
             o.onEvent?.({
                 sequence: 2,
                 timestamp: 0,
-                diagnosticEvent: { message: `<{%reset%}>Deployment "worker" is invalid: ${ACCESS_KEY}<{%reset%}>\n`, color: "raw", severity: "error" },
+                diagnosticEvent: {
+                    message: `<{%reset%}>Deployment "worker" is invalid: ${ACCESS_KEY}<{%reset%}>\n`,
+                    color: "raw",
+                    severity: "error",
+                },
             });
             throw sdkCommandError(stdout, stderr);
         };
@@ -656,22 +796,32 @@ describe("automation: error classification", function () {
     });
 
     it("UpdateFailedError falls back to the engine's `error:` lines when it sent no diagnostics", function () {
-        const err = classifyEngineError(sdkCommandError("Previewing update (dev)\n", `warning: x\nerror: something broke with ${ACCESS_KEY}\n`), {
-            operation: "preview",
-            stackName: "dev",
-            secrets: [ACCESS_KEY],
-        });
+        const err = classifyEngineError(
+            sdkCommandError("Previewing update (dev)\n", `warning: x\nerror: something broke with ${ACCESS_KEY}\n`),
+            {
+                operation: "preview",
+                stackName: "dev",
+                secrets: [ACCESS_KEY],
+            },
+        );
         assert.ok(err instanceof UpdateFailedError);
         assert.strictEqual(err.engineMessage, "error: something broke with [secret]");
     });
 
     it("UpdateFailedError takes the real streams and exit code from the CLI's process error (the SDK reports code -2)", function () {
-        const proc = Object.assign(new Error(`Command failed with exit code 1: pulumi up --yes\nUpdating (dev)\nerror: boom ${ACCESS_KEY}`), {
-            exitCode: 1,
-            stdout: "Updating (dev)\n    error: boom\nResources:\n    1 errored\n",
-            stderr: `error: update failed ${ACCESS_KEY}\n`,
+        const proc = Object.assign(
+            new Error(`Command failed with exit code 1: pulumi up --yes\nUpdating (dev)\nerror: boom ${ACCESS_KEY}`),
+            {
+                exitCode: 1,
+                stdout: "Updating (dev)\n    error: boom\nResources:\n    1 errored\n",
+                stderr: `error: update failed ${ACCESS_KEY}\n`,
+            },
+        );
+        const err = classifyEngineError(sdkCommandError("", proc.message, -2, proc), {
+            operation: "up",
+            stackName: "dev",
+            secrets: [ACCESS_KEY],
         });
-        const err = classifyEngineError(sdkCommandError("", proc.message, -2, proc), { operation: "up", stackName: "dev", secrets: [ACCESS_KEY] });
         assert.ok(err instanceof UpdateFailedError);
         assert.strictEqual(err.exitCode, 1);
         assert.strictEqual(err.stdoutTail, "Updating (dev)\n    error: boom\nResources:\n    1 errored");
@@ -684,7 +834,9 @@ describe("automation: error classification", function () {
         const factory: WorkspaceFactory = async () => {
             throw sdkCommandError("", "error: no stack named 'nope' found");
         };
-        const err = await rejection(outputs({ stackName: "nope", stateDir, passphrase: PASSPHRASE, workspaceFactory: factory }));
+        const err = await rejection(
+            outputs({ stackName: "nope", stateDir, passphrase: PASSPHRASE, workspaceFactory: factory }),
+        );
         assert.ok(err instanceof StackNotFoundError, `got ${err.name}: ${err.message}`);
     });
 });

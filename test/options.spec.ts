@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { BacklineStack } from "../components";
-import { BacklineConfig, parseBacklineConfig, RawStackConfig } from "../components/config";
+import { BacklineConfig, parseBacklineConfig } from "../components/config";
 import { workerIgnoreChanges, workerImagePath } from "../components/specs/worker";
 import { RecordingMocks, promiseOf, settle, testAccessKey } from "./support/mocks";
 
@@ -16,13 +16,16 @@ interface Recorded {
     readonly opts: pulumi.CustomResourceOptions;
 }
 
-function configOf(raw: RawStackConfig): BacklineConfig {
+type StackValues = Record<string, unknown>;
+
+function configOf(raw: StackValues): BacklineConfig {
     const result = parseBacklineConfig(raw);
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    return { ...result.config, accessKey: pulumi.secret(testAccessKey) };
+    // The access key stays a plain string, as an embedder may pass it: BacklineNamespace wraps it.
+    return result.config;
 }
 
-async function build(raw: RawStackConfig): Promise<Recorded[]> {
+async function build(raw: StackValues): Promise<Recorded[]> {
     await pulumi.runtime.setMocks(new RecordingMocks(), "backline", "options");
     const recorded: Recorded[] = [];
     const stack = new BacklineStack(
@@ -37,15 +40,14 @@ async function build(raw: RawStackConfig): Promise<Recorded[]> {
             ],
         },
     );
-    await promiseOf(stack.namespace);
+    await promiseOf(stack.outputs.namespace);
     await settle();
     return recorded;
 }
 
-const base: RawStackConfig = {
+const base: StackValues = {
     baseUrl: "https://app.backline.ai",
     accessKey: testAccessKey,
-    accessKeyIsSecret: true,
     worker: { otel: { enabled: false } },
 };
 
@@ -75,7 +77,11 @@ describe("resource options", function () {
     });
 
     it("deletes them only when `worker.storage.deleteOnDestroy` is true", async () => {
-        const recorded = await build({ ...base, efs, worker: { otel: { enabled: false }, storage: { deleteOnDestroy: true } } });
+        const recorded = await build({
+            ...base,
+            efs,
+            worker: { otel: { enabled: false }, storage: { deleteOnDestroy: true } },
+        });
         assert.equal(optsOf(recorded, "kubernetes:core/v1:PersistentVolumeClaim").retainOnDelete, false);
         assert.equal(optsOf(recorded, "kubernetes:core/v1:Namespace").retainOnDelete, false);
         assert.equal(optsOf(recorded, "aws:efs/fileSystem:FileSystem").retainOnDelete, false);
@@ -90,15 +96,26 @@ describe("resource options", function () {
     it("owns the worker image when it is pinned", async () => {
         const recorded = await build({ ...base, worker: { otel: { enabled: false }, image: { tag: "v2" } } });
         assert.deepEqual(optsOf(recorded, "kubernetes:apps/v1:Deployment").ignoreChanges, []);
-        assert.deepEqual(workerIgnoreChanges(configOf({ ...base, worker: { image: { tag: "v2" }, otel: { enabled: false } } })), []);
+        assert.deepEqual(
+            workerIgnoreChanges(
+                configOf({ ...base, worker: { image: { tag: "v2" }, otel: { enabled: false } } }).worker.image,
+            ),
+            [],
+        );
     });
 
     it("starts the worker only after the janitor's install run and the RBAC it needs", async () => {
         const recorded = await build(base);
         const deps = (optsOf(recorded, "kubernetes:apps/v1:Deployment").dependsOn ?? []) as pulumi.Resource[];
         const urns = await Promise.all(deps.map((d) => promiseOf(d.urn)));
-        assert.ok(urns.some((u) => u.endsWith("kubernetes:batch/v1:Job::backline-janitor-install")), urns.join("\n"));
-        assert.ok(urns.some((u) => u.endsWith("::backline-worker-rolebinding")), urns.join("\n"));
+        assert.ok(
+            urns.some((u) => u.endsWith("kubernetes:batch/v1:Job::backline-janitor-install")),
+            urns.join("\n"),
+        );
+        assert.ok(
+            urns.some((u) => u.endsWith("::backline-worker-rolebinding")),
+            urns.join("\n"),
+        );
     });
 
     it("skips the install run when `janitor.runOnInstall` is false", async () => {

@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import { ProgramRun, RecordingMocks, runProgram, testAccessKey } from "./support/mocks";
 import { podSpecsOf, validateKubernetesObject } from "./support/k8s-schema";
 import * as examples from "./fixtures/examples";
-import { restrictedViolations } from "../components/specs/common";
+import { containersOf, restrictedViolations } from "../policy/src/podSecurity";
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -57,6 +57,14 @@ function assertCommonShape(run: ProgramRun, ns: string): void {
         validateKubernetesObject(r);
         for (const pod of podSpecsOf(r)) {
             assert.deepEqual(restrictedViolations(pod), [], `${r.type} ${r.inputs.metadata.name}`);
+            // Beyond the profile: nothing writes to a container's image.
+            for (const { container } of containersOf(pod)) {
+                assert.equal(
+                    container.securityContext.readOnlyRootFilesystem,
+                    true,
+                    `${r.inputs.metadata.name}/${container.name}`,
+                );
+            }
         }
     }
 
@@ -76,7 +84,10 @@ function assertCommonShape(run: ProgramRun, ns: string): void {
     assert.ok(jpod.securityContext.runAsUser > 0);
     const jenv = envOf(container(jpod, "janitor"));
     const home = jenv.HOME;
-    assert.ok(container(jpod, "janitor").volumeMounts.some((v: Any) => v.mountPath === home), "HOME is not a writable volume");
+    assert.ok(
+        container(jpod, "janitor").volumeMounts.some((v: Any) => v.mountPath === home),
+        "HOME is not a writable volume",
+    );
 
     // The secrets the janitor writes are never declared by the program (it would overwrite them).
     const secretNames = m.ofType(T.secret).map((s) => s.inputs.metadata.name);
@@ -92,7 +103,9 @@ function assertCommonShape(run: ProgramRun, ns: string): void {
     assert.equal(m.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length, 0);
     for (const rb of m.ofType(T.roleBinding)) {
         assert.equal(rb.inputs.roleRef.kind, "Role");
-        assert.deepEqual(rb.inputs.subjects, [{ kind: "ServiceAccount", name: rb.inputs.metadata.name, namespace: ns }]);
+        assert.deepEqual(rb.inputs.subjects, [
+            { kind: "ServiceAccount", name: rb.inputs.metadata.name, namespace: ns },
+        ]);
     }
 }
 
@@ -105,6 +118,20 @@ describe("BacklineStack program", function () {
             run = await runProgram(examples.minimal);
         });
 
+        it("exports only the outputs of the features in use, none undefined", () => {
+            assert.deepEqual(Object.keys(run.outputs).sort(), [
+                "claimName",
+                "collectorRoleArn",
+                "janitorCronJob",
+                "logGroupName",
+                "namespace",
+                "workerDeployment",
+                "workerImageUpdates",
+                "workerService",
+            ]);
+            for (const [k, v] of Object.entries(run.outputs)) assert.ok(v !== undefined, k);
+        });
+
         it("deploys into `backline` with the chart's names", () => {
             assertCommonShape(run, "backline");
             assert.deepEqual(
@@ -114,7 +141,12 @@ describe("BacklineStack program", function () {
                     janitorCronJob: run.outputs.janitorCronJob,
                     claimName: run.outputs.claimName,
                 },
-                { namespace: "backline", workerDeployment: "worker", janitorCronJob: "janitor", claimName: "worker-storage" },
+                {
+                    namespace: "backline",
+                    workerDeployment: "worker",
+                    janitorCronJob: "janitor",
+                    claimName: "worker-storage",
+                },
             );
         });
 
@@ -124,7 +156,10 @@ describe("BacklineStack program", function () {
             const w = container(d.spec.template.spec, "worker");
             assert.equal(w.image, "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651");
             assert.equal(w.imagePullPolicy, "IfNotPresent");
-            assert.deepEqual(w.resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } });
+            assert.deepEqual(w.resources, {
+                requests: { cpu: "500m", memory: "1Gi" },
+                limits: { cpu: "2000m", memory: "2Gi" },
+            });
             assert.deepEqual(w.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
             assert.equal(w.livenessProbe.httpGet.port, 8080);
             assert.equal(w.readinessProbe.httpGet.port, 8080);
@@ -134,7 +169,9 @@ describe("BacklineStack program", function () {
         it("gives the worker what its Jobs need, the access key only by reference", () => {
             const env = envOf(container(deployment(run.mocks).spec.template.spec, "worker"));
             assert.equal(env.BACKLINE_BASE_URL, "https://staging-app.backline.ai");
-            assert.deepEqual(env.BACKLINE_ACCESS_KEY, { secretKeyRef: { name: "backline-access-key", key: "accessKey" } });
+            assert.deepEqual(env.BACKLINE_ACCESS_KEY, {
+                secretKeyRef: { name: "backline-access-key", key: "accessKey" },
+            });
             assert.deepEqual(env.BACKLINE_NAMESPACE, { fieldRef: { fieldPath: "metadata.namespace" } });
             assert.equal(env.BACKLINE_PVC_NAME, "worker-storage");
             assert.equal(env.BACKLINE_IMAGE_PULL_SECRET, "dockerconfig");
@@ -144,10 +181,13 @@ describe("BacklineStack program", function () {
 
         it("mounts the shared claim and a scratch /tmp on a read-only root", () => {
             const pod = deployment(run.mocks).spec.template.spec;
-            assert.deepEqual(pod.volumes.find((v: Any) => v.name === "storage"), {
-                name: "storage",
-                persistentVolumeClaim: { claimName: "worker-storage" },
-            });
+            assert.deepEqual(
+                pod.volumes.find((v: Any) => v.name === "storage"),
+                {
+                    name: "storage",
+                    persistentVolumeClaim: { claimName: "worker-storage" },
+                },
+            );
             const w = container(pod, "worker");
             assert.deepEqual(
                 w.volumeMounts.map((v: Any) => v.mountPath),
@@ -208,14 +248,22 @@ describe("BacklineStack program", function () {
             const c = container(job.template.spec, "janitor");
             assert.equal(c.image, "docker.io/dtzar/helm-kubectl:3.16.1");
             assert.equal(c.imagePullPolicy, "IfNotPresent");
-            assert.deepEqual(c.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } });
+            assert.deepEqual(c.resources, {
+                requests: { cpu: "100m", memory: "128Mi" },
+                limits: { cpu: "200m", memory: "256Mi" },
+            });
             assert.deepEqual(c.command, ["bash", "/opt/janitor/janitor.sh"]);
         });
 
         it("passes the janitor its inputs, the access key by reference", () => {
-            const c = container(run.mocks.one(T.cronJob, "janitor").inputs.spec.jobTemplate.spec.template.spec, "janitor");
+            const c = container(
+                run.mocks.one(T.cronJob, "janitor").inputs.spec.jobTemplate.spec.template.spec,
+                "janitor",
+            );
             const env = envOf(c);
-            assert.deepEqual(env.BACKLINE_ACCESS_KEY, { secretKeyRef: { name: "backline-access-key", key: "accessKey" } });
+            assert.deepEqual(env.BACKLINE_ACCESS_KEY, {
+                secretKeyRef: { name: "backline-access-key", key: "accessKey" },
+            });
             assert.equal(env.BACKLINE_BASE_URL, "https://staging-app.backline.ai");
             assert.deepEqual(env.JANITOR_NAMESPACE, { fieldRef: { fieldPath: "metadata.namespace" } });
             assert.equal(env.JANITOR_REFRESH_WINDOW_SECONDS, "900");
@@ -232,7 +280,10 @@ describe("BacklineStack program", function () {
             assert.match(cm.data["janitor.sh"], /^#!\/usr\/bin\/env bash/);
             const tpl = run.mocks.one(T.cronJob, "janitor").inputs.spec.jobTemplate.spec.template;
             assert.match(tpl.metadata.annotations["backline.ai/janitor-script-sha256"], /^[0-9a-f]{64}$/);
-            assert.deepEqual(tpl.spec.volumes.find((v: Any) => v.name === "script").configMap, { name: "janitor-script", defaultMode: 0o555 });
+            assert.deepEqual(tpl.spec.volumes.find((v: Any) => v.name === "script").configMap, {
+                name: "janitor-script",
+                defaultMode: 0o555,
+            });
         });
 
         it("runs the janitor once at install, from the same template", () => {
@@ -244,7 +295,12 @@ describe("BacklineStack program", function () {
 
         it("limits the janitor's Role by name to its two secrets and the worker Deployment", () => {
             assert.deepEqual(run.mocks.one(T.role, "janitor").inputs.rules, [
-                { apiGroups: [""], resources: ["secrets"], resourceNames: ["jwt-token", "dockerconfig"], verbs: ["get", "create", "patch"] },
+                {
+                    apiGroups: [""],
+                    resources: ["secrets"],
+                    resourceNames: ["jwt-token", "dockerconfig"],
+                    verbs: ["get", "create", "patch"],
+                },
                 { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["worker"], verbs: ["get", "patch"] },
             ]);
         });
@@ -282,7 +338,10 @@ describe("BacklineStack program", function () {
             const d = deployment(run.mocks);
             assert.equal(d.spec.replicas, 2);
             const w = container(d.spec.template.spec, "worker");
-            assert.deepEqual(w.resources, { requests: { cpu: "1000m", memory: "2Gi" }, limits: { cpu: "4000m", memory: "4Gi" } });
+            assert.deepEqual(w.resources, {
+                requests: { cpu: "1000m", memory: "2Gi" },
+                limits: { cpu: "4000m", memory: "4Gi" },
+            });
             assert.equal(envOf(w).MODEL_NAME, "anthropic/claude-sonnet-4-20250514");
             assert.equal(envOf(w).BACKLINE_BASE_URL, "https://app.backline.ai");
         });
@@ -291,7 +350,10 @@ describe("BacklineStack program", function () {
             const cron = run.mocks.one(T.cronJob, "janitor").inputs;
             assert.equal(cron.spec.schedule, "*/3 * * * *");
             const c = container(cron.spec.jobTemplate.spec.template.spec, "janitor");
-            assert.deepEqual(c.resources, { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
+            assert.deepEqual(c.resources, {
+                requests: { cpu: "200m", memory: "256Mi" },
+                limits: { cpu: "500m", memory: "512Mi" },
+            });
         });
 
         it("claims 50Gi and logs to the prod region with the prod role", () => {
@@ -318,10 +380,15 @@ describe("BacklineStack program", function () {
         });
 
         it("keeps the janitor off the image: updates off, no Deployment permission, Pulumi forces its value", () => {
-            const env = envOf(container(run.mocks.one(T.cronJob, "janitor").inputs.spec.jobTemplate.spec.template.spec, "janitor"));
+            const env = envOf(
+                container(run.mocks.one(T.cronJob, "janitor").inputs.spec.jobTemplate.spec.template.spec, "janitor"),
+            );
             assert.equal(env.JANITOR_UPDATE_WORKER_IMAGE, "false");
             const rules = run.mocks.one(T.role, "janitor").inputs.rules;
-            assert.ok(!rules.some((r: Any) => r.resources.includes("deployments")), "pinned: the janitor may not touch the Deployment");
+            assert.ok(
+                !rules.some((r: Any) => r.resources.includes("deployments")),
+                "pinned: the janitor may not touch the Deployment",
+            );
             const d = deployment(run.mocks);
             assert.equal(d.metadata.annotations["pulumi.com/patchForce"], "true");
             assert.equal(d.metadata.annotations["backline.ai/image-updates"], "pinned");
@@ -338,13 +405,19 @@ describe("BacklineStack program", function () {
         it("has no sidecar, no collector config, no role, no log group", () => {
             assertCommonShape(run, "backline");
             const pod = deployment(run.mocks).spec.template.spec;
-            assert.deepEqual(pod.containers.map((c: Any) => c.name), ["worker"]);
+            assert.deepEqual(
+                pod.containers.map((c: Any) => c.name),
+                ["worker"],
+            );
             assert.ok(!pod.volumes.some((v: Any) => v.name === "jwt-token"));
-            assert.equal(run.mocks.ofType(T.configMap).filter((c) => c.inputs.metadata.name === "adot-collector-config").length, 0);
+            assert.equal(
+                run.mocks.ofType(T.configMap).filter((c) => c.inputs.metadata.name === "adot-collector-config").length,
+                0,
+            );
             assert.equal(run.mocks.resources.filter((r) => r.type.startsWith("aws:")).length, 0);
             const env = envOf(container(pod, "worker"));
             assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
-            assert.equal(run.outputs.collectorRoleArn, undefined);
+            assert.ok(!("collectorRoleArn" in run.outputs) && !("logGroupName" in run.outputs));
         });
     });
 
@@ -359,7 +432,10 @@ describe("BacklineStack program", function () {
             const pvc = run.mocks.one(T.pvc, "worker-storage").inputs;
             assert.equal(pvc.spec.storageClassName, "nfs-client");
             assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
-            assert.equal(run.mocks.resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("random:")).length, 0);
+            assert.equal(
+                run.mocks.resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("random:")).length,
+                0,
+            );
             assert.equal(run.outputs.storageClassName, "nfs-client");
         });
 
@@ -370,7 +446,10 @@ describe("BacklineStack program", function () {
             });
             assert.equal(existing.mocks.ofType(T.pvc).length, 0);
             const pod = deployment(existing.mocks).spec.template.spec;
-            assert.equal(pod.volumes.find((v: Any) => v.name === "storage").persistentVolumeClaim.claimName, "team-share");
+            assert.equal(
+                pod.volumes.find((v: Any) => v.name === "storage").persistentVolumeClaim.claimName,
+                "team-share",
+            );
             assert.equal(envOf(container(pod, "worker")).BACKLINE_PVC_NAME, "team-share");
         });
     });
@@ -392,6 +471,8 @@ describe("BacklineStack program", function () {
                 ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
             );
             assert.ok(targets.every((t) => t.fileSystemId === "fs-0123456789abcdef0"));
+            assert.equal(run.outputs.efsFileSystemId, "fs-0123456789abcdef0");
+            assert.equal(run.outputs.storageClassName, "backline-efs-backline");
         });
 
         it("admits NFS only from the allowed CIDRs and security groups", () => {
@@ -426,7 +507,10 @@ describe("BacklineStack program", function () {
 
         it("creates a log group with the retention and a role only Backline's tokens can assume", () => {
             const lg = run.mocks.one(T.logGroup).inputs;
-            assert.deepEqual({ name: lg.name, retentionInDays: lg.retentionInDays }, { name: "/backline/backline/worker", retentionInDays: 90 });
+            assert.deepEqual(
+                { name: lg.name, retentionInDays: lg.retentionInDays },
+                { name: "/backline/backline/worker", retentionInDays: 90 },
+            );
             const trust = JSON.parse(run.mocks.one(T.iamRole).inputs.assumeRolePolicy);
             assert.deepEqual(trust.Statement, [
                 {
@@ -435,7 +519,10 @@ describe("BacklineStack program", function () {
                     Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/app.backline.ai" },
                     Action: "sts:AssumeRoleWithWebIdentity",
                     Condition: {
-                        StringEquals: { "app.backline.ai:aud": "sts.amazonaws.com", "app.backline.ai:sub": "tenant:acme" },
+                        StringEquals: {
+                            "app.backline.ai:aud": "sts.amazonaws.com",
+                            "app.backline.ai:sub": "tenant:acme",
+                        },
                     },
                 },
             ]);
@@ -445,19 +532,32 @@ describe("BacklineStack program", function () {
             const policy = JSON.parse(run.mocks.one(T.iamRolePolicy).inputs.policy);
             const group = "arn:aws:logs:us-east-1:123456789012:log-group:/backline/backline/worker";
             assert.deepEqual(policy.Statement[0].Resource, [group, `${group}:log-stream:*`]);
-            assert.deepEqual(policy.Statement[0].Action, ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]);
+            assert.deepEqual(policy.Statement[0].Action, [
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ]);
             assert.ok(policy.Statement[1].Action.every((a: string) => a.startsWith("xray:")));
             assert.equal(policy.Statement.length, 2);
             const env = envOf(container(deployment(run.mocks).spec.template.spec, "adot-collector"));
             assert.match(env.AWS_ROLE_ARN, /^arn:aws:iam::123456789012:/);
             const config = JSON.parse(run.mocks.one(T.configMap, "adot-collector-config").inputs.data["config.json"]);
-            assert.equal(config.exporters.awscloudwatchlogs.log_retention, undefined, "the stack created the group with its retention");
+            assert.equal(
+                config.exporters.awscloudwatchlogs.log_retention,
+                undefined,
+                "the stack created the group with its retention",
+            );
         });
     });
 
     describe("the access key", () => {
         /** Every place the plaintext key appears in recorded inputs, and whether it is wrapped as a secret. */
-        function findKey(value: unknown, where: string, secret: boolean, out: { where: string; secret: boolean }[]): void {
+        function findKey(
+            value: unknown,
+            where: string,
+            secret: boolean,
+            out: { where: string; secret: boolean }[],
+        ): void {
             if (typeof value === "string") {
                 if (value.includes(testAccessKey)) out.push({ where, secret });
                 return;
@@ -479,10 +579,17 @@ describe("BacklineStack program", function () {
                 const hits: { where: string; secret: boolean }[] = [];
                 for (const r of run.mocks.resources) findKey(r.inputs, `${r.type}::${r.name}`, false, hits);
                 // Components record their args (encrypted in state); every copy must be a secret.
-                assert.deepEqual(hits.filter((h) => !h.secret), [], "plaintext copies of the access key");
+                assert.deepEqual(
+                    hits.filter((h) => !h.secret),
+                    [],
+                    "plaintext copies of the access key",
+                );
                 const inObjects = hits.filter((h) => !h.where.startsWith("backline:"));
                 assert.deepEqual(inObjects, [
-                    { where: "kubernetes:core/v1:Secret::backline-namespace-access-key.stringData.value.accessKey", secret: true },
+                    {
+                        where: "kubernetes:core/v1:Secret::backline-namespace-access-key.stringData.value.accessKey",
+                        secret: true,
+                    },
                 ]);
                 for (const [k, v] of Object.entries(run.outputs)) {
                     assert.ok(!JSON.stringify(v ?? null).includes(testAccessKey), `stack output ${k} leaks the key`);

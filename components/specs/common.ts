@@ -2,7 +2,7 @@
  * Names, labels and security settings shared by every part of the stack. Pure data.
  */
 import * as crypto from "crypto";
-import type { ImageConfig, KubernetesConfig, ResourcesConfig } from "../config";
+import type { ImageConfig, PodIdentity, ResourcesConfig } from "../config";
 
 /**
  * Kubernetes object names. The ones the chart's README uses in its troubleshooting commands
@@ -51,8 +51,8 @@ export function selectorFor(component: string): Record<string, string> {
  * never happens, so `kubernetes.skipAwait` turns it off per object.
  * https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/
  */
-export function awaitAnnotations(k: KubernetesConfig): Record<string, string> {
-    return k.skipAwait ? { "pulumi.com/skipAwait": "true" } : {};
+export function awaitAnnotations(skipAwait: boolean | undefined): Record<string, string> {
+    return skipAwait ? { "pulumi.com/skipAwait": "true" } : {};
 }
 
 export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "tag">): string {
@@ -60,7 +60,10 @@ export function imageReference(image: Pick<ImageConfig, "registry" | "name" | "t
     return `${image.registry}/${image.name}${separator}${image.tag}`;
 }
 
-export function resourceRequirements(r: ResourcesConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+export function resourceRequirements(r: ResourcesConfig): {
+    requests: Record<string, string>;
+    limits: Record<string, string>;
+} {
     return {
         requests: { cpu: r.requests.cpu, memory: r.requests.memory },
         limits: { cpu: r.limits.cpu, memory: r.limits.memory },
@@ -89,12 +92,6 @@ export function canonicalJson(value: unknown): string {
 // Pod Security Standards, "restricted" profile:
 // https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 // ---------------------------------------------------------------------------------------------
-
-export interface PodIdentity {
-    readonly runAsUser: number;
-    readonly runAsGroup: number;
-    readonly fsGroup?: number;
-}
 
 export function restrictedPodSecurityContext(id: PodIdentity) {
     return {
@@ -125,41 +122,3 @@ export const podSecurityLabels = {
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/warn-version": "latest",
 } as const;
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Checks a pod spec against the "restricted" profile the namespace enforces, returning one line per
- * violation. The API server is the final judge; this catches mistakes in unit tests, before any
- * cluster is involved. Volume types are limited to those the profile allows.
- */
-export function restrictedViolations(pod: any): string[] {
-    const out: string[] = [];
-    const psc = pod?.securityContext ?? {};
-    if (pod?.hostNetwork || pod?.hostPID || pod?.hostIPC) out.push("pod uses host namespaces");
-    const allowedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
-    for (const v of pod?.volumes ?? []) {
-        const kinds = Object.keys(v).filter((k) => k !== "name");
-        if (!kinds.every((k) => allowedVolumes.includes(k))) out.push(`volume ${v.name} has a type outside ${allowedVolumes.join(", ")}`);
-    }
-    if (psc.runAsUser === 0) out.push("pod runs as uid 0");
-    const containers = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
-    if (containers.length === 0) out.push("pod has no containers");
-    for (const c of containers) {
-        const sc = c.securityContext ?? {};
-        const where = `container ${c.name}`;
-        if (sc.privileged) out.push(`${where} is privileged`);
-        if (sc.allowPrivilegeEscalation !== false) out.push(`${where} does not set allowPrivilegeEscalation=false`);
-        if (!(sc.runAsNonRoot ?? psc.runAsNonRoot)) out.push(`${where} does not set runAsNonRoot=true`);
-        if ((sc.runAsUser ?? psc.runAsUser) === 0) out.push(`${where} runs as uid 0`);
-        const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
-        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") out.push(`${where} has no RuntimeDefault seccomp profile`);
-        const drop: string[] = sc.capabilities?.drop ?? [];
-        if (!drop.includes("ALL")) out.push(`${where} does not drop ALL capabilities`);
-        const add: string[] = sc.capabilities?.add ?? [];
-        if (add.some((cap) => cap !== "NET_BIND_SERVICE")) out.push(`${where} adds capabilities ${add.join(",")}`);
-        if (sc.readOnlyRootFilesystem !== true) out.push(`${where} has a writable root filesystem`);
-        for (const p of c.ports ?? []) if (p.hostPort) out.push(`${where} uses hostPort ${p.hostPort}`);
-    }
-    return out;
-}
-/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig } from "../config";
+import type { JanitorConfig } from "../config";
 import {
     canonicalJson,
     imageReference,
@@ -31,8 +31,8 @@ export function janitorScriptPath(): string {
     return path.join(__dirname, "..", "..", "janitor", janitorScriptFile);
 }
 
-export function readJanitorScript(file = janitorScriptPath()): string {
-    return fs.readFileSync(file, "utf8");
+export function readJanitorScript(): string {
+    return fs.readFileSync(janitorScriptPath(), "utf8");
 }
 
 /** The objects the janitor manages. Fixed by the program; a parameter so tests can vary them. */
@@ -48,10 +48,20 @@ export const janitorObjectNames: JanitorObjectNames = {
     workerDeployment: names.workerDeployment,
 };
 
-export function buildJanitorEnv(cfg: BacklineConfig): k8s.types.input.core.v1.EnvVar[] {
-    const j = cfg.janitor;
+/** What the janitor's Jobs are built from. */
+export interface JanitorSpecInputs {
+    /** The resolved `janitor` section. */
+    readonly janitor: JanitorConfig;
+    /** The Backline SaaS endpoint (`baseUrl`). */
+    readonly baseUrl: string;
+    /** Whether the janitor keeps the worker image fresh (`worker.image.autoUpdate`). */
+    readonly updateWorkerImage: boolean;
+}
+
+export function buildJanitorEnv(i: JanitorSpecInputs): k8s.types.input.core.v1.EnvVar[] {
+    const j = i.janitor;
     return [
-        { name: "BACKLINE_BASE_URL", value: cfg.baseUrl },
+        { name: "BACKLINE_BASE_URL", value: i.baseUrl },
         {
             name: "BACKLINE_ACCESS_KEY",
             valueFrom: { secretKeyRef: { name: names.accessKeySecret, key: names.accessKeySecretKey } },
@@ -59,7 +69,7 @@ export function buildJanitorEnv(cfg: BacklineConfig): k8s.types.input.core.v1.En
         { name: "JANITOR_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
         { name: "JANITOR_REFRESH_WINDOW_SECONDS", value: String(j.refreshWindowSeconds) },
         { name: "JANITOR_HTTP_TIMEOUT_SECONDS", value: String(j.httpTimeoutSeconds) },
-        { name: "JANITOR_UPDATE_WORKER_IMAGE", value: String(cfg.worker.image.autoUpdate) },
+        { name: "JANITOR_UPDATE_WORKER_IMAGE", value: String(i.updateWorkerImage) },
         { name: "JANITOR_JWT_SECRET", value: janitorObjectNames.jwtSecret },
         { name: "JANITOR_DOCKERCONFIG_SECRET", value: janitorObjectNames.dockerconfigSecret },
         { name: "JANITOR_WORKER_DEPLOYMENT", value: janitorObjectNames.workerDeployment },
@@ -72,8 +82,8 @@ export function buildJanitorEnv(cfg: BacklineConfig): k8s.types.input.core.v1.En
  * The Job template shared by the CronJob and the install-time Job. The script's hash is an
  * annotation, so a change to the script is visible in the diff of `pulumi up`.
  */
-export function buildJanitorJobSpec(cfg: BacklineConfig, scriptHash: string): k8s.types.input.batch.v1.JobSpec {
-    const j = cfg.janitor;
+export function buildJanitorJobSpec(i: JanitorSpecInputs, scriptHash: string): k8s.types.input.batch.v1.JobSpec {
+    const j = i.janitor;
     return {
         backoffLimit: j.backoffLimit,
         activeDeadlineSeconds: j.activeDeadlineSeconds,
@@ -93,7 +103,7 @@ export function buildJanitorJobSpec(cfg: BacklineConfig, scriptHash: string): k8
                         image: imageReference(j.image),
                         imagePullPolicy: j.image.pullPolicy,
                         command: ["bash", `${janitorScriptDir}/${janitorScriptFile}`],
-                        env: buildJanitorEnv(cfg),
+                        env: buildJanitorEnv(i),
                         resources: resourceRequirements(j.resources),
                         securityContext: restrictedContainerSecurityContext(),
                         volumeMounts: [
@@ -113,8 +123,11 @@ export function buildJanitorJobSpec(cfg: BacklineConfig, scriptHash: string): k8
     };
 }
 
-export function buildJanitorCronJobSpec(cfg: BacklineConfig, scriptHash: string): k8s.types.input.batch.v1.CronJobSpec {
-    const j = cfg.janitor;
+export function buildJanitorCronJobSpec(
+    i: JanitorSpecInputs,
+    scriptHash: string,
+): k8s.types.input.batch.v1.CronJobSpec {
+    const j = i.janitor;
     return {
         schedule: j.schedule,
         // Two janitors racing on the same secrets would only waste SaaS calls.
@@ -124,7 +137,7 @@ export function buildJanitorCronJobSpec(cfg: BacklineConfig, scriptHash: string)
         failedJobsHistoryLimit: j.failedJobsHistoryLimit,
         jobTemplate: {
             metadata: { labels: labelsFor(janitorComponent) },
-            spec: buildJanitorJobSpec(cfg, scriptHash),
+            spec: buildJanitorJobSpec(i, scriptHash),
         },
     };
 }
@@ -144,7 +157,7 @@ export function janitorInstallJobName(jobSpec: k8s.types.input.batch.v1.JobSpec)
  * limited to the two names because the apply request carries the name.
  */
 export function buildJanitorRoleRules(
-    cfg: BacklineConfig,
+    updateWorkerImage: boolean,
     objects: JanitorObjectNames = janitorObjectNames,
 ): k8s.types.input.rbac.v1.PolicyRule[] {
     const rules: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -155,7 +168,7 @@ export function buildJanitorRoleRules(
             verbs: ["get", "create", "patch"],
         },
     ];
-    if (cfg.worker.image.autoUpdate) {
+    if (updateWorkerImage) {
         rules.push({
             apiGroups: ["apps"],
             resources: ["deployments"],

@@ -8,7 +8,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig, OidcTrustConfig } from "../config";
+import type { CollectorConfig, ObservabilityConfig, OidcTrust } from "../config";
 import { names, resourceRequirements, restrictedContainerSecurityContext } from "./common";
 
 export const collectorConfigFile = "config.json";
@@ -21,16 +21,16 @@ export const jwtTokenDir = "/var/run/secrets/backline/jwt";
  * Exporters: https://aws-otel.github.io/docs/getting-started/cloudwatch-metrics and
  * https://aws-otel.github.io/docs/getting-started/x-ray
  */
-export function buildCollectorConfig(cfg: BacklineConfig, opts: { readonly logGroupCreated: boolean }): Record<string, unknown> {
-    const region = cfg.logging.region;
+export function buildCollectorConfig(o: ObservabilityConfig): Record<string, unknown> {
+    const region = o.region;
     const cloudwatch: Record<string, unknown> = {
         region,
-        log_group_name: cfg.logging.logGroupName,
+        log_group_name: o.logGroupName,
         log_stream_name: "worker",
     };
-    if (!opts.logGroupCreated) {
+    if (o.role.kind === "existing") {
         // Nobody created the group: the exporter does, and sets this retention when it does.
-        cloudwatch.log_retention = cfg.logging.retentionInDays;
+        cloudwatch.log_retention = o.retentionInDays;
     }
     return {
         extensions: { health_check: { endpoint: "127.0.0.1:13133" } },
@@ -53,7 +53,11 @@ export function buildCollectorConfig(cfg: BacklineConfig, opts: { readonly logGr
         service: {
             extensions: ["health_check"],
             pipelines: {
-                logs: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awscloudwatchlogs"] },
+                logs: {
+                    receivers: ["otlp"],
+                    processors: ["memory_limiter", "batch"],
+                    exporters: ["awscloudwatchlogs"],
+                },
                 traces: { receivers: ["otlp"], processors: ["memory_limiter", "batch"], exporters: ["awsxray"] },
             },
         },
@@ -64,20 +68,31 @@ export function renderCollectorConfig(config: Record<string, unknown>): string {
     return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-export function buildCollectorContainer(cfg: BacklineConfig, roleArn: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+/** The `adot-collector` sidecar of the worker's pod: what `Observability` hands to `Worker`. */
+export interface CollectorSidecar {
+    /** Image and resources (`worker.otel.collector`). */
+    readonly collector: CollectorConfig;
+    readonly region: string;
+    /** The role the collector assumes. */
+    readonly roleArn: pulumi.Input<string>;
+    /** Hash of the collector configuration: a pod-template annotation, so a change rolls the pods. */
+    readonly configHash: string;
+}
+
+export function buildCollectorContainer(s: CollectorSidecar): k8s.types.input.core.v1.Container {
     return {
         name: names.collectorContainer,
-        image: cfg.worker.otel.collector.image,
+        image: s.collector.image,
         imagePullPolicy: "IfNotPresent",
         args: [`--config=${collectorConfigDir}/${collectorConfigFile}`],
         env: [
-            { name: "AWS_REGION", value: cfg.logging.region },
-            { name: "AWS_ROLE_ARN", value: roleArn },
+            { name: "AWS_REGION", value: s.region },
+            { name: "AWS_ROLE_ARN", value: s.roleArn },
             { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: `${jwtTokenDir}/token` },
             { name: "AWS_ROLE_SESSION_NAME", value: "backline-adot-collector" },
             { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
         ],
-        resources: resourceRequirements(cfg.worker.otel.collector.resources),
+        resources: resourceRequirements(s.collector.resources),
         securityContext: restrictedContainerSecurityContext(),
         volumeMounts: [
             { name: "collector-config", mountPath: collectorConfigDir, readOnly: true },
@@ -101,7 +116,7 @@ export function collectorVolumes(): k8s.types.input.core.v1.Volume[] {
  * Who may assume the collector's role: only web-identity tokens from Backline's issuer, for our
  * audience and our subject. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
  */
-export function buildCollectorTrustPolicy(oidc: OidcTrustConfig): Record<string, unknown> {
+export function buildCollectorTrustPolicy(oidc: OidcTrust): Record<string, unknown> {
     return {
         Version: "2012-10-17",
         Statement: [

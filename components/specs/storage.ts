@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig, EfsConfig } from "../config";
+import type { EfsClaimConfig, EfsConfig } from "../config";
 import { labelsFor } from "./common";
 
 export const storageComponent = "storage";
@@ -16,18 +16,16 @@ export const nfsPort = 2049;
  * https://github.com/kubernetes-sigs/aws-efs-csi-driver/blob/master/docs/README.md#storage-class-parameters-for-dynamic-provisioning
  */
 export function buildEfsStorageClassParameters(
-    cfg: BacklineConfig,
-    efs: EfsConfig,
+    claim: EfsClaimConfig,
     fileSystemId: pulumi.Input<string>,
 ): Record<string, pulumi.Input<string>> {
-    const id = cfg.worker.securityContext;
     return {
         provisioningMode: "efs-ap",
         fileSystemId,
         directoryPerms: "770",
-        uid: String(id.runAsUser),
-        gid: String(id.fsGroup),
-        basePath: efs.basePath,
+        uid: String(claim.owner.uid),
+        gid: String(claim.owner.gid),
+        basePath: claim.efs.basePath,
     };
 }
 
@@ -40,25 +38,26 @@ export function efsStorageClassName(namespace: string): string {
  * `tls` encrypts NFS traffic in transit (the driver's stunnel); `Retain` keeps the access point
  * and its data when the claim goes away.
  */
-export function buildEfsStorageClass(cfg: BacklineConfig, efs: EfsConfig, fileSystemId: pulumi.Input<string>) {
+export function buildEfsStorageClass(claim: EfsClaimConfig, fileSystemId: pulumi.Input<string>) {
     return {
         provisioner: "efs.csi.aws.com",
-        parameters: buildEfsStorageClassParameters(cfg, efs, fileSystemId),
+        parameters: buildEfsStorageClassParameters(claim, fileSystemId),
         mountOptions: ["tls"],
         reclaimPolicy: "Retain",
         volumeBindingMode: "Immediate",
     };
 }
 
+/** `storageClassName` undefined: the cluster's default class. */
 export function buildPvcSpec(
-    cfg: BacklineConfig,
+    size: string,
     storageClassName: pulumi.Input<string> | undefined,
 ): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
         accessModes: ["ReadWriteMany"],
         // Left out entirely (not "") so the cluster's default class applies, as in the chart.
         ...(storageClassName !== undefined ? { storageClassName } : {}),
-        resources: { requests: { storage: cfg.worker.storage.pvc.size } },
+        resources: { requests: { storage: size } },
     };
 }
 

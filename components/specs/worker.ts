@@ -1,9 +1,9 @@
 /**
- * The worker's pod, Deployment, RBAC and Service, as pure functions of the configuration.
+ * The worker's pod, Deployment, RBAC and Service, as pure functions of its configuration.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { BacklineConfig, ProbeConfig } from "../config";
+import type { ProbeConfig, WorkerConfig, WorkerImageConfig } from "../config";
 import {
     imageReference,
     labelsFor,
@@ -13,7 +13,7 @@ import {
     restrictedPodSecurityContext,
     selectorFor,
 } from "./common";
-import { buildCollectorContainer, collectorVolumes } from "./observability";
+import { buildCollectorContainer, collectorVolumes, CollectorSidecar } from "./observability";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -23,45 +23,59 @@ export const workerComponent = "worker";
 /** Where the worker's OTLP SDK sends logs and traces: the sidecar, on the pod's loopback. */
 export const otlpEndpoint = "http://127.0.0.1:4317";
 
-/** Values only known once other resources exist. Plain strings in tests. */
-export interface WorkerRuntimeInputs {
-    /** The claim the worker and its Jobs mount. */
+/** What the worker's pod is built from. Outputs of other resources are plain strings in tests. */
+export interface WorkerPodInputs {
+    /** The resolved `worker` section. */
+    readonly worker: WorkerConfig;
+    /** The Backline SaaS endpoint (`baseUrl`). */
+    readonly baseUrl: string;
+    /** The claim the worker and its Jobs mount (from `WorkerStorage`). */
     readonly claimName: pulumi.Input<string>;
-    /** The role the collector assumes; required when otel is enabled. */
-    readonly collectorRoleArn?: pulumi.Input<string>;
-    /** Hash of the collector configuration, so a change rolls the pods. */
-    readonly collectorConfigHash?: string;
+    /** The `adot-collector` sidecar (from `Observability`). @default none: otel is disabled */
+    readonly collector?: CollectorSidecar;
 }
 
 /**
- * The environment the worker gets from the program. The Jobs it creates need the same namespace,
- * claim, pull secret and service account, so they are passed along rather than guessed.
+ * The environment the program sets on the worker, by name. The Jobs it creates need the same
+ * namespace, claim, pull secret and service account, so they are passed along rather than guessed.
  */
-export function buildWorkerEnv(cfg: BacklineConfig, rt: WorkerRuntimeInputs): EnvVar[] {
-    const env: EnvVar[] = [
-        { name: "BACKLINE_BASE_URL", value: cfg.baseUrl },
-        {
-            name: "BACKLINE_ACCESS_KEY",
-            valueFrom: { secretKeyRef: { name: names.accessKeySecret, key: names.accessKeySecretKey } },
-        },
-        { name: "BACKLINE_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-        { name: "BACKLINE_PVC_NAME", value: rt.claimName },
-        { name: "BACKLINE_STORAGE_PATH", value: cfg.worker.storage.mountPath },
-        { name: "BACKLINE_IMAGE_PULL_SECRET", value: names.dockerconfigSecret },
-        { name: "BACKLINE_JOB_SERVICE_ACCOUNT", value: names.jobsServiceAccount },
-    ];
-    if (cfg.worker.otel.enabled) {
-        env.push({ name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: otlpEndpoint }, { name: "OTEL_SERVICE_NAME", value: "backline-worker" });
+const programEnv = {
+    BACKLINE_BASE_URL: (i: WorkerPodInputs) => ({ value: i.baseUrl }),
+    BACKLINE_ACCESS_KEY: () => ({
+        valueFrom: { secretKeyRef: { name: names.accessKeySecret, key: names.accessKeySecretKey } },
+    }),
+    BACKLINE_NAMESPACE: () => ({ valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }),
+    BACKLINE_PVC_NAME: (i: WorkerPodInputs) => ({ value: i.claimName }),
+    BACKLINE_STORAGE_PATH: (i: WorkerPodInputs) => ({ value: i.worker.mountPath }),
+    BACKLINE_IMAGE_PULL_SECRET: () => ({ value: names.dockerconfigSecret }),
+    BACKLINE_JOB_SERVICE_ACCOUNT: () => ({ value: names.jobsServiceAccount }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: (i: WorkerPodInputs) => (i.collector ? { value: otlpEndpoint } : undefined),
+    OTEL_SERVICE_NAME: (i: WorkerPodInputs) => (i.collector ? { value: "backline-worker" } : undefined),
+} satisfies Record<string, (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined>;
+
+/**
+ * Names the program sets on the worker: `worker.env` may not redefine them, since a duplicate
+ * would silently override what the worker's Jobs rely on.
+ */
+export const reservedWorkerEnvNames: readonly string[] = Object.keys(programEnv);
+
+export function buildWorkerEnv(i: WorkerPodInputs): EnvVar[] {
+    const env: EnvVar[] = [];
+    for (const [name, source] of Object.entries(programEnv)) {
+        const value = source(i);
+        if (value) env.push({ name, ...value });
     }
-    for (const e of cfg.worker.env) {
-        env.push(e.valueFrom ? { name: e.name, valueFrom: e.valueFrom } : { name: e.name, value: e.value });
+    for (const e of i.worker.env) {
+        // `valueFrom` is passed through in Kubernetes' own shape; the API server checks it.
+        const valueFrom = e.valueFrom as k8s.types.input.core.v1.EnvVarSource | undefined;
+        env.push(valueFrom ? { name: e.name, valueFrom } : { name: e.name, value: e.value });
     }
     return env;
 }
 
 /** Probes aim at the worker's HTTP port unless the user points them elsewhere. */
 export function resolveProbe(probe: ProbeConfig, httpPort: number): Record<string, unknown> {
-    const httpGet = probe.httpGet as Record<string, unknown> | undefined;
+    const httpGet = probe.httpGet;
     if (!httpGet) {
         return { ...probe };
     }
@@ -69,35 +83,32 @@ export function resolveProbe(probe: ProbeConfig, httpPort: number): Record<strin
     return { ...probe, httpGet: { ...httpGet, port } };
 }
 
-export function buildWorkerPodSpec(cfg: BacklineConfig, rt: WorkerRuntimeInputs): PodSpec {
-    const w = cfg.worker;
+export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
+    const w = i.worker;
     const containers: k8s.types.input.core.v1.Container[] = [
         {
             name: names.workerContainer,
             image: imageReference(w.image),
             imagePullPolicy: w.image.pullPolicy,
             ports: [{ name: "http", containerPort: w.service.httpPort, protocol: "TCP" }],
-            env: buildWorkerEnv(cfg, rt),
+            env: buildWorkerEnv(i),
             resources: resourceRequirements(w.resources),
             livenessProbe: resolveProbe(w.livenessProbe, w.service.httpPort),
             readinessProbe: resolveProbe(w.readinessProbe, w.service.httpPort),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [
-                { name: "storage", mountPath: w.storage.mountPath },
+                { name: "storage", mountPath: w.mountPath },
                 // The root filesystem is read-only; scratch space lives here.
                 { name: "tmp", mountPath: "/tmp" },
             ],
         },
     ];
     const volumes: k8s.types.input.core.v1.Volume[] = [
-        { name: "storage", persistentVolumeClaim: { claimName: rt.claimName } },
+        { name: "storage", persistentVolumeClaim: { claimName: i.claimName } },
         { name: "tmp", emptyDir: {} },
     ];
-    if (w.otel.enabled) {
-        if (rt.collectorRoleArn === undefined) {
-            throw new Error("buildWorkerPodSpec: otel is enabled but no collector role ARN was given");
-        }
-        containers.push(buildCollectorContainer(cfg, rt.collectorRoleArn));
+    if (i.collector) {
+        containers.push(buildCollectorContainer(i.collector));
         volumes.push(...collectorVolumes());
     }
     return {
@@ -116,37 +127,47 @@ export function buildWorkerPodSpec(cfg: BacklineConfig, rt: WorkerRuntimeInputs)
 }
 
 /**
- * How the program and the janitor share the worker image (see README "Who owns the worker image"):
- * with automatic updates on, Pulumi sets the image when it creates the Deployment and then ignores
- * it, so the janitor's newer image is never rolled back; with the image pinned, Pulumi owns it and
- * forces its value over any earlier janitor write (`pulumi.com/patchForce`).
+ * Who owns the worker image (see README "Who owns what"): with automatic updates on, the janitor
+ * (Pulumi sets the image when it creates the Deployment and then ignores it, so the janitor's newer
+ * image is never rolled back); with the image pinned, Pulumi (it forces its value over any earlier
+ * janitor write with `pulumi.com/patchForce`).
  */
-export const workerImagePath = "spec.template.spec.containers[0].image";
+export type WorkerImageUpdates = "janitor" | "pinned";
 
-export function workerIgnoreChanges(cfg: BacklineConfig): string[] {
-    return cfg.worker.image.autoUpdate ? [workerImagePath] : [];
+export function workerImageUpdates(image: WorkerImageConfig): WorkerImageUpdates {
+    return image.autoUpdate ? "janitor" : "pinned";
 }
 
-export function buildWorkerDeploymentAnnotations(cfg: BacklineConfig, awaitAnnotations: Record<string, string>): Record<string, string> {
+export const workerImagePath = "spec.template.spec.containers[0].image";
+
+export function workerIgnoreChanges(image: WorkerImageConfig): string[] {
+    return workerImageUpdates(image) === "janitor" ? [workerImagePath] : [];
+}
+
+export function buildWorkerDeploymentAnnotations(
+    image: WorkerImageConfig,
+    awaitAnnotations: Record<string, string>,
+): Record<string, string> {
+    const updates = workerImageUpdates(image);
     return {
         ...awaitAnnotations,
-        "backline.ai/image-updates": cfg.worker.image.autoUpdate ? "janitor" : "pinned",
-        ...(cfg.worker.image.autoUpdate ? {} : { "pulumi.com/patchForce": "true" }),
+        "backline.ai/image-updates": updates,
+        ...(updates === "pinned" ? { "pulumi.com/patchForce": "true" } : {}),
     };
 }
 
-export function buildWorkerDeploymentSpec(cfg: BacklineConfig, rt: WorkerRuntimeInputs): k8s.types.input.apps.v1.DeploymentSpec {
-    const annotations: Record<string, string> = {};
-    if (rt.collectorConfigHash) {
-        annotations["backline.ai/collector-config-sha256"] = rt.collectorConfigHash;
-    }
+export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.apps.v1.DeploymentSpec {
+    // The collector's configuration is a file the pods read at start: its hash rolls them.
+    const annotations: Record<string, string> = i.collector
+        ? { "backline.ai/collector-config-sha256": i.collector.configHash }
+        : {};
     return {
-        replicas: cfg.worker.replicaCount,
+        replicas: i.worker.replicaCount,
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorFor(workerComponent) },
         template: {
             metadata: { labels: labelsFor(workerComponent), annotations },
-            spec: buildWorkerPodSpec(cfg, rt),
+            spec: buildWorkerPodSpec(i),
         },
     };
 }
@@ -163,10 +184,10 @@ export function buildWorkerRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
     ];
 }
 
-export function buildWorkerServiceSpec(cfg: BacklineConfig): k8s.types.input.core.v1.ServiceSpec {
+export function buildWorkerServiceSpec(worker: WorkerConfig): k8s.types.input.core.v1.ServiceSpec {
     return {
         type: "ClusterIP",
         selector: selectorFor(workerComponent),
-        ports: [{ name: "http", port: cfg.worker.service.httpPort, targetPort: "http", protocol: "TCP" }],
+        ports: [{ name: "http", port: worker.service.httpPort, targetPort: "http", protocol: "TCP" }],
     };
 }

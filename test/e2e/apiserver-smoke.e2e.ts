@@ -110,10 +110,13 @@ describe("kube-apiserver smoke (e2e)", function () {
         (m.ownerReferences ?? []).some((o) => o.kind === kind && o.name === name);
     function replicaSetOf(deploy: string): ReplicaSetJson {
         return waitFor(`a ReplicaSet of Deployment ${deploy}`, 20_000, () =>
-            getJson<ListOf<ReplicaSetJson>>(["rs", "-n", NS]).items.find((rs) => ownedBy(rs.metadata, "Deployment", deploy)),
+            getJson<ListOf<ReplicaSetJson>>(["rs", "-n", NS]).items.find((rs) =>
+                ownedBy(rs.metadata, "Deployment", deploy),
+            ),
         ).value;
     }
-    const podsOf = (app: string, ns = NS): PodJson[] => getJson<ListOf<PodJson>>(["pods", "-n", ns, "-l", `app=${app}`]).items;
+    const podsOf = (app: string, ns = NS): PodJson[] =>
+        getJson<ListOf<PodJson>>(["pods", "-n", ns, "-l", `app=${app}`]).items;
 
     before(function () {
         const t = kube().timings;
@@ -227,7 +230,12 @@ describe("kube-apiserver smoke (e2e)", function () {
                             restartPolicy: "Never",
                             securityContext: RESTRICTED_POD_SC,
                             containers: [
-                                { name: "c", image: "busybox:1", command: ["true"], securityContext: RESTRICTED_CONTAINER_SC },
+                                {
+                                    name: "c",
+                                    image: "busybox:1",
+                                    command: ["true"],
+                                    securityContext: RESTRICTED_CONTAINER_SC,
+                                },
                             ],
                         },
                     },
@@ -267,7 +275,9 @@ describe("kube-apiserver smoke (e2e)", function () {
             waitFor(`ServiceAccount default in ${doomed}`, 10_000, () =>
                 kubectl(["get", "sa", "default", "-n", doomed]).status === 0 ? true : undefined,
             );
-            apply([{ ...(deployment("web", true) as { metadata: object }), metadata: { name: "web", namespace: doomed } }]);
+            apply([
+                { ...(deployment("web", true) as { metadata: object }), metadata: { name: "web", namespace: doomed } },
+            ]);
             waitFor(`a Pod in ${doomed}`, 20_000, () => (podsOf("web", doomed).length > 0 ? true : undefined));
             const t0 = Date.now();
             ok(["delete", "namespace", doomed, "--timeout=60s"]); // waits until it is gone
@@ -489,8 +499,19 @@ describe("kube-apiserver smoke (e2e)", function () {
 
         it("a POST create (kubectl create) is NOT allowed by a resourceNames create rule", function () {
             apply(grant("named-post", [{ verbs: ["create"], resourceNames: ["s8"] }]));
-            const r = kubectl(["create", "secret", "generic", "s8", "-n", NS, "--from-literal=t=x", `--as=${SA_PREFIX}named-post`]);
-            results.push(`${"POST create, [create] names=s8".padEnd(40)} -> ${r.status === 0 ? "allowed" : "forbidden"}`);
+            const r = kubectl([
+                "create",
+                "secret",
+                "generic",
+                "s8",
+                "-n",
+                NS,
+                "--from-literal=t=x",
+                `--as=${SA_PREFIX}named-post`,
+            ]);
+            results.push(
+                `${"POST create, [create] names=s8".padEnd(40)} -> ${r.status === 0 ? "allowed" : "forbidden"}`,
+            );
             assert.notStrictEqual(r.status, 0, r.stdout);
             assert.match(r.stderr, /forbidden/i);
         });

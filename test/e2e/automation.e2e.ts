@@ -55,7 +55,9 @@ function manifest(dir: string, kind: string, name: string): string | undefined {
     return undefined;
 }
 
-function config(overrides: { namespaceOverride?: string; replicaCount?: number; janitor?: BacklineSettings["janitor"] } = {}): BacklineSettings {
+function config(
+    overrides: { namespaceOverride?: string; replicaCount?: number; janitor?: BacklineSettings["janitor"] } = {},
+): BacklineSettings {
     return {
         baseUrl: "https://app.backline.ai",
         accessKey: ACCESS_KEY,
@@ -89,7 +91,9 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         }
         engine = found as Engine;
         if (engine.kubernetesPlugin === null) {
-            console.log("      skipped: no pulumi-resource-kubernetes next to pulumi, on PATH or in .cache/engine/bin (scripts/build-engine.sh)");
+            console.log(
+                "      skipped: no pulumi-resource-kubernetes next to pulumi, on PATH or in .cache/engine/bin (scripts/build-engine.sh)",
+            );
             this.skip();
         }
         console.log(
@@ -123,7 +127,12 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         };
     }
 
-    function deployOpts(stackName: string, rendered: string, cfg: BacklineSettings, extra: Partial<DeployOptions> = {}): DeployOptions {
+    function deployOpts(
+        stackName: string,
+        rendered: string,
+        cfg: BacklineSettings,
+        extra: Partial<DeployOptions> = {},
+    ): DeployOptions {
         created.add(stackName);
         return { ...base(stackName), config: cfg, kubernetes: { renderToDirectory: rendered }, ...extra };
     }
@@ -139,7 +148,10 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const first = await up(
             deployOpts(stackName, rendered, config({ janitor: { schedule: "*/5 * * * *" } }), {
                 onOutput: (l) => lines.push(l),
-                onEvent: (e) => Object.keys(e).filter((k) => k.endsWith("Event")).forEach((k) => eventKinds.add(k)),
+                onEvent: (e) =>
+                    Object.keys(e)
+                        .filter((k) => k.endsWith("Event"))
+                        .forEach((k) => eventKinds.add(k)),
             }),
         );
         const t1 = Date.now();
@@ -174,7 +186,11 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const p = await preview(deployOpts(stackName, rendered, config({ janitor: { schedule: "*/5 * * * *" } })));
         const t2 = Date.now();
         console.log(`      preview: ${JSON.stringify(p.summary)} (${t2 - t1} ms wall)`);
-        assert.strictEqual(p.summary.created + p.summary.updated + p.summary.deleted + p.summary.replaced, 0, JSON.stringify(p.summary));
+        assert.strictEqual(
+            p.summary.created + p.summary.updated + p.summary.deleted + p.summary.replaced,
+            0,
+            JSON.stringify(p.summary),
+        );
         assert.deepStrictEqual(p.outputs, first.outputs);
 
         // 3. Outputs.
@@ -200,7 +216,11 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const t5 = Date.now();
         console.log(`      destroy: ${JSON.stringify(gone.summary)} (${t5 - t4} ms wall)`);
         assert.ok(gone.summary.deleted >= 10, JSON.stringify(gone.summary));
-        assert.strictEqual(manifest(rendered, "Deployment", "worker"), undefined, "the Deployment manifest is still there");
+        assert.strictEqual(
+            manifest(rendered, "Deployment", "worker"),
+            undefined,
+            "the Deployment manifest is still there",
+        );
         assert.ok(!fs.existsSync(stackFile(stackName)), "Pulumi.<stack>.yaml is still there");
         created.delete(stackName);
     });
@@ -210,11 +230,19 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const t0 = Date.now();
         const results = await Promise.all(
             names.map((stackName, i) =>
-                up(deployOpts(stackName, path.join(tmp, `rendered-${stackName}`), config({ namespaceOverride: `backline-${i}`, replicaCount: i + 1 }))),
+                up(
+                    deployOpts(
+                        stackName,
+                        path.join(tmp, `rendered-${stackName}`),
+                        config({ namespaceOverride: `backline-${i}`, replicaCount: i + 1 }),
+                    ),
+                ),
             ),
         );
         const t1 = Date.now();
-        console.log(`      two ups at once: ${t1 - t0} ms wall (${results.map((r) => r.summary.durationMs).join(" ms, ")} ms each)`);
+        console.log(
+            `      two ups at once: ${t1 - t0} ms wall (${results.map((r) => r.summary.durationMs).join(" ms, ")} ms each)`,
+        );
         results.forEach((r, i) => {
             assert.strictEqual(r.stackName, names[i]);
             assert.strictEqual(r.outputs.namespace, `backline-${i}`);
@@ -249,7 +277,10 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         const lockDir = path.join(tmp, "state", ".pulumi", "locks", "organization", "backline", stackName);
         fs.mkdirSync(lockDir, { recursive: true });
         const lockFile = path.join(lockDir, "00000000-0000-0000-0000-000000000000.json");
-        fs.writeFileSync(lockFile, JSON.stringify({ pid: 1, username: "other", hostname: "elsewhere", timestamp: new Date().toISOString() }));
+        fs.writeFileSync(
+            lockFile,
+            JSON.stringify({ pid: 1, username: "other", hostname: "elsewhere", timestamp: new Date().toISOString() }),
+        );
         const configBefore = fs.readFileSync(stackFile(stackName), "utf8");
         try {
             const locked = await up(deployOpts(stackName, rendered, config({ replicaCount: 7 }))).then(
@@ -258,7 +289,11 @@ describe("Automation API (e2e, real engine, render mode)", function () {
             );
             assert.ok(locked instanceof ConcurrentUpdateError, `got ${locked.name}: ${locked.message}`);
             assert.match(locked.detail, /locked by 1 lock/);
-            assert.strictEqual(fs.readFileSync(stackFile(stackName), "utf8"), configBefore, "the refused update's config was left behind");
+            assert.strictEqual(
+                fs.readFileSync(stackFile(stackName), "utf8"),
+                configBefore,
+                "the refused update's config was left behind",
+            );
             assert.match(manifest(rendered, "Deployment", "worker") ?? "", /^ {2}replicas: 1$/m);
         } finally {
             fs.rmSync(lockFile, { force: true });
@@ -276,12 +311,20 @@ describe("Automation API (e2e, real engine, render mode)", function () {
         };
         const bad = { ...config(), baseUrl: "http://example.com", worker: { replicaCount: -2 } } as BacklineSettings;
         const t0 = Date.now();
-        const err = await up({ ...deployOpts(stackName, path.join(tmp, "rendered-invalid"), bad), workspaceFactory: spy }).then(
+        const err = await up({
+            ...deployOpts(stackName, path.join(tmp, "rendered-invalid"), bad),
+            workspaceFactory: spy,
+        }).then(
             () => assert.fail("accepted"),
             (e: Error) => e,
         );
         assert.ok(err instanceof InvalidConfigError, `got ${err.name}: ${err.message}`);
-        assert.deepStrictEqual(err.problems.map((p) => p.key).sort(), ["baseUrl", "logging.region", "logging.roleArn", "worker.replicaCount"]);
+        assert.deepStrictEqual(err.problems.map((p) => p.key).sort(), [
+            "baseUrl",
+            "logging.region",
+            "logging.roleArn",
+            "worker.replicaCount",
+        ]);
         // And with the real engine factory: nothing is created either.
         const err2 = await up(deployOpts(stackName, path.join(tmp, "rendered-invalid"), bad)).then(
             () => assert.fail("accepted"),

@@ -61,7 +61,16 @@ describe("the stack on a real Kubernetes API server", function () {
     const exists = (kind: string, name: string, namespace = ns): boolean =>
         kube().run(["get", kind, name, "-n", namespace, "-o", "name"]).status === 0;
     const canI = (sa: string, verb: string, resource: string, extra: string[] = []): boolean => {
-        const r = kube().run(["auth", "can-i", verb, resource, "-n", ns, `--as=system:serviceaccount:${ns}:${sa}`, ...extra]);
+        const r = kube().run([
+            "auth",
+            "can-i",
+            verb,
+            resource,
+            "-n",
+            ns,
+            `--as=system:serviceaccount:${ns}:${sa}`,
+            ...extra,
+        ]);
         return r.stdout.trim() === "yes";
     };
 
@@ -114,7 +123,12 @@ describe("the stack on a real Kubernetes API server", function () {
         const in1h = new Date(Date.now() + 3_600_000).toISOString();
         saas.set("POST", "/api/v1/onprem/token", { body: { token: "jwt.e2e.token", expiresAt: in1h } });
         saas.set("GET", "/api/v1/onprem/registry-credentials", {
-            body: { registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com", username: "AWS", password: "ecr-password", expiresAt: in1h },
+            body: {
+                registry: "580550010989.dkr.ecr.us-west-1.amazonaws.com",
+                username: "AWS",
+                password: "ecr-password",
+                expiresAt: in1h,
+            },
         });
         saas.set("GET", "/api/v1/onprem/worker-image", { body: { image: janitorImage } });
     });
@@ -127,7 +141,8 @@ describe("the stack on a real Kubernetes API server", function () {
 
     /** Every state of the Deployment `worker` while `during` runs, from `kubectl get --watch`. */
     const watchWorker = async <T>(during: () => Promise<T>): Promise<{ result: T; states: WorkerState[] }> => {
-        const fields = "{.metadata.generation}|{.spec.replicas}|{.status.replicas}|{.status.updatedReplicas}|{.status.availableReplicas}";
+        const fields =
+            "{.metadata.generation}|{.spec.replicas}|{.status.replicas}|{.status.updatedReplicas}|{.status.availableReplicas}";
         const child: ChildProcess = spawn(
             kube().kubectl,
             ["get", "deployment", "worker", "-n", ns, "--watch", "-o", `jsonpath=${fields}{"\\n"}`],
@@ -139,7 +154,13 @@ describe("the stack on a real Kubernetes API server", function () {
         try {
             const result = await during();
             await new Promise((r) => setTimeout(r, 500)); // the last events
-            return { result, states: out.split("\n").filter((l) => l.includes("|")).map(parseWorkerState) };
+            return {
+                result,
+                states: out
+                    .split("\n")
+                    .filter((l) => l.includes("|"))
+                    .map(parseWorkerState),
+            };
         } finally {
             child.kill();
             await closed;
@@ -162,14 +183,18 @@ describe("the stack on a real Kubernetes API server", function () {
         const deployment = getJson("deployment", "worker");
         assert.equal(deployment.status.availableReplicas, 1, JSON.stringify(deployment.status));
         assert.equal(condition(deployment, "Available")?.status, "True");
-        const pods = JSON.parse(kubectl(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=worker", "-o", "json"])).items;
+        const pods = JSON.parse(
+            kubectl(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=worker", "-o", "json"]),
+        ).items;
         assert.deepEqual(
             pods.map((p: Any) => [p.status.phase, condition(p, "Ready")?.status, /^kwok-node-/.test(p.spec.nodeName)]),
             [["Running", "True", true]],
         );
 
         // The install Job completed before the Deployment was created.
-        const [job] = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        const [job] = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items;
         assert.equal(condition(job, "Complete")?.status, "True", JSON.stringify(job.status));
         const completed = Date.parse(job.status.completionTime);
         const created = Date.parse(deployment.metadata.creationTimestamp);
@@ -177,7 +202,10 @@ describe("the stack on a real Kubernetes API server", function () {
             created >= completed,
             `Deployment created at ${deployment.metadata.creationTimestamp}, before the install Job completed at ${job.status.completionTime}`,
         );
-        assert.ok(completed - Date.parse(job.metadata.creationTimestamp) >= 1000, "the install Job completed implausibly fast");
+        assert.ok(
+            completed - Date.parse(job.metadata.creationTimestamp) >= 1000,
+            "the install Job completed implausibly fast",
+        );
     });
 
     it("made every object with the expected fields, owned by Pulumi's field manager", () => {
@@ -193,7 +221,10 @@ describe("the stack on a real Kubernetes API server", function () {
             ],
         );
         const managers = (o: Any) => o.metadata.managedFields.map((f: Any) => f.manager);
-        assert.ok(managers(deployment).some((m: string) => m.startsWith("pulumi-kubernetes")), managers(deployment).join(","));
+        assert.ok(
+            managers(deployment).some((m: string) => m.startsWith("pulumi-kubernetes")),
+            managers(deployment).join(","),
+        );
         assert.equal(deployment.metadata.labels["app.kubernetes.io/managed-by"], "pulumi");
 
         const cron = getJson("cronjob", "janitor");
@@ -206,7 +237,9 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.equal(Buffer.from(secret.data.accessKey, "base64").toString(), accessKey);
         assert.ok(exists("configmap", "janitor-script") && exists("configmap", "adot-collector-config"));
         assert.ok(exists("service", "worker") && exists("serviceaccount", "backline-jobs"));
-        const installJobs = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        const installJobs = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items;
         assert.equal(installJobs.length, 1);
         // The janitor's Secrets are not the program's.
         assert.ok(!exists("secret", "jwt-token") && !exists("secret", "dockerconfig"));
@@ -256,7 +289,15 @@ describe("the stack on a real Kubernetes API server", function () {
         ]) {
             assert.ok(!canI("worker", verb, resource), `worker may ${verb} ${resource}`);
         }
-        const other = kube().run(["auth", "can-i", "create", "jobs", "-n", "default", `--as=system:serviceaccount:${ns}:worker`]);
+        const other = kube().run([
+            "auth",
+            "can-i",
+            "create",
+            "jobs",
+            "-n",
+            "default",
+            `--as=system:serviceaccount:${ns}:worker`,
+        ]);
         assert.equal(other.stdout.trim(), "no", "the worker may create Jobs in another namespace");
         const nodes = kube().run(["auth", "can-i", "list", "nodes", `--as=system:serviceaccount:${ns}:worker`]);
         assert.equal(nodes.stdout.trim(), "no");
@@ -290,7 +331,11 @@ describe("the stack on a real Kubernetes API server", function () {
             assert.ok(!/violate/.test(r.stderr), `${name}: ${r.stderr}`);
         }
         const bad = JSON.parse(JSON.stringify(templates[0][1]));
-        bad.containers[0].securityContext = { ...bad.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
+        bad.containers[0].securityContext = {
+            ...bad.containers[0].securityContext,
+            privileged: true,
+            allowPrivilegeEscalation: true,
+        };
         const r = kube().run(["create", "--dry-run=server", "-f", "-"], { input: asPod("privileged", bad) });
         assert.notEqual(r.status, 0, "a privileged pod was admitted");
         assert.match(r.stderr, /violates PodSecurity "restricted/);
@@ -307,17 +352,28 @@ describe("the stack on a real Kubernetes API server", function () {
         await pulumi(["config", "set", "--path", "worker.replicaCount", "2"]);
         const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout);
         const step = preview.steps.find(
-            (s: Any) => s.op !== "refresh" && s.urn.endsWith("kubernetes:apps/v1:Deployment::backline-worker-deployment"),
+            (s: Any) =>
+                s.op !== "refresh" && s.urn.endsWith("kubernetes:apps/v1:Deployment::backline-worker-deployment"),
         );
         assert.equal(step.op, "update");
         const changedPaths = Object.keys(step.detailedDiff ?? {}).concat(step.diffReasons ?? []);
-        assert.ok(changedPaths.some((p: string) => p.includes("replicas") || p === "spec"), changedPaths.join(", "));
-        assert.ok(!changedPaths.some((p: string) => p.includes("image")), `preview shows an image change: ${changedPaths.join(", ")}`);
+        assert.ok(
+            changedPaths.some((p: string) => p.includes("replicas") || p === "spec"),
+            changedPaths.join(", "),
+        );
+        assert.ok(
+            !changedPaths.some((p: string) => p.includes("image")),
+            `preview shows an image change: ${changedPaths.join(", ")}`,
+        );
         await pulumi(["up", "--yes", "--skip-preview"]);
 
         const after = worker();
         assert.equal(after.spec.replicas, 2, "the unrelated change was applied");
-        assert.equal(after.spec.template.spec.containers[0].image, janitorImage, "pulumi up rolled the worker image back");
+        assert.equal(
+            after.spec.template.spec.containers[0].image,
+            janitorImage,
+            "pulumi up rolled the worker image back",
+        );
         const secretsAfter = ["jwt-token", "dockerconfig"].map((n) => getJson("secret", n).metadata.resourceVersion);
         assert.deepEqual(secretsAfter, secretsBefore, "pulumi up touched the janitor's secrets");
     });
@@ -361,7 +417,11 @@ describe("the stack on a real Kubernetes API server", function () {
             `no rollout was observed: ${JSON.stringify(states)}`,
         );
         const dips = states.filter((s) => s.available < s.specReplicas);
-        assert.deepEqual(dips, [], `available replicas dropped below spec.replicas during the rollout: ${JSON.stringify(states)}`);
+        assert.deepEqual(
+            dips,
+            [],
+            `available replicas dropped below spec.replicas during the rollout: ${JSON.stringify(states)}`,
+        );
     });
 
     it("fails `pulumi up` when the install Job fails, points to its log, and leaves the worker alone", async () => {
@@ -372,9 +432,9 @@ describe("the stack on a real Kubernetes API server", function () {
         const output = up.stdout + up.stderr;
         assert.notEqual(up.code, 0, output);
 
-        const failed = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items.find(
-            (j: Any) => j.spec.template.spec.containers[0].image === failingJanitorImage,
-        );
+        const failed = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items.find((j: Any) => j.spec.template.spec.containers[0].image === failingJanitorImage);
         assert.ok(failed, "no install Job with the failing image was created");
         assert.equal(condition(failed, "Failed")?.status, "True", JSON.stringify(failed.status));
         assert.ok(output.includes(`kubectl logs -n ${ns} job/${failed.metadata.name}`), output);

@@ -26,7 +26,16 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { describeRun, Engine, EngineEnv, engineEnv, findEngine, REPO_ROOT, runPulumi, RunResult } from "./support/engine";
+import {
+    describeRun,
+    Engine,
+    EngineEnv,
+    engineEnv,
+    findEngine,
+    REPO_ROOT,
+    runPulumi,
+    RunResult,
+} from "./support/engine";
 
 const PASSPHRASE = "e2e-smoke-passphrase";
 const SECRET_VALUE = "s3cr3t-value";
@@ -217,7 +226,10 @@ describe("Pulumi engine smoke (e2e)", function () {
             ee?.cleanup();
         });
 
-        async function newStack(projectName: string, program: () => Promise<Record<string, unknown> | void>): Promise<Stack> {
+        async function newStack(
+            projectName: string,
+            program: () => Promise<Record<string, unknown> | void>,
+        ): Promise<Stack> {
             const workDir = fs.mkdtempSync(path.join(tmp, `${projectName}-`));
             const ws = await LocalWorkspace.create({
                 workDir,

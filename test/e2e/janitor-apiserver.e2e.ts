@@ -16,12 +16,12 @@ import { apiserverBackendFactory } from "../support/kube-backend-apiserver";
 
 const found = findKubeBinaries();
 if (found.binaries) {
-  describeJanitorSuite(apiserverBackendFactory);
+    describeJanitorSuite(apiserverBackendFactory);
 } else {
-  describe(`janitor.sh end to end (${apiserverBackendFactory.name})`, function () {
-    it("runs the janitor cases against a real API server", function () {
-      console.warn(`      SKIPPED: ${found.reason}`);
-      this.skip();
+    describe(`janitor.sh end to end (${apiserverBackendFactory.name})`, function () {
+        it("runs the janitor cases against a real API server", function () {
+            console.warn(`      SKIPPED: ${found.reason}`);
+            this.skip();
+        });
     });
-  });
 }

@@ -11,7 +11,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, changedFiles, copyProject, kindsAndNames, readRendered, snapshot } from "./support/project";
 
@@ -33,7 +33,13 @@ describe("the program under the real engine (render mode)", function () {
     const noRefresh = ["preview", "up", "destroy"];
     const pulumi = async (cmd: string[], opts: { input?: string; expectFailure?: boolean } = {}) => {
         const args = noRefresh.includes(cmd[0]) ? [...cmd, "--refresh=false"] : cmd;
-        const r = await runPulumi(args, { cwd: project.dir, env: env.env, input: opts.input, pulumi: engine.pulumi, timeoutMs: 600_000 });
+        const r = await runPulumi(args, {
+            cwd: project.dir,
+            env: env.env,
+            input: opts.input,
+            pulumi: engine.pulumi,
+            timeoutMs: 600_000,
+        });
         if (!opts.expectFailure) {
             assert.equal(r.code, 0, describeRun(args, r));
         }
@@ -89,7 +95,9 @@ describe("the program under the real engine (render mode)", function () {
         assert.ok(!up.stdout.includes(accessKey) && !up.stderr.includes(accessKey), "up printed the access key");
 
         const objects = readRendered(renderDir);
-        const names = kindsAndNames(objects).map((n) => n.replace(/janitor-install-[0-9a-f]{10}$/, "janitor-install-<hash>"));
+        const names = kindsAndNames(objects).map((n) =>
+            n.replace(/janitor-install-[0-9a-f]{10}$/, "janitor-install-<hash>"),
+        );
         assert.deepEqual(names, [
             "ConfigMap/janitor-script",
             "CronJob/janitor",
@@ -133,18 +141,17 @@ describe("the program under the real engine (render mode)", function () {
         await pulumi(["config", "set", "--path", "worker.replicaCount", "3"]);
         const preview = await pulumi(["preview", "--json", "--diff"]);
         const plan = JSON.parse(preview.stdout);
-        // Components record the configuration they were given, so they show as updated too; of
-        // the objects in the cluster, only the Deployment changes.
+        // Components record no configuration, so nothing but the Deployment changes: no component,
+        // no other object, not the provider.
         const changed = plan.steps
-            .filter((s: { op: string; urn: string }) => !["same", "refresh"].includes(s.op))
+            .filter((s: { op: string; urn: string }) => s.op !== "same")
             .map((s: { op: string; urn: string }) => `${s.op} ${s.urn.split("$").pop()}`);
+        assert.deepEqual(changed, ["update kubernetes:apps/v1:Deployment::backline-worker-deployment"]);
+        assert.equal(plan.changeSummary.update, 1, JSON.stringify(plan.changeSummary));
         assert.deepEqual(
-            changed.filter((c: string) => c.includes("kubernetes:")),
-            ["update kubernetes:apps/v1:Deployment::backline-worker-deployment"],
-        );
-        assert.ok(
-            changed.every((c: string) => c.startsWith("update ")),
-            `nothing is created, replaced or deleted: ${changed.join(", ")}`,
+            Object.keys(plan.changeSummary).sort(),
+            ["same", "update"],
+            JSON.stringify(plan.changeSummary),
         );
 
         const before = snapshot(renderDir);
@@ -176,7 +183,10 @@ describe("the program under the real engine (render mode)", function () {
 
     it("keeps the claim and the namespace on destroy, removes the rest", async () => {
         await pulumi(["destroy", "--yes", "--skip-preview"]);
-        assert.deepEqual(kindsAndNames(readRendered(renderDir)), ["Namespace/backline", "PersistentVolumeClaim/worker-storage"]);
+        assert.deepEqual(kindsAndNames(readRendered(renderDir)), [
+            "Namespace/backline",
+            "PersistentVolumeClaim/worker-storage",
+        ]);
         await pulumi(["stack", "rm", "--yes"]);
     });
 });
@@ -226,5 +236,120 @@ describe("the committed stack files", function () {
         const r = await configGet("prod", devPassphrase);
         assert.notEqual(r.code, 0, "the dev passphrase opened the prod stack");
         assert.match(r.out, /incorrect passphrase/);
+    });
+});
+
+describe("an embedder's program under the real engine (render mode)", function () {
+    this.timeout(900_000);
+
+    let engine: Engine;
+    let project: ProjectCopy;
+    let env: EngineEnv;
+    let renderDir: string;
+    const embeddedKey = "bk_embedded_0123456789abcdefPLAIN";
+
+    before(function () {
+        const found = findEngine((reason) => console.log(`      skipped: ${reason}`));
+        if (!found) this.skip();
+        engine = found as Engine;
+        project = copyProject();
+        env = engineEnv(engine, { passphrase: "e2e-passphrase" });
+        renderDir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-embedded-"));
+        // Its own project, without the stack configuration `index.ts` reads: the program builds
+        // the configuration itself and hands the access key over as a plain string.
+        const projectFile = parse(fs.readFileSync(path.join(project.dir, "Pulumi.yaml"), "utf8"));
+        fs.writeFileSync(
+            path.join(project.dir, "Pulumi.yaml"),
+            stringify({ name: "backline-embedder", runtime: projectFile.runtime }),
+        );
+        fs.writeFileSync(
+            path.join(project.dir, "index.ts"),
+            [
+                'import * as k8s from "@pulumi/kubernetes";',
+                'import { BacklineStack, kubernetesProviderArgs, parseBacklineConfig } from "./components";',
+                "const parsed = parseBacklineConfig({",
+                '    baseUrl: "https://app.backline.ai",',
+                `    accessKey: ${JSON.stringify(embeddedKey)},`,
+                '    worker: { otel: { enabled: false }, storage: { pvc: { storageClassName: "nfs-client" } } },',
+                `    kubernetes: { renderYamlToDirectory: ${JSON.stringify(renderDir)} },`,
+                "});",
+                "if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));",
+                'const provider = new k8s.Provider("kubernetes", kubernetesProviderArgs(parsed.config.kubernetes));',
+                'export = new BacklineStack("backline", { config: parsed.config }, { providers: [provider] }).outputs;',
+                "",
+            ].join("\n"),
+        );
+    });
+
+    after(() => {
+        project?.cleanup();
+        env?.cleanup();
+        if (renderDir) fs.rmSync(renderDir, { recursive: true, force: true });
+    });
+
+    it("stores a plain-string access key in the state only as a secret", async () => {
+        const run = (args: string[]) =>
+            runPulumi(args, { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 600_000 });
+        for (const args of [
+            ["stack", "init", "embedded"],
+            ["up", "--yes", "--skip-preview", "--refresh=false"],
+        ]) {
+            const r = await run(args);
+            assert.equal(r.code, 0, describeRun(args, r));
+            assert.ok(!r.stdout.includes(embeddedKey) && !r.stderr.includes(embeddedKey), `${args[0]} printed the key`);
+        }
+        const exported = await run(["stack", "export"]);
+        assert.equal(exported.code, 0, describeRun(["stack", "export"], exported));
+        assert.ok(!exported.stdout.includes(embeddedKey), "the state holds the access key in plaintext");
+        const resources: { type: string; urn: string; inputs?: Record<string, unknown> }[] = JSON.parse(exported.stdout)
+            .deployment.resources;
+        const secret = resources.find((r) => r.type === "kubernetes:core/v1:Secret");
+        // The provider turns `stringData` into `data`; either way the value is a secret.
+        const data = (secret?.inputs?.data ?? secret?.inputs?.stringData) as Record<string, unknown> | undefined;
+        assert.equal(data?.["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+        // Components record no inputs at all.
+        for (const r of resources.filter((x) => x.type.startsWith("backline:"))) {
+            assert.deepEqual(r.inputs ?? {}, {}, r.urn);
+        }
+        const destroyed = await run(["destroy", "--yes", "--skip-preview", "--refresh=false"]);
+        assert.equal(destroyed.code, 0, describeRun(["destroy"], destroyed));
+    });
+});
+
+describe("a plain preview of the dev stack", function () {
+    this.timeout(600_000);
+
+    it("warns about no undefined stack output", async function () {
+        const engine = findEngine((reason) => console.log(`      skipped: ${reason}`));
+        if (!engine) this.skip();
+        const project = copyProject(["Pulumi.dev.yaml"]);
+        const env = engineEnv(engine as Engine, { passphrase: devPassphrase });
+        const renderDir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-dev-"));
+        try {
+            const run = (args: string[]) =>
+                runPulumi(args, {
+                    cwd: project.dir,
+                    env: env.env,
+                    pulumi: (engine as Engine).pulumi,
+                    timeoutMs: 600_000,
+                });
+            // No cluster here: the dev stack's objects are rendered instead of applied.
+            for (const args of [
+                ["stack", "init", "dev"],
+                ["config", "set", "--path", "kubernetes.renderYamlToDirectory", renderDir],
+            ]) {
+                const r = await run(args);
+                assert.equal(r.code, 0, describeRun(args, r));
+            }
+            const preview = await run(["preview", "--refresh=false"]);
+            assert.equal(preview.code, 0, describeRun(["preview"], preview));
+            const out = preview.stdout + preview.stderr;
+            assert.ok(!/Undefined value/.test(out), out);
+            assert.match(out, /collectorRoleArn/);
+        } finally {
+            project.cleanup();
+            env.cleanup();
+            fs.rmSync(renderDir, { recursive: true, force: true });
+        }
     });
 });

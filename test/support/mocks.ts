@@ -14,14 +14,23 @@ export interface RecordedResource {
     readonly custom: boolean;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     readonly inputs: any;
+    /** What the mock returned as the resource's state (inputs plus computed names and ARNs). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly state: any;
 }
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
-        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            custom: args.custom ?? true,
+            inputs: args.inputs,
+            state,
+        });
         if (args.type.startsWith("aws:")) {
             const name = (args.inputs.name as string | undefined) ?? `${args.name}-1234567`;
             state.name = name;
@@ -50,14 +59,18 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     one(type: string, k8sName?: string): RecordedResource {
         const found = this.ofType(type).filter((r) => k8sName === undefined || r.inputs?.metadata?.name === k8sName);
         if (found.length !== 1) {
-            throw new Error(`expected exactly one ${type}${k8sName ? ` named ${k8sName}` : ""}, found ${found.length}: ${this.summary()}`);
+            throw new Error(
+                `expected exactly one ${type}${k8sName ? ` named ${k8sName}` : ""}, found ${found.length}: ${this.summary()}`,
+            );
         }
         return found[0];
     }
 
     /** Recorded Kubernetes objects (custom resources of the kubernetes package, providers aside). */
     kubernetesObjects(): RecordedResource[] {
-        return this.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers"));
+        return this.resources.filter(
+            (r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers"),
+        );
     }
 
     summary(): string {
@@ -68,10 +81,6 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 /** Resolves an Output's value (and whether it is secret) under mocks. */
 export async function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
-}
-
-export async function isSecretOutput<T>(output: pulumi.Output<T>): Promise<boolean> {
-    return pulumi.isSecret(output);
 }
 
 /** Waits until every registration the program started has reached the mocks. */
@@ -137,7 +146,10 @@ export async function runProgram(
 }
 
 /** Runs the program expecting it to refuse the configuration; returns the error. */
-export async function runProgramExpectingError(config: StackConfig, opts: { readonly plaintextAccessKey?: boolean } = {}): Promise<Error> {
+export async function runProgramExpectingError(
+    config: StackConfig,
+    opts: { readonly plaintextAccessKey?: boolean } = {},
+): Promise<Error> {
     try {
         await runProgram(config, opts);
     } catch (err) {

@@ -1,26 +1,19 @@
 /**
  * Locating and running the real Pulumi engine in end-to-end tests.
  *
- * The lookup is the same as scripts/engine-env.sh: a `pulumi` already on PATH
- * wins (a developer's own install); otherwise the one that
- * scripts/build-engine.sh built into <repo>/.cache/engine/bin (or
- * $PULUMI_ENGINE_DIR/bin). Plugins (pulumi-resource-kubernetes,
- * pulumi-language-nodejs) are found by the engine on PATH as "ambient" plugins:
- * see docs/engine.md.
+ * The engine is found as the Automation API finds it (`locateEngine`: `PULUMI_ENGINE_BIN_DIR`,
+ * then PATH, then what scripts/build-engine.sh built into `$PULUMI_ENGINE_DIR/bin`, by default
+ * <repo>/.cache/engine/bin). Plugins (pulumi-resource-kubernetes, pulumi-language-nodejs) are found
+ * by the engine on PATH as "ambient" plugins: see docs/engine.md.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { isExecutableFile } from "../../../automation/engine";
+import { EngineLocation, enginePath, locateEngine, repoRoot } from "../../../automation/engine";
+import { which } from "../../../automation/paths";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
-
-/** Where scripts/build-engine.sh puts its binaries. */
-export function cacheBinDir(): string {
-    const base = process.env.PULUMI_ENGINE_DIR || path.join(REPO_ROOT, ".cache", "engine");
-    return path.join(base, "bin");
-}
+export const REPO_ROOT = repoRoot;
 
 export interface Engine {
     /** Absolute path of the `pulumi` executable. */
@@ -29,8 +22,8 @@ export interface Engine {
     binDir: string;
     /** What `pulumi version` prints, e.g. "v3.274.1". */
     version: string;
-    /** "path": a pulumi already on PATH; "cache": built by scripts/build-engine.sh. */
-    source: "path" | "cache";
+    /** How it was found (see `locateEngine`). */
+    source: EngineLocation["source"];
     /** pulumi-language-nodejs as the engine will find it (binDir, PATH, cache), or null. */
     languageNodejs: string | null;
     /** pulumi-resource-kubernetes as the engine will find it (binDir, PATH, cache), or null. */
@@ -39,52 +32,18 @@ export interface Engine {
 
 export type EngineLookup = { engine: Engine; reason?: undefined } | { engine: null; reason: string };
 
-
-function pathDirs(pathVar: string | undefined): string[] {
-    return (pathVar ?? "").split(path.delimiter).filter((d) => d !== "");
-}
-
-/** First executable `name` in the folders of a PATH value, or null. */
-export function which(name: string, pathVar: string | undefined = process.env.PATH): string | null {
-    for (const dir of pathDirs(pathVar)) {
-        const candidate = path.join(dir, name);
-        if (isExecutableFile(candidate)) {
-            return path.resolve(candidate);
-        }
-    }
-    return null;
-}
-
-/** The PATH that child processes get: binDir first, then PATH, then the cache's bin folder. */
-function enginePath(binDir: string, basePath: string | undefined): string {
-    const dirs = [binDir, ...pathDirs(basePath)];
-    const cache = cacheBinDir();
-    if (fs.existsSync(cache)) {
-        dirs.push(cache);
-    }
-    const seen = new Set<string>();
-    return dirs.filter((d) => (seen.has(path.resolve(d)) ? false : (seen.add(path.resolve(d)), true))).join(path.delimiter);
-}
-
 /** Finds the engine, or says why there is none. */
 export function lookupEngine(): EngineLookup {
-    const cache = cacheBinDir();
-    let pulumi = which("pulumi");
-    let source: Engine["source"] = "path";
-    if (pulumi === null || path.dirname(pulumi) === path.resolve(cache)) {
-        const cached = path.join(cache, "pulumi");
-        if (!isExecutableFile(cached)) {
-            return {
-                engine: null,
-                reason:
-                    `no pulumi on PATH and ${cached} does not exist: ` +
-                    "run scripts/build-engine.sh (builds the engine from Go modules)",
-            };
-        }
-        pulumi = cached;
-        source = "cache";
+    let found: EngineLocation;
+    try {
+        found = locateEngine({ env: process.env });
+    } catch (err) {
+        return {
+            engine: null,
+            reason: `${(err as Error).message.split(". ")[0]}: run scripts/build-engine.sh (builds the engine from Go modules)`,
+        };
     }
-    const binDir = path.dirname(pulumi);
+    const { pulumi, binDir, source } = found;
     const res = spawnSync(pulumi, ["version"], {
         encoding: "utf8",
         timeout: 60_000,

@@ -1,8 +1,8 @@
 /**
  * Pure validators for configuration values. Each returns `undefined` when the value is acceptable
- * and otherwise a short sentence saying what is accepted; `config.ts` adds the key and the
- * rejected value. No Pulumi imports: these run in unit tests and in the Automation API before any
- * engine exists.
+ * and otherwise a short sentence saying what is accepted; the schema (`schema.ts`) attaches them to
+ * keys, and `problems.ts` adds the key and the rejected value. No Pulumi imports: these run in unit
+ * tests and in the Automation API before any engine exists.
  */
 
 /**
@@ -201,7 +201,8 @@ function checkCronField(text: string, field: CronField): string | undefined {
  * Time zones belong in `spec.timeZone`, not in the schedule, so `TZ=`/`CRON_TZ=` are refused.
  */
 export function checkCronSchedule(text: string): string | undefined {
-    const accepted = "expected five cron fields (`minute hour day-of-month month day-of-week`, e.g. `*/3 * * * *`) or a macro such as `@hourly`";
+    const accepted =
+        "expected five cron fields (`minute hour day-of-month month day-of-week`, e.g. `*/3 * * * *`) or a macro such as `@hourly`";
     const trimmed = text.trim();
     if (trimmed.startsWith("@")) {
         return cronMacros.includes(trimmed) ? undefined : `${accepted}; known macros: ${cronMacros.join(", ")}`;
@@ -224,7 +225,11 @@ export function checkCronSchedule(text: string): string | undefined {
 
 /** An IAM role ARN, in any AWS partition, with an optional path. */
 export function checkIamRoleArn(text: string): string | undefined {
-    if (!/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(text)) {
+    if (
+        !/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(
+            text,
+        )
+    ) {
         return "expected an IAM role ARN such as `arn:aws:iam::123456789012:role/BacklineOtelRole`";
     }
     return undefined;
@@ -232,7 +237,11 @@ export function checkIamRoleArn(text: string): string | undefined {
 
 /** An IAM OIDC identity provider ARN; its suffix is the issuer host (and path) used in trust conditions. */
 export function checkOidcProviderArn(text: string): string | undefined {
-    if (!/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.~-]+)*$/i.test(text)) {
+    if (
+        !/^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:oidc-provider\/[a-z0-9.-]+(\/[\w.~-]+)*$/i.test(
+            text,
+        )
+    ) {
         return "expected an IAM OIDC provider ARN such as `arn:aws:iam::123456789012:oidc-provider/app.backline.ai`";
     }
     return undefined;
@@ -240,7 +249,11 @@ export function checkOidcProviderArn(text: string): string | undefined {
 
 /** An AWS region name such as `us-west-1`, `eu-central-2`, `us-gov-west-1` or `cn-north-1`. */
 export function checkAwsRegion(text: string): string | undefined {
-    if (!/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/.test(text)) {
+    if (
+        !/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/.test(
+            text,
+        )
+    ) {
         return "expected an AWS region name such as `us-west-1` or `eu-central-1`";
     }
     return undefined;
@@ -263,15 +276,6 @@ export function checkLogGroupName(text: string): string | undefined {
         return "expected 1-512 characters of letters, digits, `_`, `-`, `/`, `.` and `#`";
     }
     return undefined;
-}
-
-export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
-export type PullPolicy = (typeof pullPolicies)[number];
-
-export function checkPullPolicy(text: string): string | undefined {
-    return (pullPolicies as readonly string[]).includes(text)
-        ? undefined
-        : `expected one of ${pullPolicies.map((p) => `\`${p}\``).join(", ")}`;
 }
 
 /** A registry host, optionally with a port: `docker.io`, `localhost:5000`, `123.dkr.ecr.us-west-1.amazonaws.com`. */
@@ -300,7 +304,8 @@ export function checkTagOrDigest(text: string): string | undefined {
 
 /** A full image reference `<registry>/<name>:<tag>` or `<registry>/<name>@sha256:<digest>`. */
 export function checkImageReference(text: string): string | undefined {
-    const accepted = "expected a full image reference such as `public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2`";
+    const accepted =
+        "expected a full image reference such as `public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2`";
     const at = text.indexOf("@");
     let repo: string;
     let ref: string;
@@ -355,42 +360,26 @@ export function checkAwsId(prefix: "vpc" | "subnet" | "sg", text: string): strin
     return undefined;
 }
 
-/** Classic Levenshtein distance, for "did you mean" hints on misspelt keys. */
-export function editDistance(a: string, b: string): number {
-    const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) {
-        rows[0][j] = j;
-    }
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
-            rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-        }
-    }
-    return rows[a.length][b.length];
+/** A non-empty string: for keys where an empty value is a mistake rather than "unset". */
+export function checkNonEmpty(text: string): string | undefined {
+    return text === "" ? "expected a non-empty string" : undefined;
 }
 
-/** The closest known key, when it is close enough to be a likely typo. */
-export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
-    const lower = unknown.toLowerCase();
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of known) {
-        const d = editDistance(unknown, candidate);
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    if (bestDistance <= Math.max(2, Math.floor(unknown.length / 3))) {
-        return best;
-    }
-    // `replicas` for `replicaCount`: a long shared beginning is as telling as a small distance.
-    const sharedPrefix = (k: string) => {
-        let i = 0;
-        while (i < k.length && i < lower.length && k[i].toLowerCase() === lower[i]) i++;
-        return i;
-    };
-    const byPrefix = known.map((k) => ({ k, n: sharedPrefix(k) })).sort((a, b) => b.n - a.n)[0];
-    return byPrefix && byPrefix.n >= Math.min(5, lower.length) ? byPrefix.k : undefined;
+/** An absolute container path other than `/` (where the worker mounts the shared claim). */
+export function checkMountPath(text: string): string | undefined {
+    return /^\/[^:]*$/.test(text) && text !== "/"
+        ? undefined
+        : "expected an absolute path other than `/`, such as `/data`";
+}
+
+/** A directory on the EFS filesystem, absolute. */
+export function checkEfsBasePath(text: string): string | undefined {
+    return /^\/[\w./-]*$/.test(text) ? undefined : "expected an absolute path such as `/backline`";
+}
+
+/** A KMS key (or alias) ARN. */
+export function checkKmsKeyArn(text: string): string | undefined {
+    return /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/.test(text)
+        ? undefined
+        : "expected a KMS key ARN";
 }

@@ -1,0 +1,36 @@
+/**
+ * Finding executables and expanding `~`: the one implementation the Automation API and the test
+ * helpers share.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Whether `p` is a regular file this process may execute. */
+export function isExecutableFile(p: string): boolean {
+    try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
+}
+
+/** The folders of a `PATH` value, in order, empty entries left out. */
+export function pathDirs(pathVar: string | undefined): string[] {
+    return (pathVar ?? "").split(path.delimiter).filter((d) => d !== "");
+}
+
+/** The first executable `name` in the folders of a `PATH` value (absolute), or null. */
+export function which(name: string, pathVar: string | undefined = process.env.PATH): string | null {
+    for (const dir of pathDirs(pathVar)) {
+        const candidate = path.join(dir, name);
+        if (isExecutableFile(candidate)) return path.resolve(candidate);
+    }
+    return null;
+}
+
+/** `~` and `~/…` in the home folder; anything else unchanged. */
+export function expandHome(p: string, home: string = os.homedir()): string {
+    return p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
+}

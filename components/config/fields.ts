@@ -1,0 +1,187 @@
+/**
+ * Building blocks of the configuration schema (`schema.ts`): leaves and objects that accept what
+ * `pulumi config set --path` stores, and whose issues carry the sentences `problems.ts` turns into
+ * problems.
+ *
+ * - Leniency, as the CLI stores values: a number where text is meant is text (`--path
+ *   worker.image.tag 123` stores a number), `"3"` where a whole number is meant is 3, `"true"` and
+ *   `"false"` are booleans, and `null` (a key left empty in YAML) is unset.
+ * - An issue's message says what is accepted ("expected a whole number from 0 to 1000");
+ *   `problems.ts` adds the key and the rejected value ("got -1; …"). A missing value's message
+ *   starts with "missing". An issue whose `params.verbatim` is set carries its whole message
+ *   (cross-field rules).
+ * - Defaults are given with `.prefault(value)`, never `.default(value)`: zod 4's `.default()` returns
+ *   the value without parsing it (an object's inner defaults would not apply) and leaves it out of
+ *   the JSON Schema of a schema that transforms; a prefault is parsed like user input, so every
+ *   default is also validated.
+ */
+import { z } from "zod";
+
+declare module "zod" {
+    interface GlobalMeta {
+        /**
+         * `required`: a secret: never shown in a message, `secret: true` in Pulumi.yaml, a `secure:`
+         * value in the stack file. `allowed`: may be stored as a secret (an inline kubeconfig).
+         */
+        secret?: "required" | "allowed";
+        /** The default in words, where it is computed rather than a value. */
+        defaultText?: string;
+        /** A README paragraph under the section (for an object) or the key. */
+        details?: string;
+        /** Document this object as one key rather than key by key (probes, affinity). */
+        documentAsOne?: boolean;
+    }
+}
+
+/** A validator from `validators.ts`: `undefined` when fine, else what is accepted. */
+export type Check<T = string> = (value: T) => string | undefined;
+
+/** A schema by its output (after defaults and checks) and input (what a stack file holds) types. */
+export type Field<O, I = O> = z.ZodType<O, I>;
+
+/** Issue parameters of a message that is complete as it stands. */
+export const verbatim = { verbatim: true } as const;
+
+/**
+ * Run a refinement even when parts of the value failed, so every problem is reported at once.
+ * Such a rule sees raw values where a part failed: read them with `at()` and check their types.
+ */
+export const always = { when: () => true } as const;
+
+/** Shows a rejected value briefly; never called with a secret. */
+export function show(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The value at a path of an untyped value, or `undefined`. */
+export function at(value: unknown, ...path: (string | number)[]): unknown {
+    let v = value;
+    for (const p of path) {
+        if (typeof v !== "object" || v === null) return undefined;
+        v = (v as Record<string | number, unknown>)[p];
+    }
+    return v;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function list(words: readonly string[]): string {
+    const quoted = words.map((w) => `\`${w}\``);
+    return quoted.length === 2 ? `${quoted[0]} or ${quoted[1]}` : `one of ${quoted.join(", ")}`;
+}
+
+/** The message of a type or range issue: what is accepted, or what is missing. */
+function expected(accepted: string, missing = `missing; ${accepted}`) {
+    return (issue: { readonly input?: unknown }) => (issue.input === undefined ? missing : accepted);
+}
+
+function checked<T, S extends z.ZodType<T, T>>(schema: S, check: Check<T> | undefined): S {
+    if (!check) return schema;
+    return schema.superRefine((value, ctx) => {
+        const accepted = check(value);
+        if (accepted) ctx.addIssue({ code: "custom", message: accepted, input: value });
+    });
+}
+
+/**
+ * A schema behind a preprocessing step. Typed as the schema itself: the step only changes what
+ * reaches it (never call `.shape` or `.extend` on the result).
+ */
+export function before<T extends z.ZodType>(step: (raw: unknown) => unknown, schema: T): T {
+    return z.preprocess(step, schema) as unknown as T;
+}
+
+/** An empty string means "unset" (the default applies, or the key is missing). */
+export function blankIsUnset<T extends z.ZodType>(schema: T): T {
+    return before((raw) => (raw === "" ? undefined : raw), schema);
+}
+
+export interface TextOptions {
+    /** The message when the value is missing (required keys). */
+    readonly missing?: string;
+    /** Also accept booleans as text (environment variable values). */
+    readonly booleans?: boolean;
+}
+
+/** Text; a number (or, with `booleans`, a boolean) is taken as its text. */
+export function text(check?: Check, opts: TextOptions = {}): Field<string> {
+    const base = z.string({ error: expected("expected a string", opts.missing) });
+    return before(
+        (raw) => (typeof raw === "number" || (opts.booleans && typeof raw === "boolean") ? String(raw) : raw),
+        checked(base, check),
+    );
+}
+
+export interface IntOptions {
+    /** A further check of the number. */
+    readonly check?: Check<number>;
+    /** What is accepted, when the range alone does not say it well. */
+    readonly accepted?: string;
+}
+
+/** A whole number in [min, max]; `"3"` is 3. */
+export function int(min: number, max?: number, opts: IntOptions = {}): Field<number> {
+    const accepted =
+        opts.accepted ??
+        (max === undefined ? `expected a whole number ≥ ${min}` : `expected a whole number from ${min} to ${max}`);
+    const error = expected(accepted);
+    let n = z.number({ error }).int({ error }).min(min, { error });
+    if (max !== undefined) n = n.max(max, { error });
+    return before(
+        (raw) => (typeof raw === "string" && /^[+-]?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw),
+        checked(n, opts.check),
+    );
+}
+
+/** `true` or `false`, also as text. */
+export function bool(): Field<boolean> {
+    return before(
+        (raw) => (raw === "true" ? true : raw === "false" ? false : raw),
+        z.boolean({ error: expected("expected `true` or `false`") }),
+    );
+}
+
+/** One of a few words. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T): Field<T[number]> {
+    return z.enum(values, { error: expected(`expected ${list(values)}`) }) as unknown as Field<T[number]>;
+}
+
+/** A list of items. */
+export function listOf<O, I>(item: Field<O, I>, accepted: string, missing?: string) {
+    return z.array(item, { error: expected(accepted, missing) });
+}
+
+/** A map of strings to strings (labels, node selectors). */
+export function stringMap(): Field<Record<string, string>> {
+    return z.record(z.string(), z.string({ error: "expected a string (quote it)" }), {
+        error: expected("expected a map of strings to strings"),
+    });
+}
+
+/** An object in Kubernetes' own shape, passed through as given (probe handlers, affinity terms). */
+export function freeform(): Field<Record<string, unknown>> {
+    return z.record(z.string(), z.unknown(), { error: expected("expected an object") });
+}
+
+function withoutNulls(raw: unknown): unknown {
+    if (!isPlainObject(raw)) return raw;
+    return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null));
+}
+
+/**
+ * An object with exactly these keys: an unknown key is a problem (a typo, most likely). Keys set
+ * to `null` are unset.
+ */
+export function object<S extends z.ZodRawShape>(shape: S) {
+    const keys = Object.keys(shape)
+        .map((k) => `\`${k}\``)
+        .join(", ");
+    const schema = z.strictObject(shape, {
+        error: (issue) =>
+            issue.code === "invalid_type" ? expected(`expected an object with keys ${keys}`)(issue) : undefined,
+    });
+    return before(withoutNulls, schema) as unknown as Field<z.output<typeof schema>, z.input<typeof schema>>;
+}

@@ -1,0 +1,14 @@
+/**
+ * The stack configuration: one schema (`schema.ts`) from which validation, the resolved types
+ * (`resolve.ts`), the problems' wording (`problems.ts`), the generated files (`reference.ts`,
+ * `scripts/gen.ts`) and the loader (`load.ts`) derive.
+ */
+export { loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./load";
+export type { ParseOptions, ParseResult } from "./load";
+export { ConfigValidationError, formatProblems, keyOf } from "./problems";
+export { isSecretPath } from "./reference";
+export type { ConfigProblem } from "./problems";
+export { backlineConfigSchema } from "./resolve";
+export type * from "./resolve";
+export { defaultLogGroupName, stackConfigSchema, topLevelKeys } from "./schema";
+export type { StackConfigInput, StackConfigOutput } from "./schema";

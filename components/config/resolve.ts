@@ -1,0 +1,109 @@
+/**
+ * The configuration as the components consume it: the checked stack configuration (`schema.ts`)
+ * shaped per component, with the choices the keys imply made once, as unions — storage is EFS, an
+ * existing class, the cluster default or an existing claim; the collector's role is an existing
+ * one or one to create — so no component re-derives them or checks optionals at run time.
+ *
+ * Keys are carried over by spreading their section, so a key added to the schema reaches its
+ * component without an edit here.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { defaultLogGroupName, stackConfigSchema, StackConfigOutput } from "./schema";
+
+/** Everything read-only, all the way down. */
+export type DeepReadonly<T> = T extends (infer E)[]
+    ? readonly DeepReadonly<E>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+/** A value the cross-section rules of `schema.ts` guarantee; its absence is a bug here. */
+function guaranteed<T>(value: T | undefined, key: string): T {
+    if (value === undefined) throw new Error(`internal error: \`${key}\` passed validation but is missing`);
+    return value;
+}
+
+function claimOf(c: StackConfigOutput) {
+    const { create, storageClassName, ...claim } = c.worker.storage.pvc;
+    if (!create) {
+        return { kind: "existingClaim" as const, name: claim.name };
+    }
+    if (c.efs) {
+        // The CSI driver creates each access point owned by the worker, so it and its Jobs can write.
+        const owner = { uid: c.worker.securityContext.runAsUser, gid: c.worker.securityContext.fsGroup };
+        return { kind: "efs" as const, ...claim, efs: c.efs, owner };
+    }
+    if (storageClassName !== undefined) {
+        return { kind: "storageClass" as const, ...claim, storageClassName };
+    }
+    return { kind: "clusterDefault" as const, ...claim };
+}
+
+function collectorRoleOf(logging: StackConfigOutput["logging"]) {
+    if (logging.roleArn !== undefined) {
+        return { kind: "existing" as const, roleArn: logging.roleArn };
+    }
+    const oidc = guaranteed(logging.oidc, "logging.oidc");
+    // The provider ARN ends with the issuer (host and path): the prefix of the trust conditions.
+    const issuer = oidc.providerArn.replace(/^.*?:oidc-provider\//, "");
+    return { kind: "create" as const, oidc: { ...oidc, issuer } };
+}
+
+function observabilityOf(c: StackConfigOutput) {
+    if (!c.worker.otel.enabled) {
+        return undefined;
+    }
+    const { region, roleArn, oidc, logGroupName, ...logging } = c.logging;
+    return {
+        ...logging,
+        region: guaranteed(region, "logging.region"),
+        logGroupName: logGroupName ?? defaultLogGroupName(c.namespaceOverride),
+        role: collectorRoleOf(c.logging),
+        collector: c.worker.otel.collector,
+    };
+}
+
+function resolve(c: StackConfigOutput) {
+    // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
+    const { namespaceOverride, logging, efs, worker: w, ...sections } = c;
+    const { storage, otel, ...worker } = w;
+    return {
+        ...sections,
+        baseUrl: c.baseUrl.replace(/\/+$/, ""),
+        namespace: namespaceOverride,
+        worker: { ...worker, mountPath: storage.mountPath },
+        storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },
+        observability: observabilityOf(c),
+    };
+}
+
+/** The stack configuration, checked and resolved. */
+export const backlineConfigSchema = stackConfigSchema.transform(resolve);
+
+/** What `parseBacklineConfig` returns: the resolved configuration, the access key as given. */
+export type ResolvedConfig = DeepReadonly<z.output<typeof backlineConfigSchema>>;
+
+/**
+ * What `BacklineStack` takes. The access key may be any input (a secret Output from a secrets
+ * manager, or a plain string): `BacklineNamespace` makes it a secret.
+ */
+export type BacklineConfig = Omit<ResolvedConfig, "accessKey"> & { readonly accessKey: pulumi.Input<string> };
+
+export type JanitorConfig = BacklineConfig["janitor"];
+export type WorkerConfig = BacklineConfig["worker"];
+export type ImageConfig = JanitorConfig["image"];
+export type WorkerImageConfig = WorkerConfig["image"];
+export type ResourcesConfig = JanitorConfig["resources"];
+export type ProbeConfig = WorkerConfig["livenessProbe"];
+/** The uid/gid a pod runs as; `fsGroup` only where it owns volumes. */
+export type PodIdentity = Omit<WorkerConfig["securityContext"], "fsGroup"> & { readonly fsGroup?: number };
+export type StorageConfig = BacklineConfig["storage"];
+export type ClaimConfig = StorageConfig["claim"];
+export type EfsClaimConfig = Extract<ClaimConfig, { kind: "efs" }>;
+export type EfsConfig = EfsClaimConfig["efs"];
+export type ObservabilityConfig = NonNullable<BacklineConfig["observability"]>;
+export type CollectorRole = ObservabilityConfig["role"];
+export type OidcTrust = Extract<CollectorRole, { kind: "create" }>["oidc"];
+export type CollectorConfig = ObservabilityConfig["collector"];
+export type KubernetesConfig = BacklineConfig["kubernetes"];

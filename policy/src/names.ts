@@ -1,0 +1,17 @@
+/**
+ * Object names and labels the Backline program uses (`components/specs/common.ts`). The pack keeps
+ * its own copy so that it can be published and run on its own; `test/policy/names.spec.ts` fails
+ * when the two disagree.
+ */
+export const backlineNames = {
+    workerDeployment: "worker",
+    janitorRole: "janitor",
+    jwtSecret: "jwt-token",
+    dockerconfigSecret: "dockerconfig",
+    accessKeySecret: "backline-access-key",
+    accessKeySecretKey: "accessKey",
+    /** The environment variable that carries the access key into the worker and the janitor. */
+    accessKeyEnv: "BACKLINE_ACCESS_KEY",
+    /** Annotation of Deployment `worker`: `janitor` when the janitor keeps its image up to date, else `pinned`. */
+    imageUpdatesAnnotation: "backline.ai/image-updates",
+} as const;
