@@ -213,6 +213,7 @@ function deploy(overrides: Partial<DeployOptions> = {}): DeployOptions {
     return {
         stackName: "dev",
         stateDir,
+        dataDir: stateDir,
         passphrase: PASSPHRASE,
         config: minimal,
         kubernetes: render,
@@ -536,7 +537,8 @@ describe("automation: operations on a fake stack", function () {
         assert.strictEqual(requests[0].backendUrl, `file://${stateDir}`);
         assert.strictEqual(requests[0].envVars.PULUMI_CONFIG_PASSPHRASE, PASSPHRASE);
         assert.strictEqual(requests[0].envVars.PULUMI_SKIP_UPDATE_CHECK, "true");
-        assert.ok(fs.existsSync(path.join(requests[0].workDir, "Pulumi.yaml")), "workDir is the project directory");
+        assert.strictEqual(requests[0].workDir, path.join(stateDir, "project"), "the project folder under dataDir");
+        assert.strictEqual(requests[0].generateProject, true, "the default project folder is generated");
 
         assert.strictEqual(result.stackName, "dev");
         assert.strictEqual(result.summary.created, 20);
