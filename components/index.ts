@@ -10,6 +10,8 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
+export { JobAdmission } from "./jobAdmission";
+export type { JobAdmissionArgs } from "./jobAdmission";
 export {
     ConfigValidationError,
     formatProblems,

@@ -349,6 +349,7 @@ describe("automation: typed config → stack config", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:workers",
         ]);
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
@@ -523,6 +524,7 @@ describe("automation: operations on a fake stack", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:typo",
         ]);
         const json = JSON.parse(stack.calls[3].args[0] as string);
