@@ -21,4 +21,6 @@ export {
 } from "./config";
 export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackConfigInput } from "./config";
 export { kubernetesProviderArgs } from "./provider";
+export { ClusterPreflightError, preflightCluster } from "./preflight";
+export type { PreflightOptions } from "./preflight";
 export { names } from "./specs/common";
