@@ -9,10 +9,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { BacklineStack, kubernetesProviderArgs, loadBacklineConfig, preflightCluster } from "./components";
 
 const config = loadBacklineConfig();
+// Before any resource, while the program loads: a refusal here changes nothing.
+preflightCluster(config);
+const provider = new k8s.Provider("kubernetes", kubernetesProviderArgs(config.kubernetes));
+const stack = new BacklineStack("backline", { config }, { providers: [provider] });
 
-// A function: the SDK awaits it, so the cluster is checked before any resource is registered.
-export = async () => {
-    await preflightCluster(config);
-    const provider = new k8s.Provider("kubernetes", kubernetesProviderArgs(config.kubernetes));
-    return new BacklineStack("backline", { config }, { providers: [provider] }).outputs;
-};
+export = stack.outputs;

@@ -16,190 +16,18 @@ import {
 } from "../components/specs/admission";
 import { buildWorkerRoleRules } from "../components/specs/worker";
 import { decide } from "./support/cel";
+import { caseInputs, cronJob, job, jobAdmissionCases, withPod } from "./fixtures/job-admission-cases";
 import * as examples from "./fixtures/examples";
 import { runProgram } from "./support/mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-const inputs: JobAdmissionInputs = { namespace: "backline", claimName: "worker-storage", allowedSecrets: ["extra"] };
+const inputs: JobAdmissionInputs = caseInputs;
 const worker = workerUsername("backline");
 
 const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
-
-/** A pod spec the worker's Jobs are meant to have (what its env contract gives it). */
-function properPod(): Any {
-    return {
-        serviceAccountName: "backline-jobs",
-        automountServiceAccountToken: false,
-        restartPolicy: "Never",
-        imagePullSecrets: [{ name: "dockerconfig" }],
-        containers: [{ name: "coder", image: "r/coder:1", env: [{ name: "A", value: "1" }] }],
-        volumes: [
-            { name: "storage", persistentVolumeClaim: { claimName: "worker-storage" } },
-            { name: "tmp", emptyDir: {} },
-        ],
-    };
-}
-
-const job = (spec: Any) => ({ apiVersion: "batch/v1", kind: "Job", spec: { template: { spec } } });
-const pod = (spec: Any) => ({ apiVersion: "v1", kind: "Pod", spec });
-const cronJob = (spec: Any) => ({
-    apiVersion: "batch/v1",
-    kind: "CronJob",
-    spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec } } } },
-});
-
-const withPod = (change: (p: Any) => void) => {
-    const p = properPod();
-    change(p);
-    return p;
-};
-
-/** [case, object, the rules that refuse it (the message's first word)] */
-const cases: [string, Any, string[]][] = [
-    ["a proper Job", job(properPod()), []],
-    ["a proper Pod", pod(properPod()), []],
-    ["a proper CronJob", cronJob(properPod()), []],
-    [
-        "a Job without automountServiceAccountToken (backline-jobs mounts none)",
-        job(withPod((p) => delete p.automountServiceAccountToken)),
-        [],
-    ],
-    ["a Job as janitor", job(withPod((p) => (p.serviceAccountName = "janitor"))), ["service-account"]],
-    ["a CronJob as janitor", cronJob(withPod((p) => (p.serviceAccountName = "janitor"))), ["service-account"]],
-    [
-        "a Job with no ServiceAccount (the namespace default)",
-        job(withPod((p) => delete p.serviceAccountName)),
-        ["service-account"],
-    ],
-    [
-        "a Job naming janitor in the deprecated field",
-        job(withPod((p) => (p.serviceAccount = "janitor"))),
-        ["service-account"],
-    ],
-    [
-        "a Job mounting an API token",
-        job(withPod((p) => (p.automountServiceAccountToken = true))),
-        ["service-account-token"],
-    ],
-    [
-        "a Job mounting jwt-token",
-        job(withPod((p) => p.volumes.push({ name: "jwt", secret: { secretName: "jwt-token" } }))),
-        ["volumes"],
-    ],
-    [
-        "a Job mounting an allowed Secret",
-        job(withPod((p) => p.volumes.push({ name: "x", secret: { secretName: "extra" } }))),
-        [],
-    ],
-    [
-        "a Job reading backline-access-key from env",
-        job(
-            withPod((p) =>
-                p.containers[0].env.push({
-                    name: "KEY",
-                    valueFrom: { secretKeyRef: { name: "backline-access-key", key: "accessKey" } },
-                }),
-            ),
-        ),
-        ["secrets"],
-    ],
-    [
-        "a Job reading an allowed Secret from env",
-        job(
-            withPod((p) =>
-                p.containers[0].env.push({ name: "X", valueFrom: { secretKeyRef: { name: "extra", key: "k" } } }),
-            ),
-        ),
-        [],
-    ],
-    [
-        "an init container reading jwt-token with envFrom",
-        job(
-            withPod(
-                (p) =>
-                    (p.initContainers = [
-                        { name: "init", image: "i", envFrom: [{ secretRef: { name: "jwt-token" } }] },
-                    ]),
-            ),
-        ),
-        ["secrets"],
-    ],
-    [
-        "an ephemeral container reading dockerconfig with envFrom",
-        pod(
-            withPod(
-                (p) =>
-                    (p.ephemeralContainers = [
-                        { name: "dbg", image: "d", envFrom: [{ secretRef: { name: "dockerconfig" } }] },
-                    ]),
-            ),
-        ),
-        ["secrets"],
-    ],
-    [
-        "a ConfigMap from env and envFrom",
-        job(withPod((p) => (p.containers[0].envFrom = [{ configMapRef: { name: "ca-bundle" } }]))),
-        [],
-    ],
-    [
-        "a projected service account token",
-        job(
-            withPod((p) =>
-                p.volumes.push({ name: "t", projected: { sources: [{ serviceAccountToken: { path: "t" } }] } }),
-            ),
-        ),
-        ["volumes"],
-    ],
-    [
-        "a projected ConfigMap and downward API",
-        job(
-            withPod((p) =>
-                p.volumes.push({
-                    name: "p",
-                    projected: { sources: [{ configMap: { name: "ca" } }, { downwardAPI: { items: [] } }] },
-                }),
-            ),
-        ),
-        [],
-    ],
-    [
-        "a projected Secret not allowed",
-        job(withPod((p) => p.volumes.push({ name: "p", projected: { sources: [{ secret: { name: "jwt-token" } }] } }))),
-        ["volumes"],
-    ],
-    [
-        "a ConfigMap volume (a CA bundle)",
-        job(withPod((p) => p.volumes.push({ name: "ca", configMap: { name: "ca" } }))),
-        [],
-    ],
-    [
-        "another claim",
-        job(withPod((p) => p.volumes.push({ name: "o", persistentVolumeClaim: { claimName: "other" } }))),
-        ["volumes"],
-    ],
-    ["a hostPath", job(withPod((p) => p.volumes.push({ name: "h", hostPath: { path: "/" } }))), ["volumes"]],
-    [
-        "pulling with jwt-token",
-        job(withPod((p) => p.imagePullSecrets.push({ name: "jwt-token" }))),
-        ["image-pull-secrets"],
-    ],
-    [
-        "everything at once",
-        job(
-            withPod((p) => {
-                p.serviceAccountName = "janitor";
-                p.automountServiceAccountToken = true;
-                p.volumes.push({ name: "jwt", secret: { secretName: "jwt-token" } });
-                p.containers[0].envFrom = [{ secretRef: { name: "backline-access-key" } }];
-                p.imagePullSecrets = [{ name: "other" }];
-            }),
-        ),
-        ["service-account", "service-account-token", "secrets", "volumes", "image-pull-secrets"],
-    ],
-];
 
 describe("job admission policy: builders", () => {
     it("derives both names from the namespace, so two stacks in one cluster do not collide", () => {
@@ -254,7 +82,7 @@ describe("job admission policy: builders", () => {
 
 describe("job admission policy: what its CEL admits (interpreted; the API server is the proof)", () => {
     const spec = buildJobAdmissionPolicySpec(inputs);
-    for (const [name, object, rules] of cases) {
+    for (const [name, object, rules] of jobAdmissionCases) {
         it(`${rules.length === 0 ? "admits" : `refuses (${rules.join(", ")})`} ${name}`, () => {
             const d = decide(spec, object, worker);
             assert.ok(d.matched);

@@ -18,7 +18,10 @@ import * as pulumi from "@pulumi/pulumi";
 // Not re-exported by `pulumi.runtime`; the class is how the SDK's mocks stand in for the engine.
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { BacklineConfig } from "../config";
-import { ClusterConnection, ConnectionResult, connectionFor, requestJson } from "./kubeconfig";
+import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "./kubeconfig";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
 
 export const admissionGroup = "admissionregistration.k8s.io";
 const admissionResources = ["validatingadmissionpolicies", "validatingadmissionpolicybindings"] as const;
@@ -63,9 +66,28 @@ export function jobAdmissionProblem(f: AdmissionApiFindings, who: string): strin
     return undefined;
 }
 
-/** Asks the cluster; rejects when it cannot be asked (network, TLS, credentials refused). */
-export async function probeJobAdmissionApi(c: ClusterConnection): Promise<AdmissionApiFindings> {
-    const discovery = await requestJson(c, "GET", `/apis/${admissionGroup}/v1`);
+/** Asks the cluster, in one batch; throws when it cannot be asked (network, TLS, credentials refused). */
+export function probeJobAdmissionApi(c: ClusterConnection): AdmissionApiFindings {
+    const checks = admissionResources.flatMap((resource) => admissionVerbs.map((verb) => ({ resource, verb })));
+    const [discovery, version, review, ...answers] = requestsSync(c, [
+        { method: "GET", path: `/apis/${admissionGroup}/v1` },
+        { method: "GET", path: "/version" },
+        {
+            method: "POST",
+            path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        },
+        ...checks.map(({ resource, verb }) => ({
+            method: "POST" as const,
+            path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body: {
+                apiVersion: "authorization.k8s.io/v1",
+                kind: "SelfSubjectAccessReview",
+                spec: { resourceAttributes: { group: admissionGroup, resource, verb } },
+            },
+        })),
+    ]);
+    if ("error" in discovery) throw new Error(discovery.error);
     if (discovery.status === 401) throw new Error("the API server refused the credentials (HTTP 401)");
     if (discovery.status !== 200 && discovery.status !== 404) {
         throw new Error(`the API server answered HTTP ${discovery.status} to a discovery request`);
@@ -74,29 +96,18 @@ export async function probeJobAdmissionApi(c: ClusterConnection): Promise<Admiss
         ((discovery.status === 200 ? discovery.body?.resources : undefined) ?? []).map((r: { name: string }) => r.name),
     );
     const served = admissionResources.every((r) => listed.has(r));
-    const version = await requestJson(c, "GET", "/version").catch(() => undefined);
-    const serverVersion = typeof version?.body?.gitVersion === "string" ? version.body.gitVersion : undefined;
+    const gitVersion = "body" in version ? version.body?.gitVersion : undefined;
+    const serverVersion = typeof gitVersion === "string" ? gitVersion : undefined;
     if (!served) return { served, serverVersion, denied: [] };
 
-    const review = await requestJson(c, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "SelfSubjectReview",
-    }).catch(() => undefined);
-    const username = review?.body?.status?.userInfo?.username;
-    const checks = admissionResources.flatMap((resource) => admissionVerbs.map((verb) => ({ resource, verb })));
-    const answers = await Promise.all(
-        checks.map(({ resource, verb }) =>
-            requestJson(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-                apiVersion: "authorization.k8s.io/v1",
-                kind: "SelfSubjectAccessReview",
-                spec: { resourceAttributes: { group: admissionGroup, resource, verb } },
-            }),
-        ),
-    );
-    const unanswered = answers.find((a) => a.status !== 201);
-    if (unanswered) throw new Error(`the API server answered HTTP ${unanswered.status} to a SelfSubjectAccessReview`);
+    const username = "body" in review ? review.body?.status?.userInfo?.username : undefined;
+    const unanswered = answers.find((a) => !("status" in a) || a.status !== 201);
+    if (unanswered) {
+        const why = "error" in unanswered ? unanswered.error : `HTTP ${unanswered.status}`;
+        throw new Error(`a SelfSubjectAccessReview failed (${why})`);
+    }
     const denied = checks
-        .filter((_, i) => answers[i].body?.status?.allowed !== true)
+        .filter((_, i) => (answers[i] as { body: Any }).body?.status?.allowed !== true)
         .map(({ resource, verb }) => `${verb} ${resource}`);
     return { served, serverVersion, username: typeof username === "string" ? username : undefined, denied };
 }
@@ -118,13 +129,13 @@ export interface PreflightOptions {
 
 /**
  * Checks the cluster for what the configuration needs; throws `ClusterPreflightError` naming the
- * key, what the cluster lacks and what to do. Call it before building `BacklineStack` (`index.ts`
- * does). Under Pulumi's mocks (unit tests) nothing is checked unless `opts.connect` is given.
+ * key, what the cluster lacks and what to do. Synchronous (see `requestsSync`): call it while the
+ * program loads, before building `BacklineStack`, as `index.ts` does. Under Pulumi's mocks (unit tests) nothing is checked unless `opts.connect` is given.
  */
-export async function preflightCluster(
+export function preflightCluster(
     config: Pick<BacklineConfig, "kubernetes" | "jobAdmission">,
     opts: PreflightOptions = {},
-): Promise<void> {
+): void {
     if (!config.jobAdmission || config.kubernetes.renderYamlToDirectory) return;
     // Under Pulumi's mocks (unit tests) no cluster stands behind the kubeconfig, whatever it says.
     if (!opts.connect && pulumi.runtime.getMonitor() instanceof MockMonitor) return;
@@ -138,7 +149,7 @@ export async function preflightCluster(
     if (!connected.ok) return cannot(connected.reason);
     let findings: AdmissionApiFindings;
     try {
-        findings = await probeJobAdmissionApi(connected.connection);
+        findings = probeJobAdmissionApi(connected.connection);
     } catch (err) {
         return cannot(`${connected.connection.server}: ${(err as Error).message}`);
     }

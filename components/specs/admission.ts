@@ -176,7 +176,9 @@ export function buildJobAdmissionValidations(i: JobAdmissionInputs): Validation[
     const volumesAllowed = jobVolumeSources.map((r) => r.says(i)).join(", ");
     return [
         {
-            expression: `has(variables.spec.serviceAccountName) && variables.spec.serviceAccountName == ${sa} && (!has(variables.spec.serviceAccount) || variables.spec.serviceAccount == ${sa})`,
+            // The deprecated `serviceAccount` needs no rule: the API server sets it from
+            // `serviceAccountName` (or the other way round when only it is given) before admission.
+            expression: `has(variables.spec.serviceAccountName) && variables.spec.serviceAccountName == ${sa}`,
             messageExpression:
                 `'service-account: the worker\\'s ' + object.kind + 's run as ServiceAccount ${jobsSa} only; ' + variables.specPath + '.serviceAccountName is ' + ` +
                 `(has(variables.spec.serviceAccountName) ? variables.spec.serviceAccountName : 'unset') + '. Set it to ${jobsSa} (the worker gets the name in BACKLINE_JOB_SERVICE_ACCOUNT).'`,

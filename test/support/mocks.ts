@@ -113,9 +113,6 @@ export interface ProgramRun {
 
 const programPath = path.resolve(__dirname, "..", "..", "index.ts");
 
-type Outputs = Record<string, pulumi.Output<unknown>>;
-type Program = Outputs | (() => Promise<Outputs>);
-
 function toConfigMap(project: string, config: StackConfig): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
@@ -139,9 +136,7 @@ export async function runProgram(
     pulumi.runtime.setAllConfig(toConfigMap("backline", config), secretKeys);
     delete require.cache[programPath];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(programPath) as Program;
-    // The program exports a function (the SDK awaits it), or its outputs.
-    const exports = typeof program === "function" ? await program() : program;
+    const exports = require(programPath) as Record<string, pulumi.Output<unknown>>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(exports)) {
         outputs[k] = await promiseOf(v);
