@@ -18,7 +18,7 @@ import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
 import { jobAdmissionName } from "../../components/specs/admission";
 import { startApiServer, useApiServer } from "../support/apiserver";
-import { jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
+import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
 
@@ -102,6 +102,9 @@ describe("the job admission policy on a real API server", function () {
             `kubernetes.kubeconfig=${kubeconfig}`,
             "--plaintext",
             "kubernetes.skipAwait=true",
+            // The table's Secret of the user's own (test/fixtures/job-admission-cases.ts).
+            "--plaintext",
+            `worker.jobs.allowedSecrets[0]=${caseInputs.allowedSecrets[0]}`,
         ]);
     });
 
@@ -220,7 +223,7 @@ describe("the job admission policy on a real API server", function () {
         assert.match(r.stderr, /denied request: service-account: /);
     });
 
-    it("runs a proper Job as the worker: the Job controller makes its pod, the worker deletes it and the collector its pod", async () => {
+    it("runs a proper Job as the worker: the Job controller makes its pod, the worker deletes it, the garbage collector its pod", async () => {
         const name = "coder-e2e";
         const proper = { ...job(properPod()), metadata: { name, namespace: ns } };
         const created = kube().run(["create", "-f", "-", `--as=${sa("worker")}`], { input: JSON.stringify(proper) });
