@@ -109,7 +109,7 @@ describe("the job admission policy on a real API server", function () {
     });
 
     after(() => {
-        if (timings.length > 0) console.log(`      pulumi: ${timings.join("; ")}`);
+        if (timings.length > 0) console.log(`      timings: ${timings.join("; ")}`);
         project?.cleanup();
         env?.cleanup();
     });
@@ -194,7 +194,9 @@ describe("the job admission policy on a real API server", function () {
     it("refuses, as the worker, every Job of the table that breaks a rule, and admits the others", async () => {
         // The API server takes a moment to load a new policy into its admission cache.
         const asJanitor = job({ ...properPod(), serviceAccountName: "janitor" });
+        const started = Date.now();
         await waitFor("the policy to be in force", () => dryRunAsWorker(asJanitor).status !== 0);
+        timings.push(`policy in force ${((Date.now() - started) / 1000).toFixed(1)} s after \`up\``);
         const jobs = jobAdmissionCases.filter(([, object]) => object.kind === "Job");
         assert.ok(jobs.length >= 15, `only ${jobs.length} Job cases`);
         for (const [name, object, rules] of jobs) {
