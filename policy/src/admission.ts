@@ -6,7 +6,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { backlineNames } from "./names";
-import { asList, describeObject, known, kubernetesKind } from "./resources";
+import { asList, describeObject, known, kubernetesKind, ofKubernetesKind } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
 
@@ -65,11 +65,7 @@ export const workerJobsAdmission: StackValidationPolicy = {
         'When Role "worker" may create Jobs, an admission policy of the stack (bound with Deny) checks the Jobs it creates.',
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
-        const ofKind = (group: string, kind: string) =>
-            args.resources.filter((r) => {
-                const t = kubernetesKind(r.type);
-                return t?.group === group && t.kind === kind;
-            });
+        const ofKind = (group: string, kind: string) => ofKubernetesKind(args.resources, group, kind);
         const worker = ofKind("rbac.authorization.k8s.io", "Role").find(
             (r) => known(() => r.props.metadata?.name) === backlineNames.workerRole,
         );
