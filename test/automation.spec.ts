@@ -183,6 +183,7 @@ const deployedOutputs: automation.OutputMap = {
     claimName: { value: "worker-storage", secret: false },
     storageClassName: { value: "nfs-rwx", secret: false },
     workerImageUpdates: { value: "janitor", secret: false },
+    jobAdmissionPolicy: { value: "backline-worker-jobs-backline", secret: false },
 };
 
 function fakeFactory(stack: FakeStack = new FakeStack("dev")): {
@@ -553,6 +554,7 @@ describe("automation: operations on a fake stack", function () {
             claimName: "worker-storage",
             storageClassName: "nfs-rwx",
             workerImageUpdates: "janitor",
+            jobAdmissionPolicy: "backline-worker-jobs-backline",
         });
         // Chunks become lines.
         assert.deepStrictEqual(lines, [
