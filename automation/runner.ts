@@ -234,7 +234,13 @@ export function parseOutputs(map: automation.OutputMap | undefined): BacklineOut
         claimName: str("claimName") as string,
         workerImageUpdates: updates as "janitor" | "pinned",
     };
-    for (const k of ["storageClassName", "efsFileSystemId", "collectorRoleArn", "logGroupName"] as const) {
+    for (const k of [
+        "storageClassName",
+        "efsFileSystemId",
+        "collectorRoleArn",
+        "logGroupName",
+        "jobAdmissionPolicy",
+    ] as const) {
         const v = str(k);
         if (v !== undefined) out[k] = v;
     }

@@ -183,6 +183,7 @@ const deployedOutputs: automation.OutputMap = {
     claimName: { value: "worker-storage", secret: false },
     storageClassName: { value: "nfs-rwx", secret: false },
     workerImageUpdates: { value: "janitor", secret: false },
+    jobAdmissionPolicy: { value: "backline-worker-jobs-backline", secret: false },
 };
 
 function fakeFactory(stack: FakeStack = new FakeStack("dev")): {
@@ -350,6 +351,7 @@ describe("automation: typed config → stack config", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:workers",
         ]);
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
@@ -524,6 +526,7 @@ describe("automation: operations on a fake stack", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:typo",
         ]);
         const json = JSON.parse(stack.calls[3].args[0] as string);
@@ -553,6 +556,7 @@ describe("automation: operations on a fake stack", function () {
             claimName: "worker-storage",
             storageClassName: "nfs-rwx",
             workerImageUpdates: "janitor",
+            jobAdmissionPolicy: "backline-worker-jobs-backline",
         });
         // Chunks become lines.
         assert.deepStrictEqual(lines, [

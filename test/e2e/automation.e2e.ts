@@ -167,6 +167,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
             claimName: "worker-storage",
             storageClassName: "nfs-rwx",
             workerImageUpdates: "janitor",
+            jobAdmissionPolicy: "backline-worker-jobs-backline",
         });
         assert.ok(lines.length > 0 && lines.some((l) => /Resources:/.test(l)), "no stdout lines");
         assert.ok(!lines.some((l) => l.includes(ACCESS_KEY)), "the access key was printed");
