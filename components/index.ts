@@ -10,6 +10,10 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
+export { Outbound } from "./outbound";
+export type { OutboundArgs } from "./outbound";
+export { NetworkPolicies } from "./networkPolicies";
+export type { NetworkPoliciesArgs } from "./networkPolicies";
 export {
     ConfigValidationError,
     formatProblems,

@@ -131,9 +131,12 @@ export function configDeclarations(schema: JsonSchema = configJsonSchema()): Rec
     for (const key of topLevelKeys) {
         const node = (schema.properties ?? {})[key];
         const isObject = node.type === "object";
+        // A list of names (`imagePullSecrets`): Pulumi checks a stack's value against the type.
+        const isList = node.type === "array";
         const keys = isDocumentedObject(node) ? ` Keys: ${keyList(node)}.` : "";
         out[`${project}:${key}`] = {
-            type: isObject ? "object" : "string",
+            type: isObject ? "object" : isList ? "array" : "string",
+            ...(isList ? { items: { type: "string" } } : {}),
             // Pulumi refuses a default on a secret; every object defaults to `{}`, which the
             // schema reads as "all defaults" (and, for `efs`, as "no EFS").
             ...(node.secret === "required" ? { secret: true } : {}),

@@ -667,11 +667,20 @@ describe("the resolved configuration", () => {
     });
 
     it("refuses exactly the environment names the worker spec sets, each of them", () => {
+        // Every feature that adds a variable on: the collector and issue 12's site settings.
+        const site = resolved({
+            ...base,
+            proxy: { httpsProxy: "http://proxy.corp:3128" },
+            caBundle: { configMapName: "corp-ca" },
+            imageRegistry: "mirror.corp",
+            imagePullSecrets: ["corp-pull"],
+        }).site;
         const set = buildWorkerEnv({
             worker: resolved(base).worker,
             baseUrl: "https://x",
             claimName: "c",
             collector: sidecar,
+            site,
         }).map((e) => String(e.name));
         assert.deepEqual([...reservedWorkerEnvNames].sort(), [...set].sort());
         for (const name of set) {
