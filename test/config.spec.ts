@@ -3,7 +3,7 @@
  * the message; the pure validators; and the program refusing bad config before any resource.
  */
 import { strict as assert } from "assert";
-import { ConfigValidationError, parseBacklineConfig } from "../components/config";
+import { ConfigValidationError, ParseOptions, parseBacklineConfig } from "../components/config";
 import {
     checkAwsRegion,
     checkBaseUrl,
@@ -17,6 +17,7 @@ import {
 } from "../components/config/validators";
 import { buildWorkerEnv, reservedWorkerEnvNames } from "../components/specs/worker";
 import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
+import { enterpriseBadCases } from "./fixtures/enterprise-bad-config";
 
 const sidecar = {
     collector: {
@@ -53,6 +54,8 @@ interface BadCase {
     readonly key: string;
     /** A pattern the message must match (what is accepted, the rejected value). */
     readonly message: RegExp;
+    /** How other keys are stored (issue 12: `proxy` in plaintext). */
+    readonly options?: ParseOptions;
 }
 
 const bad: BadCase[] = [
@@ -465,6 +468,8 @@ const bad: BadCase[] = [
         key: "worker.tolerations[0].value",
         message: /must be empty when `operator` is `Exists`/,
     },
+    // Issue 12: proxy, CA bundle, mirror, labels, volumes, disruption budget, network policy.
+    ...enterpriseBadCases,
 ];
 
 describe("configuration validation", () => {
@@ -534,7 +539,7 @@ describe("configuration validation", () => {
 
     for (const c of bad) {
         it(`refuses ${c.name}, naming \`${c.key}\``, () => {
-            const result = parseBacklineConfig(c.raw, { accessKeyIsSecret: !c.plaintext });
+            const result = parseBacklineConfig(c.raw, { accessKeyIsSecret: !c.plaintext, ...c.options });
             assert.equal(result.ok, false, `${c.name} was accepted`);
             const problem = result.problems.find((p) => p.key === c.key);
             assert.ok(problem, `no problem for \`${c.key}\`; got ${JSON.stringify(result.problems)}`);

@@ -79,12 +79,18 @@ export const labelSelector = object({
 
 /** A number of pods (`1`, also as text) or a percentage (`50%`), as PodDisruptionBudgets take them. */
 export function intOrPercent() {
-    const accepted = "expected a whole number of pods such as `1`, or a percentage such as `50%`";
+    const accepted = "expected a whole number of pods such as `1`, or a percentage from `0%` to `100%` such as `50%`";
+    const error = (issue: { readonly input?: unknown }) =>
+        issue.input === undefined ? `missing; ${accepted}` : accepted;
     return before(
         (raw) => (typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw) : raw),
-        z.union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?\d)%$/)], {
-            error: (issue) => (issue.input === undefined ? `missing; ${accepted}` : accepted),
-        }),
+        z.union(
+            [
+                z.number({ error }).int({ error }).min(0, { error }),
+                z.string({ error }).regex(/^(100|[1-9]?\d)%$/, { error }),
+            ],
+            { error },
+        ),
     );
 }
 

@@ -28,7 +28,7 @@ import {
     topologySpreadConstraint,
     volumeMount,
 } from "./enterprise-shapes";
-import { at, before, blankIsUnset, bool, listOf, object, show, text, verbatim } from "./fields";
+import { always, at, before, blankIsUnset, bool, listOf, object, show, text, verbatim } from "./fields";
 import { checkDns1123Subdomain } from "./validators";
 
 const custom = (ctx: z.RefinementCtx, path: PropertyKey[], message: string) =>
@@ -87,14 +87,15 @@ export const caBundle = object({
     ),
 })
     .superRefine((c, ctx) => {
-        if (c.configMapName !== undefined && c.pem !== undefined) {
+        const present = (k: string) => ![undefined, null, ""].includes(at(c, k) as string);
+        if (present("configMapName") && present("pem")) {
             custom(
                 ctx,
                 ["pem"],
                 "set together with `caBundle.configMapName`; give the bundle either inline or as an existing ConfigMap, not both.",
             );
         }
-    })
+    }, always)
     .prefault({})
     .meta({
         description: "Private CA roots (TLS-inspecting proxies, internal registries and endpoints).",

@@ -22,6 +22,8 @@ const models: Record<string, () => Model> = {
     "kubernetes:rbac.authorization.k8s.io/v1:Role": () => load("rbac.authorization.k8s.io/v1", "Role"),
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": () => load("rbac.authorization.k8s.io/v1", "RoleBinding"),
     "kubernetes:storage.k8s.io/v1:StorageClass": () => load("storage.k8s.io/v1", "StorageClass"),
+    "kubernetes:policy/v1:PodDisruptionBudget": () => load("policy/v1", "PodDisruptionBudget"),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": () => load("networking.k8s.io/v1", "NetworkPolicy"),
 };
 
 /** Replaces Pulumi's secret wrappers with their values, as the provider does before applying. */
