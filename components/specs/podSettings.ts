@@ -29,10 +29,11 @@ export function withWorkerPodSettings(
 ): PodSpec {
     const containers = (spec.containers as Container[]).map((c) => {
         if (c.name !== names.workerContainer) return siteContainer(c, site, "collector");
+        const withSite = siteContainer(c, site, "worker");
         const mounts = worker.extraVolumeMounts.map((m) => ({ ...m }));
-        const withMounts =
-            mounts.length > 0 ? { ...c, volumeMounts: [...((c.volumeMounts ?? []) as VolumeMount[]), ...mounts] } : c;
-        return siteContainer(withMounts, site, "worker");
+        return mounts.length > 0
+            ? { ...withSite, volumeMounts: [...((withSite.volumeMounts ?? []) as VolumeMount[]), ...mounts] }
+            : withSite;
     });
     const out: PodSpec = sitePod({ ...spec, containers }, site);
     if (worker.extraVolumes.length > 0) {
