@@ -51,18 +51,27 @@ export class FakeSaas {
         private readonly server: http.Server,
         readonly port: number,
         private readonly scheme: "http" | "https",
+        private readonly host: string,
     ) {}
 
-    /** With `tls`, an HTTPS server with that key and certificate (issue 12: a private CA). */
+    /**
+     * With `tls`, an HTTPS server with that key and certificate (issue 12: a private CA); `host`
+     * another loopback address than 127.0.0.1 (one a NO_PROXY list does not name).
+     */
     static async start(
-        opts: { readonly tls?: { readonly key: string; readonly cert: string } } = {},
+        opts: { readonly tls?: { readonly key: string; readonly cert: string }; readonly host?: string } = {},
     ): Promise<FakeSaas> {
         const server: http.Server = opts.tls ? https.createServer(opts.tls) : http.createServer();
         await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
-            server.listen(0, "127.0.0.1", () => resolve());
+            server.listen(0, opts.host ?? "127.0.0.1", () => resolve());
         });
-        const fake = new FakeSaas(server, (server.address() as net.AddressInfo).port, opts.tls ? "https" : "http");
+        const fake = new FakeSaas(
+            server,
+            (server.address() as net.AddressInfo).port,
+            opts.tls ? "https" : "http",
+            opts.host ?? "127.0.0.1",
+        );
         server.on("connection", (socket: net.Socket) => {
             fake.sockets.add(socket);
             socket.on("close", () => fake.sockets.delete(socket));
@@ -72,7 +81,7 @@ export class FakeSaas {
     }
 
     get baseUrl(): string {
-        return `${this.scheme}://127.0.0.1:${this.port}`;
+        return `${this.scheme}://${this.host}:${this.port}`;
     }
 
     /** Sets what `METHOD PATH` answers, e.g. set("GET", "/api/v1/onprem/worker-image", {...}). */

@@ -5,7 +5,7 @@
  * - `startTinyproxy()` runs tinyproxy in the foreground with its own configuration in a temp
  *   folder, on a free loopback port, as a non-root user (`nobody` when the tests run as root), and
  *   stops it by its PID. Its log (level Connect) shows every tunnel it opened.
- * - `makeTestCa()` makes a CA and a server certificate it signed for 127.0.0.1 and localhost.
+ * - `makeTestCa()` makes a CA and a server certificate it signed for 127.0.0.1, 127.0.0.2 and localhost.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -62,7 +62,7 @@ export function makeTestCa(): TestCa {
     openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"], dir);
     fs.writeFileSync(
         path.join(dir, "ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost\nextendedKeyUsage=serverAuth\n",
     );
     openssl(
         [
