@@ -32,6 +32,10 @@ import {
     validateDeployment,
 } from "../automation";
 import { parseBacklineConfig } from "../components/config";
+import { enterpriseSections } from "../components/config/enterprise";
+
+/** Issue 12's top-level keys: managed, so removed when a deployment does not set them. */
+const issue12Keys = Object.keys(enterpriseSections).map((k) => `backline:${k}`);
 
 const ACCESS_KEY = "bk_live_0123456789abcdefSECRET";
 const PASSPHRASE = "correct horse battery staple";
@@ -342,15 +346,19 @@ describe("automation: typed config → stack config", function () {
                 "other:key",
             ],
         });
-        assert.deepStrictEqual(plan.remove, [
-            "aws:profile",
-            "aws:region",
-            "backline:efs",
-            "backline:janitor",
-            "backline:logging",
-            "backline:namespaceOverride",
-            "backline:workers",
-        ]);
+        assert.deepStrictEqual(
+            plan.remove,
+            [
+                "aws:profile",
+                "aws:region",
+                "backline:efs",
+                "backline:janitor",
+                "backline:logging",
+                "backline:namespaceOverride",
+                "backline:workers",
+                ...issue12Keys,
+            ].sort(),
+        );
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
         assert.ok(!plan.remove.includes("backline:accessKey"));
         assert.ok(
@@ -516,15 +524,19 @@ describe("automation: operations on a fake stack", function () {
             "setSecretConfig",
             "up",
         ]);
-        assert.deepStrictEqual(stack.calls[2].args[0], [
-            "aws:profile",
-            "aws:region",
-            "backline:efs",
-            "backline:janitor",
-            "backline:logging",
-            "backline:namespaceOverride",
-            "backline:typo",
-        ]);
+        assert.deepStrictEqual(
+            stack.calls[2].args[0],
+            [
+                "aws:profile",
+                "aws:region",
+                "backline:efs",
+                "backline:janitor",
+                "backline:logging",
+                "backline:namespaceOverride",
+                "backline:typo",
+                ...issue12Keys,
+            ].sort(),
+        );
         const json = JSON.parse(stack.calls[3].args[0] as string);
         assert.deepStrictEqual(json["backline:worker"].objectValue, minimal.worker);
         assert.deepStrictEqual(stack.calls[4].args, ["backline:accessKey", ACCESS_KEY, false]);

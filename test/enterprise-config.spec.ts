@@ -6,6 +6,7 @@
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { planStackConfig, secretValuesOf } from "../automation/config";
 import { parseBacklineConfig, ParseOptions } from "../components/config";
 import { restrictedVolumeTypes } from "../components/config/enterprise-shapes";
 import { withCommonMetadata } from "../components/specs/metadata";
@@ -109,6 +110,28 @@ describe("issue 12 configuration", () => {
         assert.ok(!bad.ok && bad.problems[0].key === "proxy.httpsProxy");
         assert.ok(!JSON.stringify(bad.problems).includes("hunter2"), JSON.stringify(bad.problems));
         assert.ok(url.includes("s3cr%40t"), "the example percent-encodes its password");
+    });
+
+    it("the Automation API stores a proxy URL with credentials as a path secret, and redacts it", () => {
+        const config = {
+            ...proxyWithCredentials,
+            proxy: { ...(proxyWithCredentials.proxy as object), noProxy: [".corp"] },
+        };
+        const url = (proxyWithCredentials.proxy as { httpsProxy: string }).httpsProxy;
+        const plan = planStackConfig({ config: config as never, kubernetes: { context: "prod" } });
+        assert.deepEqual(plan.plain["backline:proxy"].objectValue, { noProxy: [".corp"] });
+        assert.ok(!JSON.stringify(plan.plain).includes("s3cr"), "the credentials are in a plaintext value");
+        assert.deepEqual(
+            plan.secrets.filter((s) => s.key.startsWith("backline:proxy")),
+            [{ key: "backline:proxy.httpsProxy", path: true, value: url }],
+        );
+        const redacted = secretValuesOf(config as never, { context: "prod" });
+        for (const form of [url, "s3cr%40t-proxy-pw", "s3cr@t-proxy-pw"]) assert.ok(redacted.includes(form), form);
+        const plainProxy = planStackConfig({
+            config: { ...base, proxy: { httpsProxy: "http://p:3128" } } as never,
+            kubernetes: { context: "prod" },
+        });
+        assert.deepEqual(plainProxy.plain["backline:proxy"].objectValue, { httpsProxy: "http://p:3128" });
     });
 
     it("refuses exactly the volume types the policy pack refuses", () => {
