@@ -5,6 +5,9 @@
  * table of test/config.spec.ts (test/fixtures/enterprise-bad-config.ts).
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { planStackConfig, secretValuesOf } from "../automation/config";
 import { parseBacklineConfig, ParseOptions } from "../components/config";
@@ -132,6 +135,24 @@ describe("issue 12 configuration", () => {
             kubernetes: { context: "prod" },
         });
         assert.deepEqual(plainProxy.plain["backline:proxy"].objectValue, { httpsProxy: "http://p:3128" });
+    });
+
+    it("accepts the README's example stack file (secure values as the CLI decrypts them)", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("## Enterprise clusters"));
+        const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+        assert.ok(yaml, "no YAML example under Enterprise clusters");
+        const decrypted: Record<string, unknown> = { "backline:accessKey": testAccessKey };
+        const stackFile = parse(yaml) as { config: Record<string, unknown> };
+        const values: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries({ ...stackFile.config, ...decrypted }))
+            values[k.replace(/^backline:/, "")] = v;
+        (values.proxy as Record<string, unknown>).httpsProxy = "http://user:pass@proxy.corp.example.com:3128";
+        const c = resolved(values);
+        assert.equal(c.site.proxy?.credentials, true);
+        assert.deepEqual(c.site.caBundle, { kind: "configMap", configMapName: "corp-root-ca", key: "ca.crt" });
+        assert.ok(c.networkPolicy?.egress);
+        assert.deepEqual(c.worker.disruptionBudget, { minAvailable: 2 });
     });
 
     it("refuses exactly the volume types the policy pack refuses", () => {
