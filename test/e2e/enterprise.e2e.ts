@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { useApiServer } from "../support/apiserver";
+import { airGapped } from "../fixtures/enterprise-examples";
 import { FakeSaas } from "../support/fake-saas";
 import { TestCa, Tinyproxy, makeTestCa, missingProxyTools, startTinyproxy } from "../support/tinyproxy";
 import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
@@ -32,7 +33,7 @@ const ns = "backline";
 const accessKey = "bk_enterprise_0123456789abcdefSECRET";
 const proxyUser = "backline";
 const proxyPassword = "pr0xy-Pa55-enterprise";
-const mirror = "registry.corp.example.com/backline";
+const mirror = airGapped.imageRegistry as string;
 const ecr = "580550010989.dkr.ecr.us-west-1.amazonaws.com";
 const announced = `${ecr}/prod-worker:3abc123-1767000000`;
 
@@ -124,39 +125,18 @@ describe("issue 12's keys on a real Kubernetes API server", function () {
         await pulumi(["stack", "init", "enterprise", "--secrets-provider", "passphrase"]);
         const stackFile = path.join(project.dir, "Pulumi.enterprise.yaml");
         const stack = parse(fs.readFileSync(stackFile, "utf8")) ?? {};
-        const pem = fs.readFileSync(ca.caFile, "utf8");
-        stack.config = {
-            "backline:baseUrl": saas.baseUrl,
-            "backline:logging": { region: "us-west-1", roleArn: "arn:aws:iam::123456789012:role/YourOtelRole" },
-            "backline:kubernetes": { kubeconfig: kube().kubeconfig, skipAwait: true },
-            "backline:proxy": { httpProxy: proxy.url(), noProxy: ".corp.example.com,10.0.0.0/8" },
-            "backline:caBundle": { pem },
-            "backline:imageRegistry": mirror,
-            "backline:imagePullSecrets": ["corp-registry"],
-            "backline:commonLabels": { team: "platform", "example.com/cost-center": "cc-1234" },
-            "backline:commonAnnotations": { "example.com/owner": "platform@example.com" },
-            "backline:networkPolicy": { enabled: true, egressCidrs: ["127.0.0.0/8"], apiServerCidrs: ["127.0.0.1/32"] },
-            "backline:janitor": { priorityClassName: "backline-ops", podLabels: { "example.com/tier": "ops" } },
-            "backline:worker": {
-                replicaCount: 3,
-                storage: { pvc: { storageClassName: "nfs-client" } },
-                serviceAccount: { annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/W" } },
-                podLabels: { "example.com/tier": "app" },
-                priorityClassName: "backline-high",
-                extraVolumes: [
-                    { name: "corp-config", configMap: { name: "corp-config", optional: true } },
-                    { name: "scratch", emptyDir: { sizeLimit: "1Gi" } },
-                ],
-                extraVolumeMounts: [
-                    { name: "corp-config", mountPath: "/etc/corp", readOnly: true },
-                    { name: "scratch", mountPath: "/scratch" },
-                ],
-                podDisruptionBudget: { minAvailable: 2 },
-                topologySpreadConstraints: [
-                    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" },
-                ],
-            },
-        };
+        // The README's example (test/fixtures/enterprise-examples.ts), with this test's SaaS, proxy and CA.
+        const { accessKey: _key, baseUrl: _url, proxy: _proxy, caBundle: _ca, worker, ...rest } = airGapped;
+        stack.config = Object.fromEntries(
+            Object.entries({
+                ...rest,
+                baseUrl: saas.baseUrl,
+                kubernetes: { kubeconfig: kube().kubeconfig, skipAwait: true },
+                proxy: { httpProxy: proxy.url(), noProxy: ".corp.example.com,10.0.0.0/8" },
+                caBundle: { pem: fs.readFileSync(ca.caFile, "utf8") },
+                worker: { ...(worker as object), storage: { pvc: { storageClassName: "nfs-client" } } },
+            }).map(([k, v]) => [`backline:${k}`, v]),
+        );
         fs.writeFileSync(stackFile, stringify(stack));
         await pulumi(["config", "set", "--secret", "accessKey", accessKey]);
         // Credentials in a proxy URL are accepted only as a secret: the engine then marks `proxy` secret.
@@ -193,7 +173,7 @@ describe("issue 12's keys on a real Kubernetes API server", function () {
         assert.deepEqual(egress.policyTypes, ["Egress"]);
         assert.deepEqual(
             egress.egress.flatMap((e: Any) => e.to ?? []).map((p: Any) => p.ipBlock?.cidr ?? "pods of the namespace"),
-            ["127.0.0.1/32", "pods of the namespace", "127.0.0.0/8"],
+            ["10.0.0.1/32", "pods of the namespace", "10.20.0.10/32", "52.94.0.0/16"],
         );
         assert.deepEqual(get("networkpolicy", "backline-worker-ingress").spec.ingress[0].ports, [
             { port: 8080, protocol: "TCP" },
@@ -268,7 +248,7 @@ describe("issue 12's keys on a real Kubernetes API server", function () {
         assert.equal(JSON.parse(kubectl(["get", "namespace", ns, "-o", "json"])).metadata.labels.team, "platform");
         assert.equal(
             get("serviceaccount", "worker").metadata.annotations["eks.amazonaws.com/role-arn"],
-            "arn:aws:iam::123456789012:role/W",
+            "arn:aws:iam::123456789012:role/BacklineWorker",
         );
     });
 
