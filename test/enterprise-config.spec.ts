@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import Ajv from "ajv";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { planStackConfig, secretValuesOf } from "../automation/config";
@@ -149,6 +150,12 @@ describe("issue 12 configuration", () => {
             values[k.replace(/^backline:/, "")] = v;
         (values.proxy as Record<string, unknown>).httpsProxy = "http://user:pass@proxy.corp.example.com:3128";
         const c = resolved(values);
+        // Editors check it too: the stack files' JSON Schema accepts it, secure values and all.
+        const schema = JSON.parse(
+            fs.readFileSync(path.join(__dirname, "..", "schema", "stack-config.schema.json"), "utf8"),
+        );
+        const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+        assert.ok(validate(stackFile), JSON.stringify(validate.errors));
         assert.equal(c.site.proxy?.credentials, true);
         assert.deepEqual(c.site.caBundle, { kind: "configMap", configMapName: "corp-root-ca", key: "ca.crt" });
         assert.ok(c.networkPolicy?.egress);

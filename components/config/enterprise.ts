@@ -57,9 +57,12 @@ export const proxy = object({
         listOf(text(checkNoProxyEntry), "expected a list of hosts, domains, addresses or CIDR blocks"),
     )
         .prefault([])
-        .describe(
-            "Reached directly: hosts, domain suffixes (`.corp.example.com`), addresses, CIDR blocks; a list or comma-separated text. The API server, `.svc`, `.cluster.local` and loopback always are.",
-        ),
+        .meta({
+            description:
+                "Reached directly: hosts, domain suffixes (`.corp.example.com`), addresses, CIDR blocks; a list or comma-separated text. The API server, `.svc`, `.cluster.local` and loopback always are.",
+            // The stack files' JSON Schema: comma-separated text is accepted too.
+            type: ["array", "string"],
+        }),
 })
     .superRefine((p, ctx) => {
         if (p.noProxy.length > 0 && !p.httpProxy && !p.httpsProxy) {
