@@ -128,6 +128,7 @@ export function updateReadme(readme: string, reference = renderReference()): str
 /** The project's `config:` block: one declaration per top-level key. */
 export function configDeclarations(schema: JsonSchema = configJsonSchema()): Record<string, Record<string, unknown>> {
     const out: Record<string, Record<string, unknown>> = {};
+    const required = schema.required ?? [];
     for (const key of topLevelKeys) {
         const node = (schema.properties ?? {})[key];
         const isObject = node.type === "object";
@@ -142,6 +143,11 @@ export function configDeclarations(schema: JsonSchema = configJsonSchema()): Rec
             ...(node.secret === "required" ? { secret: true } : {}),
             ...(node.secret !== "required" && (node.default !== undefined || isObject)
                 ? { default: node.default ?? {} }
+                : {}),
+            // Pulumi requires a declared key without a default; an optional one (`imageRegistry`)
+            // defaults to "", which the schema reads as unset.
+            ...(node.secret !== "required" && node.default === undefined && !isObject && !required.includes(key)
+                ? { default: "" }
                 : {}),
             description: `${node.description ?? ""}${keys}${isObject ? ' See README "Configuration reference".' : ""}`,
         };

@@ -11,6 +11,7 @@ import Ajv from "ajv";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { planStackConfig, secretValuesOf } from "../automation/config";
+import { configDeclarations } from "../scripts/gen";
 import { parseBacklineConfig, ParseOptions } from "../components/config";
 import { restrictedVolumeTypes } from "../components/config/enterprise-shapes";
 import { withCommonMetadata } from "../components/specs/metadata";
@@ -160,6 +161,20 @@ describe("issue 12 configuration", () => {
         assert.deepEqual(c.site.caBundle, { kind: "configMap", configMapName: "corp-root-ca", key: "ca.crt" });
         assert.ok(c.networkPolicy?.egress);
         assert.deepEqual(c.worker.disruptionBudget, { minAvailable: 2 });
+    });
+
+    it("declares every optional top-level key with a default in Pulumi.yaml (Pulumi requires the others)", () => {
+        for (const [key, decl] of Object.entries(configDeclarations())) {
+            if (key === "backline:baseUrl" || key === "backline:accessKey") continue;
+            assert.ok("default" in decl, `${key} has no default: every stack without it would be refused`);
+        }
+        assert.equal(configDeclarations()["backline:imageRegistry"].default, "");
+        assert.deepEqual(configDeclarations()["backline:imagePullSecrets"], {
+            type: "array",
+            items: { type: "string" },
+            default: [],
+            description: "Existing pull secrets (names) added to every pod, beside `dockerconfig`.",
+        });
     });
 
     it("refuses exactly the volume types the policy pack refuses", () => {
