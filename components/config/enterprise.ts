@@ -259,7 +259,7 @@ export const janitorEnterpriseKeys = {
 };
 
 /** The program's own volume names and mount paths in the worker's pod (`specs/worker.ts`, `specs/site.ts`). */
-const workerVolumeNames = ["storage", "tmp", "collector-config", "jwt-token", "collector-tmp", "backline-ca-bundle"];
+export const reservedWorkerVolumeNames = ["storage", "tmp", "collector-config", "jwt-token", "collector-tmp", "backline-ca-bundle"];
 
 /** Pods kept available out of `replicas`, as the disruption controller rounds: up. */
 function keptAvailable(value: number | string, replicas: number): number {
@@ -275,11 +275,11 @@ export function workerEnterpriseRules(w: unknown, ctx: z.RefinementCtx): void {
     const volumeNames = (Array.isArray(volumes) ? volumes : []).map((v) => at(v, "name"));
     volumeNames.forEach((name, i) => {
         if (typeof name !== "string") return;
-        if (workerVolumeNames.includes(name)) {
+        if (reservedWorkerVolumeNames.includes(name)) {
             custom(
                 ctx,
                 ["extraVolumes", i, "name"],
-                `got ${show(name)}, a volume of the program's own (${workerVolumeNames.join(", ")}); choose another name.`,
+                `got ${show(name)}, a volume of the program's own (${reservedWorkerVolumeNames.join(", ")}); choose another name.`,
             );
         } else if (volumeNames.indexOf(name) !== i) {
             custom(
