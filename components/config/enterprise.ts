@@ -259,7 +259,14 @@ export const janitorEnterpriseKeys = {
 };
 
 /** The program's own volume names and mount paths in the worker's pod (`specs/worker.ts`, `specs/site.ts`). */
-export const reservedWorkerVolumeNames = ["storage", "tmp", "collector-config", "jwt-token", "collector-tmp", "backline-ca-bundle"];
+export const reservedWorkerVolumeNames = [
+    "storage",
+    "tmp",
+    "collector-config",
+    "jwt-token",
+    "collector-tmp",
+    "backline-ca-bundle",
+];
 
 /** Pods kept available out of `replicas`, as the disruption controller rounds: up. */
 function keptAvailable(value: number | string, replicas: number): number {
