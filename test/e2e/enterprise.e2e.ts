@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { useApiServer } from "../support/apiserver";
+import { reservedWorkerVolumeNames } from "../../components/config/enterprise";
 import { airGapped } from "../fixtures/enterprise-examples";
 import { FakeSaas } from "../support/fake-saas";
 import { TestCa, Tinyproxy, makeTestCa, missingProxyTools, startTinyproxy } from "../support/tinyproxy";
@@ -184,18 +185,10 @@ describe("issue 12's keys on a real Kubernetes API server", function () {
         const asPod = (name: string, spec: Any) =>
             JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec });
         const worker = get("deployment", "worker").spec.template.spec;
+        // The program's own volumes first, then the user's extra ones.
         assert.deepEqual(
             worker.volumes.map((v: Any) => v.name),
-            [
-                "storage",
-                "tmp",
-                "collector-config",
-                "jwt-token",
-                "collector-tmp",
-                "backline-ca-bundle",
-                "corp-config",
-                "scratch",
-            ],
+            [...reservedWorkerVolumeNames, "corp-config", "scratch"],
         );
         const templates: [string, Any][] = [
             ["worker", worker],
