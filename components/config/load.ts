@@ -4,7 +4,7 @@
  * `ConfigValidationError` listing every problem before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { plaintextProxyCredentials } from "./enterprise";
+import { plaintextProxyCredentials } from "./proxy-credentials";
 import { ConfigProblem, ConfigValidationError, problemsOf } from "./problems";
 import { backlineConfigSchema, ResolvedConfig } from "./resolve";
 
