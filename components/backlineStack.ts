@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { PreparedAdoption } from "./adoption/prepare";
 import type { BacklineConfig } from "./config";
+import { HelmReleaseRemoval, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
+import { HelmTakeover } from "./helmTakeover";
 import { Janitor } from "./janitor";
 import { BacklineNamespace } from "./namespace";
 import { Observability } from "./observability";
@@ -14,6 +17,11 @@ export interface BacklineStackArgs {
      * `BacklineNamespace` makes it a secret.
      */
     readonly config: BacklineConfig;
+    /**
+     * A live Helm release to take over (`adopt.helmRelease`), as `prepareAdoption` planned it from
+     * the cluster. @default none
+     */
+    readonly adoption?: PreparedAdoption;
 }
 
 /**
@@ -35,6 +43,8 @@ export interface BacklineStackOutputs {
     /** The collector's role and log group, with `worker.otel.enabled`. */
     readonly collectorRoleArn?: pulumi.Output<string>;
     readonly logGroupName?: pulumi.Output<string>;
+    /** With `adopt.helmRelease`: what the removal of Helm's record did. */
+    readonly helmAdoption?: pulumi.Output<HelmReleaseRemovalResult>;
 }
 
 /**
@@ -53,25 +63,40 @@ export class BacklineStack extends pulumi.ComponentResource {
         const cfg = args.config;
         const skipAwait = cfg.kubernetes.skipAwait;
 
+        // Adopting a Helm release: its field ownership is handed over first, and every Kubernetes
+        // object below applies as the manager it was handed to (README "Moving from the Helm chart").
+        const adoption = args.adoption;
+        const takeover = adoption
+            ? new HelmTakeover(
+                  `${name}-helm-takeover`,
+                  {
+                      connection: adoption.connection,
+                      fieldManager: adoption.steps.facts.fieldManager,
+                      handover: adoption.steps.handover,
+                  },
+                  { parent: this },
+              )
+            : undefined;
+        const child: pulumi.ComponentResourceOptions = {
+            parent: this,
+            ...(takeover ? { transformations: [takeover.transformation] } : {}),
+        };
+
         const namespace = new BacklineNamespace(
             `${name}-namespace`,
             { name: cfg.namespace, accessKey: cfg.accessKey, retainOnDelete: !cfg.storage.deleteOnDestroy },
-            { parent: this },
+            child,
         );
         const ns = namespace.name;
 
         const storage = new WorkerStorage(
             `${name}-storage`,
-            { storage: cfg.storage, namespace: ns, skipAwait },
-            { parent: this },
+            { storage: cfg.storage, namespace: ns, skipAwait, adoptedClaim: adoption?.steps.facts.claim },
+            child,
         );
 
         const observability = cfg.observability
-            ? new Observability(
-                  `${name}-observability`,
-                  { observability: cfg.observability, namespace: ns },
-                  { parent: this },
-              )
+            ? new Observability(`${name}-observability`, { observability: cfg.observability, namespace: ns }, child)
             : undefined;
 
         const janitor = new Janitor(
@@ -84,7 +109,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                 skipAwait,
                 waitFor: [namespace],
             },
-            { parent: this },
+            child,
         );
 
         const worker = new Worker(
@@ -97,9 +122,29 @@ export class BacklineStack extends pulumi.ComponentResource {
                 namespace: ns,
                 skipAwait,
                 waitFor: [namespace, ...(janitor.installJob ? [janitor.installJob] : [])],
+                adopted: adoption && {
+                    selector: adoption.steps.facts.workerSelector,
+                    image: adoption.steps.facts.workerImage,
+                },
             },
-            { parent: this },
+            child,
         );
+
+        const removal = adoption
+            ? new HelmReleaseRemoval(
+                  `${name}-helm-release`,
+                  {
+                      connection: adoption.connection,
+                      release: adoption.steps.release,
+                      releaseNamespace: adoption.steps.releaseNamespace,
+                      remove: adoption.steps.remove,
+                      keep: adoption.steps.keep,
+                      recordPresent: adoption.recordPresent,
+                      after: [namespace, storage, janitor, worker, ...(observability ? [observability] : [])],
+                  },
+                  { parent: this },
+              )
+            : undefined;
 
         this.outputs = {
             namespace: ns,
@@ -113,6 +158,7 @@ export class BacklineStack extends pulumi.ComponentResource {
             ...(observability
                 ? { collectorRoleArn: observability.roleArn, logGroupName: observability.logGroupName }
                 : {}),
+            ...(removal ? { helmAdoption: removal.result } : {}),
         };
         this.registerOutputs({ ...this.outputs });
     }

@@ -19,4 +19,10 @@ export {
 } from "./config";
 export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackConfigInput } from "./config";
 export { kubernetesProviderArgs } from "./provider";
+export { HelmTakeover } from "./helmTakeover";
+export type { HelmTakeoverArgs } from "./helmTakeover";
+export { HelmReleaseRemoval } from "./helmReleaseRemoval";
+export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
+export { AdoptionRefusedError, prepareAdoption } from "./adoption/prepare";
+export type { PreparedAdoption, PrepareOptions } from "./adoption/prepare";
 export { names } from "./specs/common";

@@ -83,7 +83,7 @@ export class Worker extends pulumi.ComponentResource {
                     labels,
                     annotations: awaitAnnotations(args.skipAwait),
                 },
-                spec: buildWorkerServiceSpec(args.worker),
+                spec: buildWorkerServiceSpec(args.worker, args.adopted),
             },
             { parent: this },
         );

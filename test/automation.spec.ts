@@ -345,6 +345,7 @@ describe("automation: typed config → stack config", function () {
         assert.deepStrictEqual(plan.remove, [
             "aws:profile",
             "aws:region",
+            "backline:adopt",
             "backline:efs",
             "backline:janitor",
             "backline:logging",
@@ -519,6 +520,7 @@ describe("automation: operations on a fake stack", function () {
         assert.deepStrictEqual(stack.calls[2].args[0], [
             "aws:profile",
             "aws:region",
+            "backline:adopt",
             "backline:efs",
             "backline:janitor",
             "backline:logging",

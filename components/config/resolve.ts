@@ -64,9 +64,18 @@ function observabilityOf(c: StackConfigOutput) {
     };
 }
 
+/** The release to adopt (`adopt.*`), or none. */
+function adoptionOf(c: StackConfigOutput) {
+    const { helmRelease, releaseNamespace, keep } = c.adopt;
+    if (helmRelease === undefined) {
+        return undefined;
+    }
+    return { release: helmRelease, releaseNamespace: releaseNamespace ?? c.namespaceOverride, keep };
+}
+
 function resolve(c: StackConfigOutput) {
     // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
-    const { namespaceOverride, logging, efs, worker: w, ...sections } = c;
+    const { namespaceOverride, logging, efs, worker: w, adopt, ...sections } = c;
     const { storage, otel, ...worker } = w;
     return {
         ...sections,
@@ -75,6 +84,7 @@ function resolve(c: StackConfigOutput) {
         worker: { ...worker, mountPath: storage.mountPath },
         storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },
         observability: observabilityOf(c),
+        adoption: adoptionOf(c),
     };
 }
 
@@ -107,3 +117,4 @@ export type CollectorRole = ObservabilityConfig["role"];
 export type OidcTrust = Extract<CollectorRole, { kind: "create" }>["oidc"];
 export type CollectorConfig = ObservabilityConfig["collector"];
 export type KubernetesConfig = BacklineConfig["kubernetes"];
+export type AdoptionConfig = NonNullable<BacklineConfig["adoption"]>;

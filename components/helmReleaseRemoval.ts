@@ -1,0 +1,71 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { KubeConnection } from "./adoption/kubectl";
+import { releaseRemovalProvider } from "./adoption/providers";
+import type { ObjectRef } from "./specs/adoption";
+
+export interface HelmReleaseRemovalArgs {
+    /** The cluster, as the stack's Kubernetes provider reaches it. */
+    readonly connection: KubeConnection;
+    /** The release (`adopt.helmRelease`) and the namespace of its record (`adopt.releaseNamespace`). */
+    readonly release: string;
+    readonly releaseNamespace: string;
+    /** Objects of the release the stack replaces with its own: deleted. */
+    readonly remove: readonly ObjectRef[];
+    /** Objects of the release left in place (`adopt.keep`): Helm's ownership metadata removed. */
+    readonly keep: readonly ObjectRef[];
+    /** Whether the program saw the record; once it is gone there is nothing left to do. */
+    readonly recordPresent: boolean;
+    /** Everything that takes the release over: the removal waits for all of it. */
+    readonly after: readonly pulumi.Resource[];
+}
+
+/** What the removal did, stable once done. */
+export interface HelmReleaseRemovalResult {
+    /** The record's revisions that were removed. */
+    readonly revisions: number[];
+    /** Their copies, for a rollback (README "Moving from the Helm chart"). */
+    readonly backups: string[];
+    /** Objects of the release deleted (`Kind/name`). */
+    readonly removed: string[];
+    /** Objects of the release left in place. */
+    readonly kept: string[];
+}
+
+class HelmReleaseRecord extends pulumi.dynamic.Resource {
+    public readonly revisions!: pulumi.Output<number[]>;
+    public readonly backups!: pulumi.Output<string[]>;
+    public readonly removed!: pulumi.Output<string[]>;
+    public readonly kept!: pulumi.Output<string[]>;
+
+    constructor(name: string, args: Omit<HelmReleaseRemovalArgs, "after">, opts: pulumi.CustomResourceOptions) {
+        const connection = args.connection.kubeconfig ? pulumi.secret(args.connection) : args.connection;
+        super(
+            releaseRemovalProvider,
+            name,
+            { ...args, connection, revisions: undefined, backups: undefined, removed: undefined, kept: undefined },
+            opts,
+            "backline",
+            "HelmReleaseRecord",
+        );
+    }
+}
+
+/**
+ * The end of an adoption (`adopt.helmRelease`), once every object of the stack took the release
+ * over: Helm's record is copied (Secrets `backline-helm-backup.<release>.v<N>`, which Helm does not
+ * list) and removed, so `helm list` shows no release and no `helm uninstall` can delete the objects;
+ * the chart's objects the stack replaces are deleted and the kept ones lose Helm's ownership metadata.
+ */
+export class HelmReleaseRemoval extends pulumi.ComponentResource {
+    public readonly result: pulumi.Output<HelmReleaseRemovalResult>;
+
+    constructor(name: string, args: HelmReleaseRemovalArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("backline:adoption:HelmReleaseRemoval", name, {}, opts);
+        const { after, ...inputs } = args;
+        const record = new HelmReleaseRecord(`${name}-record`, inputs, { parent: this, dependsOn: [...after] });
+        this.result = pulumi
+            .all([record.revisions, record.backups, record.removed, record.kept])
+            .apply(([revisions, backups, removed, kept]) => ({ revisions, backups, removed, kept }));
+        this.registerOutputs({ result: this.result });
+    }
+}
