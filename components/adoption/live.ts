@@ -24,32 +24,21 @@ const apiVersionOf: Record<string, string> = {
 };
 
 /** Objects by `Kind/name` in one namespace, the missing ones left out. */
-async function getObjects(
-    conn: KubeConnection,
-    namespace: string,
-    refs: readonly ObjectRef[],
-): Promise<Record<string, LiveObject>> {
+function getObjects(conn: KubeConnection, namespace: string, refs: readonly ObjectRef[]): Record<string, LiveObject> {
     const wanted = [...new Set(refs.map((r) => `${kubectlType(r.apiVersion, r.kind)}/${r.name}`))];
     if (wanted.length === 0) return {};
-    const got = await kubectlJson(conn, [
-        "get",
-        "-n",
-        namespace,
-        ...wanted,
-        "--ignore-not-found",
-        "--show-managed-fields",
-    ]);
+    const got = kubectlJson(conn, ["get", "-n", namespace, ...wanted, "--ignore-not-found", "--show-managed-fields"]);
     const items: LiveObject[] = got === undefined ? [] : got.kind === "List" ? got.items : [got];
     return Object.fromEntries(items.map((o) => [liveName(o), o]));
 }
 
 /** The warnings of a dry run that makes the namespace enforce "restricted" (running pods that violate it). */
-async function podSecurityWarnings(conn: KubeConnection, namespace: string): Promise<string[]> {
+function podSecurityWarnings(conn: KubeConnection, namespace: string): string[] {
     const labels = Object.entries(podSecurityLabels)
         .filter(([k]) => k.includes("/enforce"))
         .map(([k, v]) => `${k}=${v}`);
     const args = ["label", "namespace", namespace, ...labels, "--overwrite", "--dry-run=server"];
-    const r = await kubectl(conn, args);
+    const r = kubectl(conn, args);
     if (r.status !== 0) {
         return [`(not checked: ${kubectlFailure(args, r)})`];
     }
@@ -61,16 +50,9 @@ async function podSecurityWarnings(conn: KubeConnection, namespace: string): Pro
 }
 
 /** Reads what the plan needs. Throws (with kubectl's words) when the cluster cannot be read. */
-export async function readLiveRelease(conn: KubeConnection, c: AdoptionStackConfig): Promise<LiveRelease> {
+export function readLiveRelease(conn: KubeConnection, c: AdoptionStackConfig): LiveRelease {
     const { release, releaseNamespace } = c.adoption;
-    const records = await kubectlJson(conn, [
-        "get",
-        "secrets",
-        "-n",
-        releaseNamespace,
-        "-l",
-        `owner=helm,name=${release}`,
-    ]);
+    const records = kubectlJson(conn, ["get", "secrets", "-n", releaseNamespace, "-l", `owner=helm,name=${release}`]);
     const secrets: { metadata: { name: string; labels?: Record<string, string> }; data?: { release?: string } }[] =
         records?.items ?? [];
     const revisions = secrets.map(revisionOf).sort((a, b) => a.version - b.version);
@@ -86,16 +68,16 @@ export async function readLiveRelease(conn: KubeConnection, c: AdoptionStackConf
         return apiVersion ? [{ apiVersion, kind, name, namespace: c.namespace }] : [];
     });
     const inNamespace = (newest?.objects ?? []).filter((o) => o.namespace === c.namespace);
-    const objects = await getObjects(conn, c.namespace, [...inNamespace, ...declared]);
+    const objects = getObjects(conn, c.namespace, [...inNamespace, ...declared]);
 
     const claim =
         c.storage.claim.kind === "existingClaim" ? undefined : objects[`PersistentVolumeClaim/${c.storage.claim.name}`];
     const className: string | undefined = claim?.spec?.storageClassName || undefined;
     const storageClass = className
-        ? await kubectlJson(conn, ["get", "storageclass", className, "--ignore-not-found"])
+        ? kubectlJson(conn, ["get", "storageclass", className, "--ignore-not-found"])
         : undefined;
 
-    const ns = await kubectlJson(conn, ["get", "namespace", c.namespace, "--ignore-not-found"]);
+    const ns = kubectlJson(conn, ["get", "namespace", c.namespace, "--ignore-not-found"]);
     const enforcing = ns?.metadata?.labels?.["pod-security.kubernetes.io/enforce"] === "restricted";
     return {
         revisions,
@@ -109,6 +91,6 @@ export async function readLiveRelease(conn: KubeConnection, c: AdoptionStackConf
                   },
               }
             : {}),
-        podSecurityWarnings: newest && ns && !enforcing ? await podSecurityWarnings(conn, c.namespace) : [],
+        podSecurityWarnings: newest && ns && !enforcing ? podSecurityWarnings(conn, c.namespace) : [],
     };
 }

@@ -69,10 +69,7 @@ export interface PrepareOptions {
  * Reads the release named by `adopt.helmRelease` and plans its adoption; throws
  * `AdoptionRefusedError` when it must not go ahead. `undefined` when nothing is to be adopted.
  */
-export async function prepareAdoption(
-    config: BacklineConfig,
-    opts: PrepareOptions = {},
-): Promise<PreparedAdoption | undefined> {
+export function prepareAdoption(config: BacklineConfig, opts: PrepareOptions = {}): PreparedAdoption | undefined {
     const c = adoptionStackConfig(config);
     if (!c) {
         return undefined;
@@ -83,7 +80,7 @@ export async function prepareAdoption(
     };
     let live;
     try {
-        live = await readLiveRelease(connection, c);
+        live = readLiveRelease(connection, c);
     } catch (err) {
         throw new AdoptionRefusedError(c.adoption.release, [
             {

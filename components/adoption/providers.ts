@@ -47,9 +47,9 @@ function objectArgs(ref: ObjectRef): string[] {
 }
 
 /** Hands one object over; false when it is gone or has nothing left to hand over. */
-async function handOverObject(conn: KubeConnection, ref: ObjectRef, manager: string): Promise<boolean> {
+function handOverObject(conn: KubeConnection, ref: ObjectRef, manager: string): boolean {
     for (let attempt = 1; attempt <= 5; attempt++) {
-        const o = await kubectlJson(conn, ["get", ...objectArgs(ref), "--ignore-not-found", "--show-managed-fields"]);
+        const o = kubectlJson(conn, ["get", ...objectArgs(ref), "--ignore-not-found", "--show-managed-fields"]);
         const fields = o ? handOver(o.metadata.managedFields ?? [], manager, now()) : undefined;
         if (!fields) {
             return false;
@@ -61,7 +61,7 @@ async function handOverObject(conn: KubeConnection, ref: ObjectRef, manager: str
             "-p",
             JSON.stringify(handOverPatch(o.metadata.resourceVersion, fields)),
         ];
-        const r = await kubectl(conn, args);
+        const r = kubectl(conn, args);
         if (r.status === 0) {
             return true;
         }
@@ -75,10 +75,10 @@ async function handOverObject(conn: KubeConnection, ref: ObjectRef, manager: str
     );
 }
 
-async function handOverAll(inputs: HandoverInputs): Promise<string[]> {
+function handOverAll(inputs: HandoverInputs): string[] {
     const done: string[] = [];
     for (const ref of inputs.objects) {
-        if (await handOverObject(inputs.connection, ref, inputs.fieldManager)) done.push(refName(ref));
+        if (handOverObject(inputs.connection, ref, inputs.fieldManager)) done.push(refName(ref));
     }
     return done;
 }
@@ -89,10 +89,10 @@ export const handoverProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: (news.objects ?? []).length > 0 };
     },
     async create(inputs: HandoverInputs) {
-        return { id: "helm-field-ownership", outs: { handedOver: await handOverAll(inputs) } };
+        return { id: "helm-field-ownership", outs: { handedOver: handOverAll(inputs) } };
     },
     async update(_id: string, _olds: HandoverInputs, news: HandoverInputs) {
-        return { outs: { handedOver: await handOverAll(news) } };
+        return { outs: { handedOver: handOverAll(news) } };
     },
     async delete() {
         // Ownership is not given back to Helm: the objects stay the stack's until it deletes them.
@@ -106,7 +106,7 @@ interface RecordSecret {
 }
 
 /** Copies one record Secret to its backup (kept when it exists with the same contents). */
-async function backUp(conn: KubeConnection, ns: string, release: string, record: RecordSecret): Promise<string> {
+function backUp(conn: KubeConnection, ns: string, release: string, record: RecordSecret): string {
     const version = Number(record.metadata.labels?.version ?? 0);
     const name = backupSecretName(release, version);
     const backup = {
@@ -122,14 +122,14 @@ async function backUp(conn: KubeConnection, ns: string, release: string, record:
         data: record.data,
     };
     const args = ["create", "-f", "-"];
-    const r = await kubectl(conn, args, { input: JSON.stringify(backup) });
+    const r = kubectl(conn, args, { input: JSON.stringify(backup) });
     if (r.status === 0) {
         return name;
     }
     if (!/AlreadyExists|already exists/.test(r.stderr)) {
         throw new Error(kubectlFailure(args, r));
     }
-    const existing = await kubectlJson(conn, ["get", "secret", name, "-n", ns]);
+    const existing = kubectlJson(conn, ["get", "secret", name, "-n", ns]);
     if (existing?.data?.release !== record.data?.release) {
         throw new Error(
             `Secret ${name} in ${ns} exists with other contents than Helm's record ${record.metadata.name}; move it away and run \`pulumi up\` again.`,
@@ -139,25 +139,25 @@ async function backUp(conn: KubeConnection, ns: string, release: string, record:
 }
 
 /** Whether the live object still belongs to this Helm release. */
-async function ownedByRelease(conn: KubeConnection, ref: ObjectRef, release: string): Promise<boolean> {
-    const o = await kubectlJson(conn, ["get", ...objectArgs(ref), "--ignore-not-found"]);
+function ownedByRelease(conn: KubeConnection, ref: ObjectRef, release: string): boolean {
+    const o = kubectlJson(conn, ["get", ...objectArgs(ref), "--ignore-not-found"]);
     return o?.metadata?.annotations?.["meta.helm.sh/release-name"] === release;
 }
 
-async function finishAdoption(inputs: ReleaseRemovalInputs) {
+function finishAdoption(inputs: ReleaseRemovalInputs) {
     const conn = inputs.connection;
     const ns = inputs.releaseNamespace;
     const selector = `owner=helm,name=${inputs.release}`;
-    const listed = await kubectlJson(conn, ["get", "secrets", "-n", ns, "-l", selector]);
+    const listed = kubectlJson(conn, ["get", "secrets", "-n", ns, "-l", selector]);
     const records: RecordSecret[] = listed?.items ?? [];
     const backups: string[] = [];
     for (const record of records) {
-        backups.push(await backUp(conn, ns, inputs.release, record));
+        backups.push(backUp(conn, ns, inputs.release, record));
     }
     const removed: string[] = [];
     for (const ref of inputs.remove) {
-        if (await ownedByRelease(conn, ref, inputs.release)) {
-            await kubectlOk(conn, ["delete", ...objectArgs(ref), "--ignore-not-found", "--wait=false"]);
+        if (ownedByRelease(conn, ref, inputs.release)) {
+            kubectlOk(conn, ["delete", ...objectArgs(ref), "--ignore-not-found", "--wait=false"]);
             removed.push(refName(ref));
         }
     }
@@ -169,21 +169,14 @@ async function finishAdoption(inputs: ReleaseRemovalInputs) {
         },
     };
     for (const ref of inputs.keep) {
-        if (await ownedByRelease(conn, ref, inputs.release)) {
-            await kubectlOk(conn, ["patch", ...objectArgs(ref), "--type=merge", "-p", JSON.stringify(strip)]);
+        if (ownedByRelease(conn, ref, inputs.release)) {
+            kubectlOk(conn, ["patch", ...objectArgs(ref), "--type=merge", "-p", JSON.stringify(strip)]);
         }
     }
     if (records.length > 0) {
-        await kubectlOk(conn, [
-            "delete",
-            "secret",
-            "-n",
-            ns,
-            ...records.map((r) => r.metadata.name),
-            "--ignore-not-found",
-        ]);
+        kubectlOk(conn, ["delete", "secret", "-n", ns, ...records.map((r) => r.metadata.name), "--ignore-not-found"]);
     }
-    const left = await kubectlJson(conn, ["get", "secrets", "-n", ns, "-l", selector]);
+    const left = kubectlJson(conn, ["get", "secrets", "-n", ns, "-l", selector]);
     if ((left?.items ?? []).length > 0) {
         throw new Error(
             `release ${inputs.release} got a new revision during the adoption (${left.items.map((s: RecordSecret) => s.metadata.name).join(", ")}); run \`pulumi up\` again.`,
@@ -203,11 +196,10 @@ export const releaseRemovalProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: news.recordPresent === true };
     },
     async create(inputs: ReleaseRemovalInputs) {
-        return { id: `helm-release-${inputs.release}`, outs: await finishAdoption(inputs) };
+        return { id: `helm-release-${inputs.release}`, outs: finishAdoption(inputs) };
     },
-    async update(_id: string, olds: ReleaseRemovalInputs, news: ReleaseRemovalInputs) {
-        void olds;
-        return { outs: await finishAdoption(news) };
+    async update(_id: string, _olds: ReleaseRemovalInputs, news: ReleaseRemovalInputs) {
+        return { outs: finishAdoption(news) };
     },
     async delete() {
         // The record stays removed and its backups stay: README "Moving from the Helm chart" restores it.

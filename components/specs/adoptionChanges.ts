@@ -42,6 +42,16 @@ function valueAt(value: unknown, path: readonly string[]): unknown {
 
 const quantityKeys = /(^|\.)(cpu|memory|storage|size)$/;
 
+/** Blank strings, nulls and empty maps mean "unset" in both Helm values and stack configuration. */
+function normalise(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(normalise);
+    if (!isPlainObject(v)) return v === "" || v === null ? undefined : v;
+    const entries = Object.entries(v)
+        .map(([k, x]) => [k, normalise(x)] as const)
+        .filter(([, x]) => x !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
 function same(key: string, a: unknown, b: unknown): boolean {
     if (quantityKeys.test(key) && typeof a === "string" && (typeof b === "string" || typeof b === "number")) {
         const x = parseQuantity(a)?.value;
@@ -50,7 +60,7 @@ function same(key: string, a: unknown, b: unknown): boolean {
     }
     if ((typeof a === "number" || typeof a === "boolean") && typeof b === "string") return String(a) === b;
     if ((typeof b === "number" || typeof b === "boolean") && typeof a === "string") return String(b) === a;
-    return canonicalJson(a) === canonicalJson(b);
+    return canonicalJson(normalise(a)) === canonicalJson(normalise(b));
 }
 
 /**
@@ -63,8 +73,7 @@ export function valueDifferences(releaseValues: unknown, stackValues: unknown, s
         const key = path.join(".");
         if (skip.some((s) => key === s || key.startsWith(`${s}.`))) continue;
         const theirs = valueAt(releaseValues, path);
-        const unset = (v: unknown) => v === undefined || v === null || v === "";
-        if (unset(theirs) && unset(ours)) continue;
+        if (normalise(theirs) === undefined && normalise(ours) === undefined) continue;
         if (theirs === undefined || same(key, ours, theirs)) continue;
         if (isSecretPath(path)) {
             out.push(`\`${key}\`: differs (values not shown)`);

@@ -80,6 +80,7 @@ describe("adopting a live Helm release (e2e)", function () {
     const pulumi = async (args: string[], opts: { expectFailure?: boolean } = {}) => {
         const r = await runPulumi(args, { cwd: project.dir, env: env.env, pulumi: engine.pulumi, timeoutMs: 900_000 });
         if (!opts.expectFailure) assert.equal(r.code, 0, describeRun(args, r));
+        if (process.env.ADOPT_E2E_TIMINGS) console.log(`      pulumi ${args[0]}: ${r.durationMs} ms`);
         return r;
     };
 
@@ -265,6 +266,121 @@ describe("adopting a live Helm release (e2e)", function () {
             before.get("PersistentVolumeClaim/worker-storage").metadata.uid,
         );
         kubectl(["get", "namespace", ns]);
+    });
+
+    it("adopts the Production install after a run that failed half-way, deleting nothing in between", async () => {
+        const ns = production.namespaceOverride as string;
+        install(ns, production);
+        // Someone changed the janitor's script by hand with server-side apply: a manager the
+        // adoption does not take over, so the stack's apply conflicts with it and `up` stops.
+        const intruder = (data?: Record<string, string>) =>
+            kubectl(
+                ["apply", "--server-side", "--force-conflicts", "--field-manager=intruder", "-f", "-"],
+                JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "ConfigMap",
+                    metadata: { name: "janitor-script", namespace: ns },
+                    ...(data ? { data } : {}),
+                }),
+            );
+        intruder({ "janitor.sh": "echo changed by hand\n" });
+        const before = objectsIn(ns);
+        const janitorSecrets = ["jwt-token", "dockerconfig"].map((n) => JSON.stringify(getJson(`secret/${n}`, ns)));
+        await newStack("production", stackConfig(production));
+
+        const preview = await pulumi(["preview"]);
+        const said = preview.stdout + preview.stderr;
+        assert.match(said, /ConfigMap\/janitor-script: intruder \(Apply\)/);
+        assert.match(said, /`worker\.replicaCount`|Adopting Helm release `backline` \(revision 1/);
+
+        const w = watchEvents(kube(), watched(ns));
+        await w.ready;
+        const failed = await pulumi(["up", "--yes", "--skip-preview"], { expectFailure: true });
+        assert.notEqual(failed.code, 0);
+        assert.match(failed.stdout + failed.stderr, /conflict[\s\S]*intruder/i);
+        // Half-way: Helm's record is intact, every object is still there with its UID.
+        assert.equal(helmList(ns).length, 1);
+        const halfway = objectsIn(ns);
+        for (const [name, uid] of uids(before)) assert.equal(halfway.get(name)?.metadata.uid, uid, name);
+
+        // The person who made the change gives the field up; the next `up` finishes the job.
+        intruder();
+        await pulumi(["up", "--yes", "--skip-preview"]);
+        w.stop();
+
+        const removed = [
+            "Role/backline-worker",
+            "Role/backline-janitor",
+            "RoleBinding/backline-worker",
+            "RoleBinding/backline-janitor",
+            "Secret/sh.helm.release.v1.backline.v1",
+        ];
+        const after = objectsIn(ns);
+        for (const [name, uid] of uids(before)) {
+            if (!removed.includes(name)) assert.equal(after.get(name)?.metadata.uid, uid, `${name} changed UID`);
+        }
+        const deleted = w.events
+            .filter((e) => e.type === "DELETED" && !scheduledJob(e.object))
+            .map((e) => `${e.object.kind}/${e.object.metadata.name}`)
+            .sort();
+        assert.deepEqual(deleted, [...removed].sort());
+        assert.deepEqual(helmList(ns), []);
+        assert.deepEqual(
+            ["jwt-token", "dockerconfig"].map((n) => JSON.stringify(getJson(`secret/${n}`, ns))),
+            janitorSecrets,
+        );
+        const deploy = after.get("Deployment/worker");
+        assert.equal(deploy.spec.replicas, 2);
+        assert.equal(after.get("PersistentVolumeClaim/worker-storage").spec.resources.requests.storage, "50Gi");
+        assert.match(after.get("ConfigMap/janitor-script").data["janitor.sh"], /^#!\/usr\/bin\/env bash/);
+    });
+
+    it("refuses a claim on another class (naming both) and a `failed` release, changing nothing", async () => {
+        install("backline-other", {
+            ...minimal,
+            namespaceOverride: "backline-other",
+            worker: { storage: { pvc: { storageClassName: "other-rwx" } } },
+        });
+        install("backline-failed", { ...minimal, namespaceOverride: "backline-failed" });
+        const bad = helm().run([
+            "upgrade",
+            release,
+            TEST_CHART,
+            "-n",
+            "backline-failed",
+            "--reuse-values",
+            "--set",
+            "worker.replicaCount=-1",
+        ]);
+        assert.notEqual(bad.status, 0, "the broken upgrade passed");
+        assert.equal(helmList("backline-failed")[0].status, "failed");
+
+        await newStack(
+            "refusals",
+            stackConfig({
+                ...minimal,
+                namespaceOverride: "backline-other",
+                worker: { storage: { pvc: { storageClassName: "standard-rwx" } } },
+            }),
+        );
+        const other = await pulumi(["preview"], { expectFailure: true });
+        const otherSaid = other.stdout + other.stderr;
+        assert.notEqual(other.code, 0);
+        assert.match(
+            otherSaid,
+            /Helm release "backline" cannot be adopted \(1 problem\)[\s\S]*`worker\.storage\.pvc\.storageClassName`: got "standard-rwx", but claim `worker-storage` is on class `other-rwx`/,
+        );
+
+        await pulumi(["config", "set", "namespaceOverride", "backline-failed"]);
+        await pulumi(["config", "rm", "--path", "worker.storage.pvc.storageClassName"]);
+        const failed = await pulumi(["preview"], { expectFailure: true });
+        assert.notEqual(failed.code, 0);
+        assert.match(
+            failed.stdout + failed.stderr,
+            /`adopt\.helmRelease`: release `backline` is `failed` \(revision 2\)/,
+        );
+        assert.equal(helmList("backline-other")[0].status, "deployed");
+        assert.equal(helmList("backline-failed")[0].status, "failed");
     });
 });
 

@@ -136,10 +136,7 @@ export async function runProgram(
     pulumi.runtime.setAllConfig(toConfigMap("backline", config), secretKeys);
     delete require.cache[programPath];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(programPath) as
-        Record<string, pulumi.Output<unknown>> | (() => Promise<Record<string, pulumi.Output<unknown>>>);
-    // `export = async () => …`: the program's outputs are what the function resolves to.
-    const exports = typeof program === "function" ? await program() : program;
+    const exports = require(programPath) as Record<string, pulumi.Output<unknown>>;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(exports)) {
         outputs[k] = await promiseOf(v);
