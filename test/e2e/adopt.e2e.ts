@@ -119,9 +119,14 @@ describe("adopting a live Helm release (e2e)", function () {
         }
         project = copyProject();
         // kubectl for the program's read and the dynamic providers: the API server's own.
+        // kubectl for the program's read and the dynamic providers: the API server's own. The
+        // program is type-checked by `npm run typecheck`; ts-node only transpiles here (faster).
         env = engineEnv(engine, {
             passphrase: "adopt-e2e",
-            extra: { PATH: `${path.dirname(kube().kubectl)}${path.delimiter}${engineEnvPath(engine)}` },
+            extra: {
+                PATH: `${path.dirname(kube().kubectl)}${path.delimiter}${engine.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+                PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            },
         });
         valuesDir = fs.mkdtempSync(path.join(env.pulumiHome, "..", "values-"));
         // The cluster's default class, and another one.
@@ -383,7 +388,3 @@ describe("adopting a live Helm release (e2e)", function () {
         assert.equal(helmList("backline-failed")[0].status, "failed");
     });
 });
-
-function engineEnvPath(engine: Engine): string {
-    return `${engine.binDir}${path.delimiter}${process.env.PATH ?? ""}`;
-}
