@@ -8,8 +8,11 @@
  * `pulumi up` changes nothing, `pulumi destroy` keeps the claim and the namespace; a run that fails
  * half-way is finished by the next; an incompatible claim class and a `failed` release are refused.
  *
- * Needs the engine with its dynamic-provider plugin (scripts/build-engine.sh), the API server
- * (scripts/build-kube.sh) and helm (scripts/build-helm.sh); skips with the reason otherwise.
+ * The cluster has simulated nodes (kwok): pods become Ready, claims bind, Jobs complete, so the
+ * watch also proves that the worker never had fewer available replicas than it asks for while its
+ * pods were replaced. Needs the engine with its dynamic-provider plugin (scripts/build-engine.sh),
+ * the control plane with kwok (scripts/build-kube.sh) and helm (scripts/build-helm.sh); skips with
+ * the reason otherwise.
  * Run: npx mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 900000 test/e2e/adopt.e2e.ts
  */
 import { strict as assert } from "assert";
@@ -31,7 +34,7 @@ const release = "backline";
 /** What the chart renders besides the claim (test/fixtures/backline-chart/README.md). */
 const KINDS =
     "serviceaccounts,secrets,configmaps,persistentvolumeclaims,roles,rolebindings,services,deployments,cronjobs,jobs";
-/** Collections watched for deletions while the adoption runs. */
+/** Collections watched while the adoption runs: deletions, and the worker's availability. */
 const watched = (ns: string) => [
     ...["secrets", "configmaps", "serviceaccounts", "services", "persistentvolumeclaims"].map(
         (r) => `/api/v1/namespaces/${ns}/${r}`,
@@ -50,7 +53,9 @@ const scheduledJob = (o: any): boolean => o.kind === "Job" && /^janitor-\d+$/.te
 
 describe("adopting a live Helm release (e2e)", function () {
     this.timeout(1_200_000);
-    const kube = useApiServer();
+    // Simulated nodes: the chart's pods are Ready before the adoption, and the stack's replace them
+    // under pulumi-kubernetes' real awaits (claims bind, the install Job completes).
+    const kube = useApiServer({ kwok: { podReadyDelayMs: 1000 } });
     const helm = useHelm(kube);
     let engine: Engine;
     let project: ProjectCopy;
@@ -105,7 +110,18 @@ describe("adopting a live Helm release (e2e)", function () {
             kubectl(["create", "secret", "generic", name, "-n", ns, `--from-literal=written-by=janitor-${name}`]);
         }
         kubectl(["create", "job", "janitor-history", "--from=cronjob/janitor", "-n", ns]);
+        kubectl(["rollout", "status", "deployment/worker", "-n", ns, "--timeout=120s"]);
+        kubectl(["wait", "pvc/worker-storage", "-n", ns, "--for=jsonpath={.status.phase}=Bound", "--timeout=120s"]);
     };
+
+    /** Every moment the watch saw the worker Deployment with fewer available replicas than it asks for. */
+    const unavailable = (w: Watches): string[] =>
+        w.events
+            .filter(
+                (e) => e.object?.kind === "Deployment" && e.object.metadata.name === "worker" && e.type !== "DELETED",
+            )
+            .filter((e) => (e.object.status?.availableReplicas ?? 0) < e.object.spec.replicas)
+            .map((e) => `${e.at} ms: ${e.object.status?.availableReplicas ?? 0}/${e.object.spec.replicas} available`);
 
     before(function () {
         const found = findEngine((reason) => console.log(`      skipped: ${reason}`));
@@ -156,7 +172,7 @@ describe("adopting a live Helm release (e2e)", function () {
 
     const stackConfig = (values: StackConfig): StackConfig => ({
         ...values,
-        kubernetes: { kubeconfig: kube().kubeconfig, skipAwait: true },
+        kubernetes: { kubeconfig: kube().kubeconfig },
         adopt: { helmRelease: release },
     });
 
@@ -166,6 +182,8 @@ describe("adopting a live Helm release (e2e)", function () {
         const before = objectsIn(ns);
         const janitorSecrets = ["jwt-token", "dockerconfig"].map((n) => JSON.stringify(getJson(`secret/${n}`, ns)));
         const cronStatus = getJson("cronjob/janitor", ns).status;
+        const volume = before.get("PersistentVolumeClaim/worker-storage").spec.volumeName;
+        assert.ok(volume, "the chart's claim is not bound");
         await newStack("minimal", stackConfig(minimal));
 
         const preview = await pulumi(["preview", "--diff"]);
@@ -196,6 +214,9 @@ describe("adopting a live Helm release (e2e)", function () {
         const up = await pulumi(["up", "--yes", "--skip-preview"]);
         w.stop();
         assert.ok(!(up.stdout + up.stderr).includes(testAccessKey));
+        assert.deepEqual(unavailable(w), [], "the worker had fewer available replicas than it asks for");
+        const rolled = getJson("deployment/worker", ns);
+        assert.equal(rolled.status.updatedReplicas, rolled.spec.replicas, "the worker's pods were not replaced");
 
         const after = objectsIn(ns);
         // Deleted by design: the chart's RBAC (the stack has its own) and Helm's record.
@@ -256,6 +277,8 @@ describe("adopting a live Helm release (e2e)", function () {
             assert.ok(!managers.includes("helm"), `${where} still managed by helm: ${managers}`);
         }
         assert.equal(after.get("PersistentVolumeClaim/worker-storage").spec.storageClassName, "standard-rwx");
+        assert.equal(after.get("PersistentVolumeClaim/worker-storage").spec.volumeName, volume);
+        assert.equal(after.get("PersistentVolumeClaim/worker-storage").status.phase, "Bound");
         assert.equal(
             Buffer.from(after.get("Secret/backline-access-key").data.accessKey, "base64").toString(),
             testAccessKey,
@@ -312,6 +335,7 @@ describe("adopting a live Helm release (e2e)", function () {
         intruder();
         await pulumi(["up", "--yes", "--skip-preview"]);
         w.stop();
+        assert.deepEqual(unavailable(w), [], "the worker had fewer available replicas than it asks for");
 
         const removed = [
             "Role/backline-worker",
