@@ -2,7 +2,7 @@
  * README "Moving from the Helm chart", run as written: the walk-through block (`npm run local:up`, a
  * `helm install` of the test chart, a stack with `adopt.helmRelease`, preview, up, `helm list`, a
  * second up with `--expect-no-changes`), then the rollback block (the record restored from its
- * backups, the stack forgotten, `helm upgrade` managing the release again). The blocks are taken from
+ * backups, the stack forgotten, `helm rollback` applying the release again). The blocks are taken from
  * README.md between their markers and run with bash; the only change is the local cluster's folder
  * (`.cache/local`, here a temp folder through `BACKLINE_LOCAL_DIR`, so a developer's own local
  * cluster is left alone).
