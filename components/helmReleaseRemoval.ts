@@ -1,20 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeConnection } from "./adoption/kubectl";
-import { releaseRemovalProvider } from "./adoption/providers";
-import type { ObjectRef } from "./specs/adoption";
+import { ReleaseRemovalInputs, releaseRemovalProvider } from "./adoption/providers";
+import { connectionInput } from "./helmTakeover";
 
-export interface HelmReleaseRemovalArgs {
-    /** The cluster, as the stack's Kubernetes provider reaches it. */
-    readonly connection: KubeConnection;
-    /** The release (`adopt.helmRelease`) and the namespace of its record (`adopt.releaseNamespace`). */
-    readonly release: string;
-    readonly releaseNamespace: string;
-    /** Objects of the release the stack replaces with its own: deleted. */
-    readonly remove: readonly ObjectRef[];
-    /** Objects of the release left in place (`adopt.keep`): Helm's ownership metadata removed. */
-    readonly keep: readonly ObjectRef[];
-    /** Whether the program saw the record; once it is gone there is nothing left to do. */
-    readonly recordPresent: boolean;
+export interface HelmReleaseRemovalArgs extends ReleaseRemovalInputs {
     /** Everything that takes the release over: the removal waits for all of it. */
     readonly after: readonly pulumi.Resource[];
 }
@@ -37,12 +25,18 @@ class HelmReleaseRecord extends pulumi.dynamic.Resource {
     public readonly removed!: pulumi.Output<string[]>;
     public readonly kept!: pulumi.Output<string[]>;
 
-    constructor(name: string, args: Omit<HelmReleaseRemovalArgs, "after">, opts: pulumi.CustomResourceOptions) {
-        const connection = args.connection.kubeconfig ? pulumi.secret(args.connection) : args.connection;
+    constructor(name: string, args: ReleaseRemovalInputs, opts: pulumi.CustomResourceOptions) {
         super(
             releaseRemovalProvider,
             name,
-            { ...args, connection, revisions: undefined, backups: undefined, removed: undefined, kept: undefined },
+            {
+                ...args,
+                connection: connectionInput(args.connection),
+                revisions: undefined,
+                backups: undefined,
+                removed: undefined,
+                kept: undefined,
+            },
             opts,
             "backline",
             "HelmReleaseRecord",

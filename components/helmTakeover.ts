@@ -12,16 +12,25 @@ export interface HelmTakeoverArgs {
     readonly handover: readonly ObjectRef[];
 }
 
+/** The connection as a dynamic resource's input: secret when it holds a kubeconfig (it may hold credentials). */
+export function connectionInput(connection: KubeConnection): pulumi.Input<KubeConnection> {
+    return connection.kubeconfig ? pulumi.secret(connection) : connection;
+}
+
 /** The handover as a resource of the stack, so `preview` shows it and the engine runs it first. */
 class HelmFieldOwnership extends pulumi.dynamic.Resource {
     public readonly handedOver!: pulumi.Output<string[]>;
 
     constructor(name: string, args: HelmTakeoverArgs, opts: pulumi.CustomResourceOptions) {
-        const connection = args.connection.kubeconfig ? pulumi.secret(args.connection) : args.connection;
         super(
             handoverProvider,
             name,
-            { connection, fieldManager: args.fieldManager, objects: args.handover, handedOver: undefined },
+            {
+                connection: connectionInput(args.connection),
+                fieldManager: args.fieldManager,
+                objects: args.handover,
+                handedOver: undefined,
+            },
             opts,
             "backline",
             "HelmFieldOwnership",

@@ -21,7 +21,7 @@ import {
 import { describeAdoption, valueDifferences } from "../components/specs/adoptionChanges";
 import { FieldSet, foreignManagers, handOver, ManagedFieldsEntry } from "../components/specs/managedFields";
 import { minimal } from "./fixtures/examples";
-import { RecordingMocks, settle } from "./support/mocks";
+import { RecordingMocks, runProgram, settle } from "./support/mocks";
 
 const helm = (fields: FieldSet = { "f:metadata": { "f:labels": {} } }): ManagedFieldsEntry => ({
     manager: "helm",
@@ -626,26 +626,28 @@ describe("the `adopt` keys", () => {
 });
 
 describe("declaredObjects", () => {
-    it("is every namespaced object the stack declares", () => {
-        const c = stackConfig();
-        assert.deepEqual(declaredObjects(c).sort(), [
-            "ConfigMap/adot-collector-config",
-            "ConfigMap/janitor-script",
-            "CronJob/janitor",
-            "Deployment/worker",
-            "Job/janitor-install-…",
-            "PersistentVolumeClaim/worker-storage",
-            "Role/janitor",
-            "Role/worker",
-            "RoleBinding/janitor",
-            "RoleBinding/worker",
-            "Secret/backline-access-key",
-            "Service/worker",
-            "ServiceAccount/backline-jobs",
-            "ServiceAccount/janitor",
-            "ServiceAccount/worker",
-        ]);
-    });
+    // What the program registers under mocks, for configurations that change the set of objects.
+    const variants: [string, Record<string, unknown>][] = [
+        ["Minimal", {}],
+        ["no collector, no install Job", { worker: { otel: { enabled: false } }, janitor: { runOnInstall: false } }],
+        ["an existing claim", { worker: { storage: { pvc: { create: false } } } }],
+    ];
+    for (const [name, values] of variants) {
+        it(`is every namespaced object the program declares (${name})`, async function () {
+            this.timeout(60_000);
+            const run = await runProgram({ ...minimal, ...values });
+            const registered = run.mocks
+                .kubernetesObjects()
+                .filter((r) => r.type !== "kubernetes:core/v1:Namespace")
+                .map((r) =>
+                    `${r.type.split(":").pop()}/${r.inputs.metadata.name}`.replace(
+                        /janitor-install-\w+$/,
+                        "janitor-install-…",
+                    ),
+                );
+            assert.deepEqual(declaredObjects(stackConfig(values)).sort(), registered.sort());
+        });
+    }
 });
 
 describe("BacklineStack with an adoption (mocks)", () => {

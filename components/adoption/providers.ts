@@ -28,12 +28,16 @@ export interface HandoverInputs {
 }
 
 export interface ReleaseRemovalInputs {
+    /** The cluster, as the stack's Kubernetes provider reaches it. */
     readonly connection: KubeConnection;
+    /** The release (`adopt.helmRelease`) and the namespace of its record (`adopt.releaseNamespace`). */
     readonly release: string;
     readonly releaseNamespace: string;
+    /** Objects of the release the stack replaces with its own: deleted. */
     readonly remove: readonly ObjectRef[];
+    /** Objects of the release left in place (`adopt.keep`): Helm's ownership metadata removed. */
     readonly keep: readonly ObjectRef[];
-    /** Whether the program saw a record: only then is there anything to do. */
+    /** Whether the program saw the record; once it is gone there is nothing left to do. */
     readonly recordPresent: boolean;
 }
 

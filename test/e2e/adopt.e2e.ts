@@ -47,6 +47,15 @@ const watched = (ns: string) => [
     "/api/v1/persistentvolumes",
 ];
 
+/** What an adoption deletes, by design: the chart's RBAC (the stack has its own) and Helm's record. */
+const removedByAdoption = [
+    "Role/backline-janitor",
+    "Role/backline-worker",
+    "RoleBinding/backline-janitor",
+    "RoleBinding/backline-worker",
+    "Secret/sh.helm.release.v1.backline.v1",
+];
+
 /** A Job the CronJob `janitor` started on its schedule (`janitor-<minute>`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const scheduledJob = (o: any): boolean => o.kind === "Job" && /^janitor-\d+$/.test(o.metadata.name);
@@ -112,6 +121,29 @@ describe("adopting a live Helm release (e2e)", function () {
         kubectl(["create", "job", "janitor-history", "--from=cronjob/janitor", "-n", ns]);
         kubectl(["rollout", "status", "deployment/worker", "-n", ns, "--timeout=120s"]);
         kubectl(["wait", "pvc/worker-storage", "-n", ns, "--for=jsonpath={.status.phase}=Bound", "--timeout=120s"]);
+    };
+
+    /**
+     * After an adoption: every object kept its UID but those deleted by design, the watch saw no
+     * other deletion, and Helm lists no release. Returns the objects now.
+     */
+    const assertAdopted = (ns: string, before: Map<string, Any>, w: Watches): Map<string, Any> => {
+        const after = objectsIn(ns);
+        for (const [name, uid] of uids(before)) {
+            if (removedByAdoption.includes(name)) {
+                assert.ok(!after.has(name), `${name} was not removed`);
+            } else {
+                assert.equal(after.get(name)?.metadata.uid, uid, `${name} changed UID`);
+            }
+        }
+        const deleted = w.events
+            .filter((e) => e.type === "DELETED" && !scheduledJob(e.object))
+            .map((e) => `${e.object.kind}/${e.object.metadata.name}`)
+            .sort();
+        assert.deepEqual(deleted, removedByAdoption);
+        assert.deepEqual(w.errors, []);
+        assert.deepEqual(helmList(ns), []);
+        return after;
     };
 
     /** Every moment the watch saw the worker Deployment with fewer available replicas than it asks for. */
@@ -218,30 +250,7 @@ describe("adopting a live Helm release (e2e)", function () {
         const rolled = getJson("deployment/worker", ns);
         assert.equal(rolled.status.updatedReplicas, rolled.spec.replicas, "the worker's pods were not replaced");
 
-        const after = objectsIn(ns);
-        // Deleted by design: the chart's RBAC (the stack has its own) and Helm's record.
-        const removed = [
-            "Role/backline-worker",
-            "Role/backline-janitor",
-            "RoleBinding/backline-worker",
-            "RoleBinding/backline-janitor",
-            "Secret/sh.helm.release.v1.backline.v1",
-        ];
-        for (const [name, uid] of uids(before)) {
-            if (removed.includes(name)) {
-                assert.ok(!after.has(name), `${name} was not removed`);
-            } else {
-                assert.equal(after.get(name)?.metadata.uid, uid, `${name} changed UID`);
-            }
-        }
-        const deleted = w.events
-            .filter((e) => e.type === "DELETED" && !scheduledJob(e.object))
-            .map((e) => `${e.object.kind}/${e.object.metadata.name}`)
-            .sort();
-        assert.deepEqual(deleted, [...removed].sort());
-        assert.deepEqual(w.errors, []);
-
-        assert.deepEqual(helmList(ns), []);
+        const after = assertAdopted(ns, before, w);
         const backup = getJson("secret/backline-helm-backup.backline.v1", ns);
         assert.equal(backup.metadata.labels.owner, "backline-helm-backup");
         assert.deepEqual(
@@ -336,24 +345,7 @@ describe("adopting a live Helm release (e2e)", function () {
         await pulumi(["up", "--yes", "--skip-preview"]);
         w.stop();
         assert.deepEqual(unavailable(w), [], "the worker had fewer available replicas than it asks for");
-
-        const removed = [
-            "Role/backline-worker",
-            "Role/backline-janitor",
-            "RoleBinding/backline-worker",
-            "RoleBinding/backline-janitor",
-            "Secret/sh.helm.release.v1.backline.v1",
-        ];
-        const after = objectsIn(ns);
-        for (const [name, uid] of uids(before)) {
-            if (!removed.includes(name)) assert.equal(after.get(name)?.metadata.uid, uid, `${name} changed UID`);
-        }
-        const deleted = w.events
-            .filter((e) => e.type === "DELETED" && !scheduledJob(e.object))
-            .map((e) => `${e.object.kind}/${e.object.metadata.name}`)
-            .sort();
-        assert.deepEqual(deleted, [...removed].sort());
-        assert.deepEqual(helmList(ns), []);
+        const after = assertAdopted(ns, before, w);
         assert.deepEqual(
             ["jwt-token", "dockerconfig"].map((n) => JSON.stringify(getJson(`secret/${n}`, ns))),
             janitorSecrets,
