@@ -3,15 +3,25 @@
  * cluster, then build everything. Other tools import `components/` instead and build the same
  * `BacklineStack` (after `preflightCluster`, to get the same early errors).
  *
+ * With `adopt.helmRelease` the program first reads the live Helm release (`prepareAdoption`) and
+ * refuses, with every reason, before any resource is declared.
+ *
  * The stack outputs are `BacklineStackOutputs`: only the features in use have one.
  */
 import * as k8s from "@pulumi/kubernetes";
-import { BacklineStack, kubernetesProviderArgs, loadBacklineConfig, preflightCluster } from "./components";
+import {
+    BacklineStack,
+    kubernetesProviderArgs,
+    loadBacklineConfig,
+    preflightCluster,
+    prepareAdoption,
+} from "./components";
 
 const config = loadBacklineConfig();
 // Before any resource, while the program loads: a refusal here changes nothing.
 preflightCluster(config);
+const adoption = prepareAdoption(config);
 const provider = new k8s.Provider("kubernetes", kubernetesProviderArgs(config.kubernetes));
-const stack = new BacklineStack("backline", { config }, { providers: [provider] });
+const stack = new BacklineStack("backline", { config, adoption }, { providers: [provider] });
 
 export = stack.outputs;

@@ -1,17 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { PreparedAdoption } from "./adoption/prepare";
 import type { BacklineConfig } from "./config";
+import { HelmReleaseRemoval, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
+import { HelmTakeover } from "./helmTakeover";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./jobAdmission";
 import { BacklineNamespace } from "./namespace";
 import { NetworkPolicies } from "./networkPolicies";
 import { Observability } from "./observability";
 import { Outbound } from "./outbound";
-import { selectorFor } from "./specs/common";
 import { commonMetadataTransformation } from "./specs/metadata";
 import type { WorkerImageUpdates } from "./specs/worker";
 import { WorkerStorage } from "./storage";
 import { Worker } from "./worker";
-import { workerComponent } from "./specs/worker";
 
 export interface BacklineStackArgs {
     /**
@@ -20,6 +21,11 @@ export interface BacklineStackArgs {
      * `BacklineNamespace` makes it a secret.
      */
     readonly config: BacklineConfig;
+    /**
+     * A live Helm release to take over (`adopt.helmRelease`), as `prepareAdoption` planned it from
+     * the cluster. @default none
+     */
+    readonly adoption?: PreparedAdoption;
 }
 
 /**
@@ -43,6 +49,8 @@ export interface BacklineStackOutputs {
     readonly logGroupName?: pulumi.Output<string>;
     /** The ValidatingAdmissionPolicy on the worker's Jobs, with `security.jobAdmissionPolicy`. */
     readonly jobAdmissionPolicy?: pulumi.Output<string>;
+    /** With `adopt.helmRelease`: what the removal of Helm's record did. */
+    readonly helmAdoption?: pulumi.Output<HelmReleaseRemovalResult>;
 }
 
 /**
@@ -60,6 +68,25 @@ export class BacklineStack extends pulumi.ComponentResource {
         super("backline:index:BacklineStack", name, {}, withCommonMetadata(opts, args.config));
         const cfg = args.config;
         const skipAwait = cfg.kubernetes.skipAwait;
+
+        // Adopting a Helm release: its field ownership is handed over first, and every Kubernetes
+        // object below applies as the manager it was handed to (README "Moving from the Helm chart").
+        const adoption = args.adoption;
+        const takeover = adoption
+            ? new HelmTakeover(
+                  `${name}-helm-takeover`,
+                  {
+                      connection: adoption.connection,
+                      fieldManager: adoption.steps.facts.fieldManager,
+                      handover: adoption.steps.handover,
+                  },
+                  { parent: this },
+              )
+            : undefined;
+        const child: pulumi.ComponentResourceOptions = {
+            parent: this,
+            ...(takeover ? { transformations: [takeover.transformation] } : {}),
+        };
 
         // First, so that a cluster refusing the cluster-scoped policy stops `pulumi up` before
         // anything else exists, and no worker runs before its Jobs are checked (issue 18).
@@ -83,29 +110,25 @@ export class BacklineStack extends pulumi.ComponentResource {
                 retainOnDelete: !cfg.storage.deleteOnDestroy,
                 waitFor: jobAdmission ? [jobAdmission.binding] : [],
             },
-            { parent: this },
+            child,
         );
         const ns = namespace.name;
 
         const storage = new WorkerStorage(
             `${name}-storage`,
-            { storage: cfg.storage, namespace: ns, skipAwait },
-            { parent: this },
+            { storage: cfg.storage, namespace: ns, skipAwait, adoptedClaim: adoption?.steps.facts.claim },
+            child,
         );
 
         const observability = cfg.observability
-            ? new Observability(
-                  `${name}-observability`,
-                  { observability: cfg.observability, namespace: ns },
-                  { parent: this },
-              )
+            ? new Observability(`${name}-observability`, { observability: cfg.observability, namespace: ns }, child)
             : undefined;
 
         // Issue 12: the proxy Secret and the inline CA bundle, which the pods below need first.
         const site = cfg.site;
         const outbound =
             site.proxy || site.caBundle?.kind === "inline"
-                ? new Outbound(`${name}-outbound`, { site, namespace: ns }, { parent: this, dependsOn: [namespace] })
+                ? new Outbound(`${name}-outbound`, { site, namespace: ns }, { ...child, dependsOn: [namespace] })
                 : undefined;
         const siteReady = outbound ? [outbound] : [];
 
@@ -120,7 +143,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                 skipAwait,
                 waitFor: [namespace, ...siteReady],
             },
-            { parent: this },
+            child,
         );
 
         const worker = new Worker(
@@ -135,8 +158,12 @@ export class BacklineStack extends pulumi.ComponentResource {
                 namespace: ns,
                 skipAwait,
                 waitFor: [namespace, ...siteReady, ...(janitor.installJob ? [janitor.installJob] : [])],
+                adopted: adoption && {
+                    selector: adoption.steps.facts.workerSelector,
+                    image: adoption.steps.facts.workerImage,
+                },
             },
-            { parent: this },
+            child,
         );
 
         if (cfg.networkPolicy) {
@@ -145,12 +172,35 @@ export class BacklineStack extends pulumi.ComponentResource {
                 {
                     networkPolicy: cfg.networkPolicy,
                     httpPort: cfg.worker.service.httpPort,
-                    workerSelector: selectorFor(workerComponent),
+                    workerSelector: worker.selector,
                     namespace: ns,
                 },
-                { parent: this, dependsOn: [namespace] },
+                { ...child, dependsOn: [namespace] },
             );
         }
+
+        const removal = adoption
+            ? new HelmReleaseRemoval(
+                  `${name}-helm-release`,
+                  {
+                      connection: adoption.connection,
+                      release: adoption.steps.release,
+                      releaseNamespace: adoption.steps.releaseNamespace,
+                      remove: adoption.steps.remove,
+                      keep: adoption.steps.keep,
+                      recordPresent: adoption.recordPresent,
+                      after: [
+                          namespace,
+                          storage,
+                          janitor,
+                          worker,
+                          ...(observability ? [observability] : []),
+                          ...siteReady,
+                      ],
+                  },
+                  { parent: this },
+              )
+            : undefined;
 
         this.outputs = {
             namespace: ns,
@@ -165,6 +215,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                 ? { collectorRoleArn: observability.roleArn, logGroupName: observability.logGroupName }
                 : {}),
             ...(jobAdmission ? { jobAdmissionPolicy: jobAdmission.policyName } : {}),
+            ...(removal ? { helmAdoption: removal.result } : {}),
         };
         this.registerOutputs({ ...this.outputs });
     }

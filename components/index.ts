@@ -27,4 +27,10 @@ export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackC
 export { kubernetesProviderArgs } from "./provider";
 export { ClusterPreflightError, preflightCluster } from "./preflight";
 export type { PreflightOptions } from "./preflight";
+export { HelmTakeover } from "./helmTakeover";
+export type { HelmTakeoverArgs } from "./helmTakeover";
+export { HelmReleaseRemoval } from "./helmReleaseRemoval";
+export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
+export { AdoptionRefusedError, prepareAdoption } from "./adoption/prepare";
+export type { PreparedAdoption, PrepareOptions } from "./adoption/prepare";
 export { names } from "./specs/common";

@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import type { EfsClaimConfig, StorageConfig } from "./config";
 import { awaitAnnotations } from "./specs/common";
 import {
+    AdoptedClaim,
     buildEfsStorageClass,
     buildNfsIngressRules,
     buildPvcSpec,
@@ -19,6 +20,11 @@ export interface WorkerStorageArgs {
     readonly namespace: pulumi.Input<string>;
     /** Do not wait for the claim to be bound (`kubernetes.skipAwait`). @default false */
     readonly skipAwait?: boolean;
+    /**
+     * A claim taken over from a Helm release (`adopt.helmRelease`): its live class and access modes,
+     * which a bound claim never changes. @default none
+     */
+    readonly adoptedClaim?: AdoptedClaim;
 }
 
 /**
@@ -72,7 +78,11 @@ export class WorkerStorage extends pulumi.ComponentResource {
                     labels: storageLabels(),
                     annotations: awaitAnnotations(args.skipAwait),
                 },
-                spec: buildPvcSpec(claim.size, storageClassName),
+                spec: buildPvcSpec(
+                    claim.size,
+                    args.adoptedClaim?.storageClassName ?? storageClassName,
+                    args.adoptedClaim,
+                ),
             },
             { parent: this, retainOnDelete, dependsOn: mountTargets },
         );

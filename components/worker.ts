@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
-import { awaitAnnotations, labelsFor, names, selectorFor } from "./specs/common";
+import { awaitAnnotations, labelsFor, names } from "./specs/common";
 import { buildPdbSpec } from "./specs/podSettings";
 import {
     buildWorkerDeploymentAnnotations,
@@ -13,6 +13,7 @@ import {
     workerIgnoreChanges,
     workerImageUpdates,
     WorkerPodInputs,
+    workerSelector,
 } from "./specs/worker";
 
 export interface WorkerArgs extends WorkerPodInputs {
@@ -37,12 +38,15 @@ export class Worker extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
     /** Who owns the worker image: the janitor (`worker.image.autoUpdate`) or this stack. */
     public readonly imageUpdates: WorkerImageUpdates;
+    /** The pods' selector: the stack's, or the live one of a Deployment adopted from Helm. */
+    public readonly selector: Readonly<Record<string, string>>;
 
     constructor(name: string, args: WorkerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("backline:worker:Worker", name, {}, opts);
         const ns = args.namespace;
         const labels = labelsFor(workerComponent);
         const image = args.worker.image;
+        this.selector = workerSelector(args.adopted);
 
         const { binding } = createNamespacedIdentity(
             name,
@@ -90,7 +94,7 @@ export class Worker extends pulumi.ComponentResource {
                     labels,
                     annotations: awaitAnnotations(args.skipAwait),
                 },
-                spec: buildWorkerServiceSpec(args.worker),
+                spec: buildWorkerServiceSpec(args.worker, args.adopted),
             },
             { parent: this },
         );
@@ -101,7 +105,7 @@ export class Worker extends pulumi.ComponentResource {
                 `${name}-pdb`,
                 {
                     metadata: { name: names.workerDeployment, namespace: ns, labels },
-                    spec: buildPdbSpec(args.worker.disruptionBudget, selectorFor(workerComponent)),
+                    spec: buildPdbSpec(args.worker.disruptionBudget, this.selector),
                 },
                 { parent: this },
             );

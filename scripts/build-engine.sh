@@ -7,6 +7,8 @@
 #   .cache/engine/bin/pulumi-language-nodejs       tools/pulumi-engine/langhost: the host inside
 #                                                  github.com/pulumi/pulumi/sdk/v3 v3.68.0 (its own newer
 #                                                  module is not served by the Go module proxy; see docs/engine.md)
+#   .cache/engine/bin/pulumi-resource-pulumi-nodejs scripts/pulumi-resource-pulumi-nodejs: the plugin that
+#                                                  runs Node.js dynamic providers (a script, copied; no build)
 #
 # The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI),
 # tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider) and
@@ -77,14 +79,22 @@ inputs_hash() {
 }
 
 targets=(pulumi pulumi-resource-kubernetes pulumi-language-nodejs)
+# Not built, so not part of the stamp: copied on every run, up to date or not.
+dynamic_provider=pulumi-resource-pulumi-nodejs
 
 print_result() {
   echo "Pulumi engine binaries in $bin_dir:"
   local t
-  for t in "${targets[@]}"; do
+  for t in "${targets[@]}" "$dynamic_provider"; do
     echo "  $bin_dir/$t"
   done
   echo "Use them with: source scripts/engine-env.sh"
+}
+
+# The engine looks for it next to `pulumi` (a bundled plugin) when a program registers a
+# pulumi.dynamic.Resource; the adoption of a Helm release uses two (docs/helm-adoption.md).
+install_dynamic_provider() {
+  install -m 0755 "$repo_root/scripts/$dynamic_provider" "$bin_dir/$dynamic_provider"
 }
 
 mkdir -p "$bin_dir"
@@ -102,6 +112,7 @@ for t in "${targets[@]}"; do
   [[ -x "$bin_dir/$t" ]] || up_to_date=false
 done
 if [[ "$up_to_date" == true ]]; then
+  install_dynamic_provider
   echo "build-engine: up to date"
   print_result
   exit 0
@@ -166,6 +177,7 @@ for t in "${targets[@]}"; do
   mv -f "$tmp_bin/$t" "$bin_dir/$t"
 done
 echo "$hash" >"$stamp_file"
+install_dynamic_provider
 
 log "built in $((SECONDS - start))s"
 print_result

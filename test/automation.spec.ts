@@ -47,6 +47,7 @@ const removedUnlessSet = (...more: string[]): string[] =>
         "backline:logging",
         "backline:namespaceOverride",
         "backline:security",
+        "backline:adopt",
         ...Object.keys(enterpriseSections).map((k) => `backline:${k}`),
         ...more,
     ].sort();

@@ -6,6 +6,10 @@
  * main before the change; only the janitor script (its text, hash and the install Job's name
  * derived from it) is a placeholder, because issue 12 changes the script (see
  * test/support/manifests.ts).
+ *
+ * One deliberate change since: every worker Deployment now rolls with `maxUnavailable: 0, maxSurge: 1`
+ * (issue 13: a takeover, like any update, never drops below `worker.replicaCount`), added to the
+ * fixture by hand as the only difference.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";

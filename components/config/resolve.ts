@@ -70,9 +70,18 @@ function jobAdmissionOf(c: StackConfigOutput) {
     return c.security.jobAdmissionPolicy ? { allowedSecrets: c.worker.jobs.allowedSecrets } : undefined;
 }
 
+/** The release to adopt (`adopt.*`), or none. */
+function adoptionOf(c: StackConfigOutput) {
+    const { helmRelease, releaseNamespace, keep } = c.adopt;
+    if (helmRelease === undefined) {
+        return undefined;
+    }
+    return { release: helmRelease, releaseNamespace: releaseNamespace ?? c.namespaceOverride, keep };
+}
+
 function resolve(c: StackConfigOutput) {
     // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
-    const { namespaceOverride, logging, efs, security, worker: w, ...rest } = c;
+    const { namespaceOverride, logging, efs, security, adopt, worker: w, ...rest } = c;
     // Issue 12's keys, made into what the components take (resolve-enterprise.ts).
     const { proxy, caBundle, imageRegistry, imagePullSecrets, commonLabels, commonAnnotations, ...sections } = rest;
     const { storage, otel, jobs, podDisruptionBudget, ...worker } = w;
@@ -87,6 +96,7 @@ function resolve(c: StackConfigOutput) {
         site: siteOf(c),
         commonMetadata: commonMetadataOf(c),
         networkPolicy: networkPolicyOf(c.networkPolicy),
+        adoption: adoptionOf(c),
     };
 }
 
@@ -126,3 +136,4 @@ export type CaBundleConfig = NonNullable<SiteConfig["caBundle"]>;
 export type CommonMetadata = BacklineConfig["commonMetadata"];
 export type NetworkPolicyConfig = NonNullable<BacklineConfig["networkPolicy"]>;
 export type DisruptionBudgetConfig = NonNullable<WorkerConfig["disruptionBudget"]>;
+export type AdoptionConfig = NonNullable<BacklineConfig["adoption"]>;

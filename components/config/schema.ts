@@ -14,6 +14,7 @@
 import { z } from "zod";
 import { checkAllowedJobSecret } from "../specs/admission";
 import { reservedWorkerEnvNames } from "../specs/worker";
+import { adoptionRules, adoptSection } from "./adopt";
 import {
     always,
     at,
@@ -395,12 +396,15 @@ const shape = {
     kubernetes,
     security,
     ...enterpriseSections,
+    // Moving a live Helm release to the stack (issue 13): its keys and rules are in ./adopt.ts.
+    adopt: adoptSection,
 };
 
 /** The stack configuration as checked, defaults applied, before `resolve.ts` shapes it for the components. */
 export const stackConfigSchema = object(shape)
     .superRefine(crossSectionRules, always)
-    .superRefine(enterpriseRules, always);
+    .superRefine(enterpriseRules, always)
+    .superRefine(adoptionRules, always);
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfigOutput = z.output<typeof stackConfigSchema>;

@@ -1,7 +1,7 @@
 /**
  * Names, labels and security settings shared by every part of the stack. Pure data.
  */
-import * as crypto from "crypto";
+import { createHash } from "crypto"; // named: see adoption/kubectl.ts
 import type { ImageConfig, PodIdentity, ResourcesConfig } from "../config";
 
 /**
@@ -71,7 +71,7 @@ export function resourceRequirements(r: ResourcesConfig): {
 }
 
 export function sha256(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex");
+    return createHash("sha256").update(text).digest("hex");
 }
 
 /** A stable JSON rendering (sorted keys), so hashes do not depend on property order. */

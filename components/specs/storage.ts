@@ -48,13 +48,22 @@ export function buildEfsStorageClass(claim: EfsClaimConfig, fileSystemId: pulumi
     };
 }
 
+/** A claim taken over from a Helm release: what it keeps of its live self. */
+export interface AdoptedClaim {
+    /** Its class (declared, so no later configuration can change it). @default none: the cluster default */
+    readonly storageClassName?: string;
+    /** Its access modes. */
+    readonly accessModes: readonly string[];
+}
+
 /** `storageClassName` undefined: the cluster's default class. */
 export function buildPvcSpec(
     size: string,
     storageClassName: pulumi.Input<string> | undefined,
+    adopted?: AdoptedClaim,
 ): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
-        accessModes: ["ReadWriteMany"],
+        accessModes: adopted ? [...adopted.accessModes] : ["ReadWriteMany"],
         // Left out entirely (not "") so the cluster's default class applies, as in the chart.
         ...(storageClassName !== undefined ? { storageClassName } : {}),
         resources: { requests: { storage: size } },

@@ -39,6 +39,24 @@ export interface WorkerPodInputs {
     readonly site?: SiteConfig;
     /** The uid of Secret `backline-proxy` when the proxy has credentials: a change rolls the pods. @default none */
     readonly proxySecretUid?: pulumi.Input<string>;
+    /** A Deployment taken over from a Helm release (`adopt.helmRelease`). @default none */
+    readonly adopted?: AdoptedWorker;
+}
+
+/** What a Deployment taken over from Helm keeps of its live self. */
+export interface AdoptedWorker {
+    /**
+     * Its selector, which is immutable (a new one means a new Deployment): the pods get it on top of
+     * the stack's labels, and the Service selects it. @default the stack's selector
+     */
+    readonly selector?: Readonly<Record<string, string>>;
+    /** Its image, while the janitor owns the image (`worker.image.autoUpdate`). @default the configured image */
+    readonly image?: string;
+}
+
+/** The worker's selector: the stack's, or the live one of an adopted Deployment. */
+export function workerSelector(adopted: AdoptedWorker | undefined): Record<string, string> {
+    return { ...(adopted?.selector ?? selectorFor(workerComponent)) };
 }
 
 /**
@@ -95,7 +113,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
     const containers: k8s.types.input.core.v1.Container[] = [
         {
             name: names.workerContainer,
-            image: imageReference(w.image),
+            image: i.adopted?.image ?? imageReference(w.image),
             imagePullPolicy: w.image.pullPolicy,
             ports: [{ name: "http", containerPort: w.service.httpPort, protocol: "TCP" }],
             env: buildWorkerEnv(i),
@@ -131,7 +149,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
         tolerations: w.tolerations.length > 0 ? w.tolerations.map((t) => ({ ...t })) : undefined,
         affinity: Object.keys(w.affinity).length > 0 ? (w.affinity as k8s.types.input.core.v1.Affinity) : undefined,
     };
-    return withWorkerPodSettings(spec, w, i.site, selectorFor(workerComponent));
+    return withWorkerPodSettings(spec, w, i.site, workerSelector(i.adopted));
 }
 
 /**
@@ -169,13 +187,17 @@ export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.a
     const annotations: Record<string, string> = i.collector
         ? { "backline.ai/collector-config-sha256": i.collector.configHash }
         : {};
+    const selector = workerSelector(i.adopted);
     return {
         replicas: i.worker.replicaCount,
         revisionHistoryLimit: 5,
-        selector: { matchLabels: selectorFor(workerComponent) },
+        // Never fewer ready pods than replicas while pods are replaced (the takeover of a Helm
+        // release replaces them all): one extra pod at a time instead of the default 25 % down.
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        selector: { matchLabels: selector },
         template: {
             metadata: podTemplateMetadata(
-                { labels: labelsFor(workerComponent), annotations },
+                { labels: { ...labelsFor(workerComponent), ...selector }, annotations },
                 i.worker,
                 i.site,
                 i.proxySecretUid,
@@ -213,10 +235,13 @@ export function buildWorkerRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
     ];
 }
 
-export function buildWorkerServiceSpec(worker: WorkerConfig): k8s.types.input.core.v1.ServiceSpec {
+export function buildWorkerServiceSpec(
+    worker: WorkerConfig,
+    adopted?: AdoptedWorker,
+): k8s.types.input.core.v1.ServiceSpec {
     return {
         type: "ClusterIP",
-        selector: selectorFor(workerComponent),
+        selector: workerSelector(adopted),
         ports: [{ name: "http", port: worker.service.httpPort, targetPort: "http", protocol: "TCP" }],
     };
 }

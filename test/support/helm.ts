@@ -14,7 +14,6 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
 import { isExecutableFile, which } from "../../automation/paths";
 import { ApiServer, KubectlResult, REPO_ROOT } from "./apiserver";
 
@@ -95,29 +94,6 @@ export function writeValuesFile(dir: string, name: string, values: object): stri
     return file;
 }
 
-/**
- * One revision of a release as Helm 3 stores it (driver "secret", the default): Secret
- * `sh.helm.release.v1.<name>.v<version>` of type `helm.sh/release.v1` in the release's namespace, whose
- * `data.release` is base64 (Kubernetes) of base64 (Helm) of gzip of this JSON.
- * https://github.com/helm/helm/blob/v3.22.0/pkg/storage/driver/util.go
- */
-export interface HelmReleaseRecord {
-    readonly name: string;
-    readonly namespace: string;
-    readonly version: number;
-    readonly info: { readonly status: string; readonly description?: string };
-    readonly chart: {
-        readonly metadata: { readonly name: string; readonly version: string; readonly appVersion?: string };
-    };
-    /** The values the user gave (`-f`, `--set`), without the chart's defaults. */
-    readonly config?: Record<string, unknown>;
-    /** The rendered objects, as one multi-document YAML. */
-    readonly manifest: string;
-}
-
-/** Decodes `data.release` of a release Secret (as `kubectl get secret -o json` returns it). */
-export function decodeReleaseRecord(secretData: { release: string }): HelmReleaseRecord {
-    const helmBase64 = Buffer.from(secretData.release, "base64").toString("utf8");
-    const gz = Buffer.from(helmBase64, "base64");
-    return JSON.parse(zlib.gunzipSync(gz).toString("utf8")) as HelmReleaseRecord;
-}
+/** A revision of a release as Helm 3 stores it: the adoption's own reader (components/adoption/release.ts). */
+export { decodeReleaseRecord } from "../../components/adoption/release";
+export type { HelmReleaseDocument as HelmReleaseRecord } from "../../components/adoption/release";
