@@ -14,7 +14,7 @@ import * as automation from "@pulumi/pulumi/automation";
 import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
 
-export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
+export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs" | "history";
 
 /** Base class: `instanceof BacklineAutomationError` catches every error of this API. */
 export abstract class BacklineAutomationError extends Error {

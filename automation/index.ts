@@ -286,3 +286,4 @@ export async function outputs(opts: StackOptions): Promise<BacklineOutputs | und
         false,
     );
 }
+export * from "./fleet";

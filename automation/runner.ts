@@ -39,7 +39,7 @@ interface Resolved {
 }
 
 /** Checks and resolves what every operation shares; problems are added to `problems`. */
-function resolveStackOptions(opts: StackOptions, create: boolean, problems: ConfigProblem[]): Resolved {
+export function resolveStackOptions(opts: StackOptions, create: boolean, problems: ConfigProblem[]): Resolved {
     problems.push(...validateStackName(opts.stackName));
     const workDir = path.resolve(expandHome(opts.workDir ?? repoRoot));
     if (!fs.existsSync(path.join(workDir, "Pulumi.yaml"))) {
