@@ -28,17 +28,14 @@
  */
 import * as automation from "@pulumi/pulumi/automation";
 import { ConfigProblem } from "../components/config";
-import { BacklineAutomationError, ConcurrentUpdateError, EngineMissingError, StackNotFoundError } from "./errors";
+import { StackNotFoundError } from "./errors";
+import { Context, changedNothing, eachLimited, errorInfo, runGate } from "./fleet-gate";
 import { InvalidRolloutError, checkRollout, deployedState, planFor, redactSettings } from "./fleet-plan";
 import type {
     DeployedState,
-    FleetProgressEvent,
     FleetReport,
     FleetStack,
     FleetStackReport,
-    GateCheck,
-    GateReport,
-    HealthGate,
     RolloutOptions,
     StackOutcome,
     StepReport,
@@ -108,104 +105,6 @@ export async function stackHistory(opts: StackOptions): Promise<automation.Updat
     }
 }
 
-/** Runs `fn` on each item, at most `limit` at once, in order of the items; stops taking new ones when `stop()`. */
-async function eachLimited<T>(
-    items: readonly T[],
-    limit: number,
-    fn: (item: T) => Promise<void>,
-    stop: () => boolean = () => false,
-): Promise<void> {
-    const queue = [...items];
-    const worker = async (): Promise<void> => {
-        while (queue.length > 0 && !stop()) {
-            await fn(queue.shift() as T);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done(): void {
-            clearTimeout(timer);
-            signal.removeEventListener("abort", done);
-            resolve();
-        }
-        signal.addEventListener("abort", done, { once: true });
-    });
-}
-
-function errorInfo(err: unknown): { kind: string; message: string } {
-    if (err instanceof BacklineAutomationError) return { kind: err.kind, message: err.message };
-    return { kind: "error", message: err instanceof Error ? err.message : String(err) };
-}
-
-/** Whether an `up` that threw changed nothing, so there is nothing to revert. */
-function changedNothing(err: unknown): boolean {
-    return (
-        err instanceof ConcurrentUpdateError || err instanceof EngineMissingError || err instanceof InvalidRolloutError
-    );
-}
-
-interface Context {
-    readonly opts: RolloutOptions;
-    readonly gate: HealthGate;
-    readonly gateTimeoutMs: number;
-    readonly gateIntervalMs: number;
-    readonly signal: AbortSignal;
-    readonly emit: (event: FleetProgressEvent) => void;
-}
-
-/** Asks the gate until it says healthy, says waiting cannot help, or the timeout passes. */
-async function runGate(
-    ctx: Context,
-    stack: FleetStack,
-    config: BacklineSettings,
-    outputs: BacklineOutputs,
-    phase: "rollout" | "revert",
-): Promise<GateReport> {
-    const started = Date.now();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), ctx.gateTimeoutMs);
-    const signal = AbortSignal.any([deadline.signal, ctx.signal]);
-    let checks = 0;
-    let last: GateCheck = { healthy: false, detail: "not checked" };
-    const report = (healthy: boolean, detail: string): GateReport => ({
-        healthy,
-        detail,
-        durationMs: Date.now() - started,
-        checks,
-    });
-    try {
-        for (;;) {
-            checks++;
-            try {
-                last = await ctx.gate({
-                    stackName: stack.stackName,
-                    kubernetes: stack.kubernetes,
-                    outputs,
-                    config,
-                    phase,
-                    signal,
-                });
-            } catch (err) {
-                last = { healthy: false, detail: `the gate could not look: ${errorInfo(err).message}` };
-            }
-            ctx.emit({ type: "gate", stackName: stack.stackName, phase, check: last });
-            if (last.healthy) return report(true, last.detail);
-            if (last.final) return report(false, last.detail);
-            if (Date.now() + ctx.gateIntervalMs > started + ctx.gateTimeoutMs) break;
-            await sleep(ctx.gateIntervalMs, signal);
-            if (signal.aborted) break;
-        }
-        const why = ctx.signal.aborted ? "cancelled" : `not healthy after ${ctx.gateTimeoutMs} ms`;
-        return report(false, `${why}: ${last.detail}`);
-    } finally {
-        clearTimeout(timer);
-    }
-}
-
 /** One `up` (the change or the revert) and its gate. */
 async function step(
     ctx: Context,
@@ -260,7 +159,7 @@ interface Entry {
 }
 
 /** One stack of a wave, from its `up` (or verification) to its outcome. */
-async function runStack(ctx: Context, e: Entry): Promise<FleetStackReport> {
+async function runStack(ctx: Context, e: Entry, failing: () => void): Promise<FleetStackReport> {
     const t0 = Date.now();
     const startedAt = new Date(t0).toISOString();
     const name = e.stack.stackName;
@@ -274,9 +173,11 @@ async function runStack(ctx: Context, e: Entry): Promise<FleetStackReport> {
     let outcome: StackOutcome;
     let detail: string;
     let revert: StepReport | undefined;
-    if (!rollout.error && rollout.gate?.healthy) {
+    const healthy = !rollout.error && rollout.gate?.healthy === true;
+    if (!healthy) failing();
+    if (healthy) {
         outcome = action === "verify" ? "verified" : "updated";
-        detail = rollout.gate.detail;
+        detail = rollout.gate?.detail ?? "";
     } else if (ctx.signal.aborted) {
         outcome = "cancelled";
         detail = "the rollout was cancelled";
@@ -389,7 +290,8 @@ export async function rollout(opts: RolloutOptions): Promise<FleetReport> {
                 active++;
                 peak = Math.max(peak, active);
                 try {
-                    const r = await runStack(ctx, e);
+                    // A failure stops the wave as soon as it is known, not once its revert is done.
+                    const r = await runStack(ctx, e, () => (failed = true));
                     reports.set(e.stack.stackName, r);
                     if (r.outcome !== "updated" && r.outcome !== "verified") failed = true;
                 } finally {
