@@ -12,6 +12,7 @@ import {
     JanitorSpecInputs,
     readJanitorScript,
 } from "./specs/janitor";
+import { announceInstallJob } from "./installJobHint";
 
 export interface JanitorArgs extends JanitorSpecInputs {
     /** Namespace of every object. */
@@ -76,11 +77,12 @@ export class Janitor extends pulumi.ComponentResource {
 
         if (args.janitor.runOnInstall) {
             const jobSpec = buildJanitorJobSpec(args, scriptHash);
+            const jobName = janitorInstallJobName(jobSpec);
             this.installJob = new k8s.batch.v1.Job(
                 `${name}-install`,
                 {
                     metadata: {
-                        name: janitorInstallJobName(jobSpec),
+                        name: jobName,
                         namespace: ns,
                         labels: { ...labels, "backline.ai/run": "install" },
                         annotations: awaitAnnotations(args.skipAwait),
@@ -89,6 +91,7 @@ export class Janitor extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: ready },
             );
+            announceInstallJob(this, ns, jobName);
         }
 
         this.cronJobName = cronJob.metadata.name;

@@ -2,8 +2,10 @@
 # Builds the binaries of the test Kubernetes control plane from Go modules only:
 #   .cache/kube/bin/kube-apiserver           (k8s.io/kubernetes/cmd/kube-apiserver,          tools/kube)
 #   .cache/kube/bin/kube-controller-manager  (k8s.io/kubernetes/cmd/kube-controller-manager, tools/kube)
+#   .cache/kube/bin/kube-scheduler           (k8s.io/kubernetes/cmd/kube-scheduler,          tools/kube)
 #   .cache/kube/bin/kubectl                  (k8s.io/kubernetes/cmd/kubectl,                 tools/kube)
 #   .cache/kube/bin/etcd                     (go.etcd.io/etcd/server/v3/etcdmain,           tools/etcd)
+#   .cache/kube/bin/kwok                     (sigs.k8s.io/kwok/cmd/kwok,                     tools/kwok)
 #
 # Needs only Go (the version named in tools/*/go.mod) and the Go module proxy.
 # Reuses Go's module and build caches. When nothing changed since the last
@@ -17,10 +19,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBE_MOD="$ROOT/tools/kube"
 ETCD_MOD="$ROOT/tools/etcd"
+KWOK_MOD="$ROOT/tools/kwok"
 BIN_DIR="${KUBE_BIN_DIR:-$ROOT/.cache/kube/bin}"
 STATE_DIR="$(dirname "$BIN_DIR")"
 STAMP="$STATE_DIR/build.stamp"
-BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 
 force=0
 case "${1:-}" in
@@ -44,7 +47,7 @@ inputs_hash() {
     printf '%s\n' "$BIN_DIR"
     (
       cd "$ROOT"
-      find tools/kube tools/etcd -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' \) -print0 \
+      find tools/kube tools/etcd tools/kwok -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' \) -print0 \
         | LC_ALL=C sort -z | xargs -0 sha256sum
       sha256sum scripts/build-kube.sh
     )
@@ -74,11 +77,13 @@ mod_time() { (cd "$1" && go list -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T
 echo "build-kube: downloading modules"
 (cd "$KUBE_MOD" && go mod download)
 (cd "$ETCD_MOD" && go mod download)
+(cd "$KWOK_MOD" && go mod download)
 
 kube_version="$(mod_version "$KUBE_MOD" k8s.io/kubernetes)"   # e.g. v1.37.2
 kube_date="$(mod_time "$KUBE_MOD" k8s.io/kubernetes)"
 [[ -n $kube_date ]] || kube_date="1970-01-01T00:00:00Z"
 etcd_version="$(mod_version "$ETCD_MOD" go.etcd.io/etcd/server/v3)"
+kwok_version="$(mod_version "$KWOK_MOD" sigs.k8s.io/kwok)"
 if [[ ! $kube_version =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]]; then
   echo "build-kube: unexpected k8s.io/kubernetes version '$kube_version'" >&2
   exit 1
@@ -102,12 +107,15 @@ tmp="$(mktemp -d "$STATE_DIR/build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 export CGO_ENABLED=0
-echo "build-kube: building kube-apiserver, kube-controller-manager and kubectl $kube_version"
+echo "build-kube: building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl $kube_version"
 (cd "$KUBE_MOD" && go build -trimpath -buildvcs=false -ldflags "$kube_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kubectl)
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
 echo "build-kube: building etcd $etcd_version"
 (cd "$ETCD_MOD" && go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd)
+# kwok's version is a constant of its module (sigs.k8s.io/kwok/pkg/consts.Version), right as published.
+echo "build-kube: building kwok $kwok_version"
+(cd "$KWOK_MOD" && go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
 
 for b in "${BINARIES[@]}"; do
   mv -f "$tmp/$b" "$BIN_DIR/$b"

@@ -1,15 +1,20 @@
 /**
- * The no-AWS stack deployed by the real engine onto a real kube-apiserver (issue "A real
- * Kubernetes API server for the tests"): objects and their owner, RBAC as the API server decides
- * it, `kubectl create job --from=cronjob/janitor`, Pod Security admission, Pulumi and the janitor
- * side by side, and what `pulumi destroy` leaves.
+ * The no-AWS stack deployed by the real engine onto a real kube-apiserver with simulated nodes
+ * (kube-scheduler + kwok, test/support/kwok.ts), with pulumi-kubernetes' real awaits (no
+ * `kubernetes.skipAwait`): the install Job completes before the worker Deployment is created,
+ * `pulumi up` returns once the worker is available, a pod-template change rolls out with zero
+ * unavailable replicas, and a failing install Job fails `pulumi up` with a pointer to its log and
+ * leaves the Deployment alone. Also: objects and their owner, RBAC as the API server decides it,
+ * `kubectl create job --from=cronjob/janitor`, Pod Security admission, Pulumi and the janitor side
+ * by side, and what `pulumi destroy` leaves.
  *
- * There is no kubelet: workloads never become ready, so the test stack sets `kubernetes.skipAwait`.
- * Needs the engine (scripts/build-engine.sh) and the API server (scripts/build-kube.sh); skips
- * with the reason otherwise. Run: npm run test:e2e
+ * No container runs: kwok reports Pods Running/Ready (after 1.5 s) and Job Pods Succeeded, or
+ * Failed for the janitor image `failingJanitorImage`. Needs the engine (scripts/build-engine.sh)
+ * and the control plane (scripts/build-kube.sh); skips with the reason otherwise.
+ * Run: npx mocha --no-config -r ts-node/register/transpile-only --timeout 1200000 test/e2e/cluster.e2e.ts
  */
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -22,6 +27,9 @@ const accessKey = "bk_cluster_0123456789abcdefSECRET";
 const ns = "backline";
 const defaultImage = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651";
 const janitorImage = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:3abc123-1767000000";
+/** The janitor image (`janitor.image.tag` below) whose Job Pods kwok ends Failed. */
+const failingTag = "kwok-fails";
+const failingJanitorImage = `docker.io/dtzar/helm-kubectl:${failingTag}`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -29,7 +37,8 @@ type Any = any;
 describe("the stack on a real Kubernetes API server", function () {
     this.timeout(1_200_000);
 
-    const kube = useApiServer();
+    // A readiness delay long enough that a skipped await would be seen (timestamps have 1 s resolution).
+    const kube = useApiServer({ kwok: { podReadyDelayMs: 1500, failImages: [failingJanitorImage] } });
     let engine: Engine;
     let project: ProjectCopy;
     let env: EngineEnv;
@@ -130,7 +139,28 @@ describe("the stack on a real Kubernetes API server", function () {
         env?.cleanup();
     });
 
-    it("deploys the no-AWS stack with `pulumi up`", async () => {
+    /** Every state of the Deployment `worker` while `during` runs, from `kubectl get --watch`. */
+    const watchWorker = async <T>(during: () => Promise<T>): Promise<{ result: T; states: WorkerState[] }> => {
+        const fields = "{.metadata.generation}|{.spec.replicas}|{.status.replicas}|{.status.updatedReplicas}|{.status.availableReplicas}";
+        const child: ChildProcess = spawn(
+            kube().kubectl,
+            ["get", "deployment", "worker", "-n", ns, "--watch", "-o", `jsonpath=${fields}{"\\n"}`],
+            { env: kube().env(), stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let out = "";
+        child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const closed = new Promise((resolve) => child.on("close", resolve));
+        try {
+            const result = await during();
+            await new Promise((r) => setTimeout(r, 500)); // the last events
+            return { result, states: out.split("\n").filter((l) => l.includes("|")).map(parseWorkerState) };
+        } finally {
+            child.kill();
+            await closed;
+        }
+    };
+
+    it("deploys the no-AWS stack with `pulumi up`, waiting for the install Job, then the worker", async () => {
         await pulumi(["stack", "init", "cluster", "--secrets-provider", "passphrase"]);
         await pulumi(["config", "set", "--secret", "accessKey", accessKey]);
         await pulumi(["config", "set", "baseUrl", "https://app.backline.ai"]);
@@ -138,9 +168,30 @@ describe("the stack on a real Kubernetes API server", function () {
         await pulumi(["config", "set", "--path", "logging.roleArn", "arn:aws:iam::123456789012:role/YourOtelRole"]);
         await pulumi(["config", "set", "--path", "worker.storage.pvc.storageClassName", "nfs-client"]);
         await pulumi(["config", "set", "--path", "kubernetes.kubeconfig", kube().kubeconfig]);
-        await pulumi(["config", "set", "--path", "kubernetes.skipAwait", "true"]);
         const up = await pulumi(["up", "--yes", "--skip-preview"]);
         assert.ok(!up.stdout.includes(accessKey) && !up.stderr.includes(accessKey));
+
+        // `pulumi up` returned only once the worker was available (kwok makes it Ready 1.5 s
+        // after it is scheduled, so without the await it would not be yet).
+        const deployment = getJson("deployment", "worker");
+        assert.equal(deployment.status.availableReplicas, 1, JSON.stringify(deployment.status));
+        assert.equal(condition(deployment, "Available")?.status, "True");
+        const pods = JSON.parse(kubectl(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=worker", "-o", "json"])).items;
+        assert.deepEqual(
+            pods.map((p: Any) => [p.status.phase, condition(p, "Ready")?.status, /^kwok-node-/.test(p.spec.nodeName)]),
+            [["Running", "True", true]],
+        );
+
+        // The install Job completed before the Deployment was created.
+        const [job] = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        assert.equal(condition(job, "Complete")?.status, "True", JSON.stringify(job.status));
+        const completed = Date.parse(job.status.completionTime);
+        const created = Date.parse(deployment.metadata.creationTimestamp);
+        assert.ok(
+            created >= completed,
+            `Deployment created at ${deployment.metadata.creationTimestamp}, before the install Job completed at ${job.status.completionTime}`,
+        );
+        assert.ok(completed - Date.parse(job.metadata.creationTimestamp) >= 1000, "the install Job completed implausibly fast");
     });
 
     it("made every object with the expected fields, owned by Pulumi's field manager", () => {
@@ -313,9 +364,14 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.deepEqual(secretsAfter, secretsBefore, "pulumi up touched the janitor's secrets");
     });
 
+    /** The Deployment's states while `pulumi up` rolled out the pinned image (a pod-template change). */
+    let rollout: { before: Any; states: WorkerState[]; after: Any } | undefined;
+
     it("leaves a pinned image alone: Pulumi sets it, the janitor no longer touches the Deployment", async () => {
+        const previous = getJson("deployment", "worker");
         await pulumi(["config", "set", "--path", "worker.image.tag", "pinned-123"]);
-        await pulumi(["up", "--yes", "--skip-preview"]);
+        const { states } = await watchWorker(() => pulumi(["up", "--yes", "--skip-preview"]));
+        rollout = { before: previous, states, after: getJson("deployment", "worker") };
         const pinned = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:pinned-123";
         const before = getJson("deployment", "worker");
         assert.equal(before.spec.template.spec.containers[0].image, pinned, "Pulumi did not apply the pinned image");
@@ -325,11 +381,54 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.equal(run.code, 0, run.out);
         assert.match(run.out, /image: .*pinned.*skipped/);
         const after = getJson("deployment", "worker");
-        assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion);
+        // generation, not resourceVersion: the deployment controller writes status; only spec changes count
+        assert.equal(after.metadata.generation, before.metadata.generation);
         assert.equal(after.spec.template.spec.containers[0].image, pinned);
     });
 
+    it("rolled that pod-template change out with zero unavailable replicas, and `pulumi up` waited for it", () => {
+        assert.ok(rollout, "the pinned-image `pulumi up` did not run");
+        const { before, states, after } = rollout;
+        assert.equal(before.spec.replicas, 2);
+        assert.ok(after.metadata.generation > before.metadata.generation, "the template did not change");
+        assert.notEqual(after.spec.template.spec.containers[0].image, before.spec.template.spec.containers[0].image);
+        assert.deepEqual(
+            [after.status.replicas, after.status.updatedReplicas, after.status.availableReplicas],
+            [2, 2, 2],
+            `pulumi up returned before the rollout finished: ${JSON.stringify(after.status)}`,
+        );
+        const rolling = states.filter((s) => s.generation === after.metadata.generation);
+        assert.ok(
+            rolling.some((s) => s.replicas > s.specReplicas || s.updated < s.specReplicas),
+            `no rollout was observed: ${JSON.stringify(states)}`,
+        );
+        const dips = states.filter((s) => s.available < s.specReplicas);
+        assert.deepEqual(dips, [], `available replicas dropped below spec.replicas during the rollout: ${JSON.stringify(states)}`);
+    });
+
+    it("fails `pulumi up` when the install Job fails, points to its log, and leaves the worker alone", async () => {
+        const before = getJson("deployment", "worker");
+        await pulumi(["config", "set", "--path", "janitor.image.tag", failingTag]);
+        await pulumi(["config", "set", "--path", "worker.replicaCount", "3"]); // what the failed run must not apply
+        const up = await pulumi(["up", "--yes", "--skip-preview"], { expectFailure: true });
+        const output = up.stdout + up.stderr;
+        assert.notEqual(up.code, 0, output);
+
+        const failed = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items.find(
+            (j: Any) => j.spec.template.spec.containers[0].image === failingJanitorImage,
+        );
+        assert.ok(failed, "no install Job with the failing image was created");
+        assert.equal(condition(failed, "Failed")?.status, "True", JSON.stringify(failed.status));
+        assert.ok(output.includes(`kubectl logs -n ${ns} job/${failed.metadata.name}`), output);
+        assert.match(output, /BackoffLimitExceeded/); // what pulumi-kubernetes itself reports
+
+        const after = getJson("deployment", "worker");
+        assert.equal(after.metadata.generation, before.metadata.generation, "the worker Deployment was changed");
+        assert.equal(after.spec.replicas, 2);
+    });
+
     it("removes the stack on `pulumi destroy` but keeps the namespace and the claim", async () => {
+        await pulumi(["config", "rm", "--path", "janitor.image.tag"]);
         await pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.ok(exists("pvc", "worker-storage"), "the claim was deleted");
         assert.ok(kube().run(["get", "namespace", ns]).status === 0, "the namespace was deleted");
@@ -348,3 +447,21 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.ok(exists("secret", "jwt-token") && exists("secret", "dockerconfig"));
     });
 });
+
+interface WorkerState {
+    generation: number;
+    specReplicas: number;
+    replicas: number;
+    updated: number;
+    available: number;
+}
+
+/** One line of `generation|spec.replicas|status.replicas|updatedReplicas|availableReplicas` (absent = 0). */
+function parseWorkerState(line: string): WorkerState {
+    const [generation, specReplicas, replicas, updated, available] = line.split("|").map((f) => Number(f || "0"));
+    return { generation, specReplicas, replicas, updated, available };
+}
+
+function condition(o: Any, type: string): Any {
+    return (o.status?.conditions ?? []).find((c: Any) => c.type === type);
+}

@@ -1,6 +1,8 @@
 /**
  * A real, throw-away Kubernetes control plane for tests: etcd + kube-apiserver +
- * kube-controller-manager on 127.0.0.1 with free ports; no kubelet, no scheduler.
+ * kube-controller-manager on 127.0.0.1 with free ports; no kubelet. With the `kwok`
+ * option also kube-scheduler and kwok: fake Nodes on which Pods are scheduled, become
+ * Running/Ready and (Job Pods) Succeeded or Failed, without running any container.
  *
  * Binaries come from `scripts/build-kube.sh` (`.cache/kube/bin`) or from PATH.
  *
@@ -26,15 +28,35 @@
  * namespace finalization. Pods stay Pending: nothing schedules or runs them.
  * Without it nothing reconciles: objects deleted with propagationPolicy=Foreground
  * keep their foregroundDeletion finalizer and deleted namespaces stay Terminating.
+ *
+ * Simulated nodes (`kwok`, off by default; see ./kwok.ts for exactly what they do):
+ *
+ *   const kube = useApiServer({ kwok: {} });                    // one Node, nothing fails
+ *   const kube = useApiServer({
+ *       kwok: {
+ *           nodes: 2,                                           // kwok-node-0, kwok-node-1 (default 1)
+ *           podReadyDelayMs: 2000,                              // scheduled -> Running/Ready (default 0)
+ *           failImages: ["docker.io/acme/job:broken"],          // Job Pods running it end Failed (default [])
+ *       },
+ *   });
+ *   kube().nodes                                                // ["kwok-node-0", "kwok-node-1"], all Ready
+ *
+ * Then Deployments become Available, Jobs Complete (or Failed), Services get ready
+ * endpoints and claims of any class bind, so Pulumi's await logic runs for real. It needs
+ * the controller-manager; `findKubeBinaries({ kwok: true })` also requires kube-scheduler
+ * and kwok (suites skip with "run scripts/build-kube.sh" otherwise).
  */
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { isExecutableFile, which as whichOnPath } from "../../automation/paths";
+import { bootControlPlane, freePorts, PortInUseError, sleep } from "./control-plane";
+import type { KwokOptions } from "./kwok";
+
+export { freePorts };
+export type { KwokOptions };
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const KUBE_CACHE_BIN = path.join(REPO_ROOT, ".cache", "kube", "bin");
@@ -49,17 +71,25 @@ export interface KubeBinaries {
      * startApiServer() looks for it like findKubeBinaries() does.
      */
     kubeControllerManager?: string;
+    /** Needed with `kwok` (looked up when missing, like kubeControllerManager). */
+    kubeScheduler?: string;
+    /** Needed with `kwok`. */
+    kwok?: string;
 }
 
 export type FindKubeBinariesResult =
-    { binaries: KubeBinaries; reason?: undefined } | { binaries: null; reason: string };
+    | { binaries: KubeBinaries; reason?: undefined }
+    | { binaries: null; reason: string };
 
 const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeApiserver: "kube-apiserver",
     kubectl: "kubectl",
     etcd: "etcd",
     kubeControllerManager: "kube-controller-manager",
+    kubeScheduler: "kube-scheduler",
+    kwok: "kwok",
 };
+
 
 function binDir(): string {
     return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
@@ -71,14 +101,20 @@ function findBinary(name: string): string | null {
 }
 
 /**
- * Locates kube-apiserver, kube-controller-manager, kubectl and etcd: `$KUBE_BIN_DIR`
- * if set, else `.cache/kube/bin` (built by scripts/build-kube.sh), then PATH, per
- * binary. Returns `{ binaries: null, reason }` when any is missing so tests can
- * skip. `{ controllerManager: false }` does not require kube-controller-manager
- * (it is still returned when found).
+ * Locates kube-apiserver, kube-controller-manager, kubectl and etcd (and, with
+ * `kwok: true`, kube-scheduler and kwok): `$KUBE_BIN_DIR` if set, else `.cache/kube/bin`
+ * (built by scripts/build-kube.sh), then PATH, per binary. Returns `{ binaries: null,
+ * reason }` when any needed one is missing so tests can skip. `{ controllerManager: false }`
+ * does not require kube-controller-manager. Binaries not required are still returned when found.
  */
-export function findKubeBinaries(opts: { controllerManager?: boolean } = {}): FindKubeBinariesResult {
+export function findKubeBinaries(opts: { controllerManager?: boolean; kwok?: boolean } = {}): FindKubeBinariesResult {
     const dir = binDir();
+    const required = (key: keyof KubeBinaries): boolean =>
+        key === "kubeControllerManager"
+            ? opts.controllerManager !== false
+            : key === "kubeScheduler" || key === "kwok"
+              ? opts.kwok === true
+              : true;
     const found: Partial<KubeBinaries> = {};
     const missing: string[] = [];
     for (const key of Object.keys(BINARY_NAMES) as (keyof KubeBinaries)[]) {
@@ -86,7 +122,7 @@ export function findKubeBinaries(opts: { controllerManager?: boolean } = {}): Fi
         const p = findBinary(name);
         if (p) {
             found[key] = p;
-        } else if (key !== "kubeControllerManager" || opts.controllerManager !== false) {
+        } else if (required(key)) {
             missing.push(name);
         }
     }
@@ -120,6 +156,12 @@ export interface StartApiServerOptions {
     controllerManagerArgs?: string[];
     /** Keep the temp dir (logs, kubeconfig, data) after stop(); also $KUBE_APISERVER_KEEP=1. */
     keepDir?: boolean;
+    /**
+     * Simulated nodes: also start kube-scheduler and kwok, create the Nodes and resolve once
+     * all are Ready (see the file header and ./kwok.ts). Needs the controller-manager.
+     * @default undefined (no scheduler, no nodes: Pods stay Pending)
+     */
+    kwok?: KwokOptions;
 }
 
 export interface KubectlResult {
@@ -143,19 +185,28 @@ export interface ApiServer {
     dir: string;
     /** Whether a kube-controller-manager runs. */
     controllerManager: boolean;
+    /** The simulated Nodes (all Ready when startApiServer resolved); [] without `kwok`. */
+    nodes: string[];
     /**
      * Startup timings in ms. totalMs: startApiServer() call -> resolved; readyzMs:
-     * spawn -> /readyz 200; controllerManagerMs: its spawn (after /readyz) -> working.
+     * spawn -> /readyz 200; controllerManagerMs: its spawn (after /readyz) -> working;
+     * schedulerMs: its spawn -> /readyz 200; nodesReadyMs: kwok's spawn -> every Node Ready.
      */
-    timings: { totalMs: number; readyzMs: number; controllerManagerMs?: number };
+    timings: {
+        totalMs: number;
+        readyzMs: number;
+        controllerManagerMs?: number;
+        schedulerMs?: number;
+        nodesReadyMs?: number;
+    };
     /** process.env plus KUBECONFIG and the kube bin dir first on PATH. */
     env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
     /** Runs kubectl (synchronously) against this server. */
     run(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv }): KubectlResult;
-    /** Current etcd, kube-apiserver (and kube-controller-manager) logs (tails). */
+    /** Current logs (tails) of every process started: etcd, kube-apiserver, kube-controller-manager, …. */
     logs(maxLines?: number): string;
     /**
-     * Stops the controller-manager first, then kube-apiserver and etcd, and removes
+     * Stops kwok, the scheduler and the controller-manager first, then kube-apiserver and etcd, and removes
      * the temp dir. Idempotent.
      */
     stop(): Promise<void>;
@@ -165,7 +216,7 @@ export interface ApiServer {
 // process bookkeeping and cleanup
 
 interface Managed {
-    /** In start order (etcd, kube-apiserver, kube-controller-manager); stopped in reverse. */
+    /** In start order (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok); stopped in reverse. */
     procs: ChildProcess[];
     dir: string;
     keepDir: boolean;
@@ -200,7 +251,7 @@ function removeDir(dir: string): void {
 /** Synchronous teardown for exit/signal paths. */
 function cleanupAllSync(): void {
     for (const m of live) {
-        [...m.procs].reverse().forEach(killGroup); // controller-manager first
+        [...m.procs].reverse().forEach(killGroup); // kwok, scheduler, controller-manager first
         if (!m.keepDir) {
             removeDir(m.dir);
         }
@@ -232,11 +283,11 @@ function installHooks(): void {
  * of its stdin pipe closes (we exit, crash or are SIGKILLed) it kills the server.
  */
 const WATCHDOG = [
-    "exec 3<&0",
+    'exec 3<&0',
     '"$@" </dev/null &',
     "child=$!",
     '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null; } &',
-    "trap 'kill -KILL \"$child\" 2>/dev/null' TERM INT HUP",
+    'trap \'kill -KILL "$child" 2>/dev/null\' TERM INT HUP',
     'wait "$child"',
 ].join("\n");
 
@@ -262,7 +313,7 @@ const DIR_PREFIX = "kube-apiserver-test-";
 const OWNER_FILE = "owner.pid";
 
 /** PIDs of live processes whose command line mentions `dir` (Linux /proc; [] elsewhere). */
-function pidsUsing(dir: string): number[] {
+export function pidsUsing(dir: string): number[] {
     let entries: string[];
     try {
         entries = fs.readdirSync("/proc");
@@ -350,10 +401,6 @@ async function waitGone(dir: string, ms: number): Promise<void> {
     }
 }
 
-function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
-}
-
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
     if (p.exitCode !== null || p.signalCode !== null) {
         return Promise.resolve();
@@ -368,120 +415,43 @@ function waitExit(p: ChildProcess, ms: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------
-// helpers
-
-/** Distinct free TCP ports on 127.0.0.1 (all held open together, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-    const servers: net.Server[] = [];
-    try {
-        for (let i = 0; i < n; i++) {
-            const s = net.createServer();
-            servers.push(s);
-            await new Promise<void>((resolve, reject) => {
-                s.once("error", reject);
-                s.listen(0, "127.0.0.1", () => resolve());
-            });
-        }
-        return servers.map((s) => (s.address() as net.AddressInfo).port);
-    } finally {
-        await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    }
-}
-
-function tail(file: string, maxLines: number): string {
-    try {
-        const lines = fs.readFileSync(file, "utf8").split("\n");
-        return lines.slice(-maxLines).join("\n");
-    } catch {
-        return "(no log)";
-    }
-}
-
-function httpsGet(url: string, token: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        const req = https.get(
-            url,
-            // The serving cert is generated by the server at startup; readiness only.
-            { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: timeoutMs },
-            (res) => {
-                let body = "";
-                res.setEncoding("utf8");
-                res.on("data", (c: string) => (body += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", reject);
-    });
-}
-
-/** The self-signed CA out of a PEM bundle (kube-apiserver's apiserver.crt: serving cert, then CA). */
-function caCertOf(bundlePem: string): string {
-    const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    for (const b of blocks) {
-        try {
-            if (new crypto.X509Certificate(b).ca) {
-                return `${b}\n`;
-            }
-        } catch {
-            /* not a certificate we can parse: keep looking */
-        }
-    }
-    return bundlePem; // no CA block found: the whole bundle still verifies the server
-}
-
-function kubeconfigYaml(server: string, caPem: string, token: string, user = "admin"): string {
-    const ca = Buffer.from(caPem).toString("base64");
-    return [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: test",
-        "  cluster:",
-        `    server: ${server}`,
-        `    certificate-authority-data: ${ca}`,
-        "users:",
-        `- name: ${user}`,
-        "  user:",
-        `    token: ${token}`,
-        "contexts:",
-        "- name: test",
-        "  context:",
-        "    cluster: test",
-        `    user: ${user}`,
-        "current-context: test",
-        "",
-    ].join("\n");
-}
-
-// ---------------------------------------------------------------------------
 
 /**
  * Starts etcd and kube-apiserver, waits for /readyz 200, then (unless
  * `controllerManager: false`) starts kube-controller-manager and waits until it
- * works. On failure everything is torn down and the error carries the log tails.
+ * works, then (with `kwok`) kube-scheduler and kwok until every fake Node is Ready.
+ * On failure everything is torn down and the error carries the log tails.
  */
 export async function startApiServer(opts: StartApiServerOptions = {}): Promise<ApiServer> {
     const withKcm = opts.controllerManager !== false;
+    const withKwok = opts.kwok !== undefined;
     let binaries = opts.binaries;
     if (!binaries) {
-        const found = findKubeBinaries({ controllerManager: withKcm });
+        const found = findKubeBinaries({ controllerManager: withKcm, kwok: withKwok });
         if (!found.binaries) {
             throw new Error(found.reason);
         }
         binaries = found.binaries;
     }
-    if (withKcm && !binaries.kubeControllerManager) {
-        const kcm = findBinary(BINARY_NAMES.kubeControllerManager);
-        if (!kcm) {
-            throw new Error(
-                `kube-controller-manager not found in ${binDir()} or on PATH; run scripts/build-kube.sh ` +
-                    "(or pass controllerManager: false)",
-            );
+    // Callers that name only some binaries get the others looked up like findKubeBinaries() does.
+    const wanted: (keyof KubeBinaries)[] = [
+        ...(withKcm ? (["kubeControllerManager"] as const) : []),
+        ...(withKwok ? (["kubeScheduler", "kwok"] as const) : []),
+    ];
+    for (const key of wanted) {
+        if (!binaries[key]) {
+            const found = findBinary(BINARY_NAMES[key]);
+            if (!found) {
+                throw new Error(
+                    `${BINARY_NAMES[key]} not found in ${binDir()} or on PATH; run scripts/build-kube.sh` +
+                        (key === "kubeControllerManager" ? " (or pass controllerManager: false)" : ""),
+                );
+            }
+            binaries = { ...binaries, [key]: found };
         }
-        binaries = { ...binaries, kubeControllerManager: kcm };
     }
-    const timeoutMs = opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
+    const timeoutMs =
+        opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
     const keepDir = opts.keepDir ?? process.env.KUBE_APISERVER_KEEP === "1";
     installHooks();
 
@@ -499,8 +469,6 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     }
     throw lastErr;
 }
-
-class PortInUseError extends Error {}
 
 async function startOnce(
     bins: KubeBinaries,
@@ -520,8 +488,8 @@ async function startOnce(
             return;
         }
         live.delete(m);
-        // Reverse start order: the controller-manager first (it would only log errors
-        // about a vanished API server), then kube-apiserver, then etcd.
+        // Reverse start order: kwok, the scheduler and the controller-manager first (they
+        // would only log errors about a vanished API server), then kube-apiserver, then etcd.
         for (const p of [...m.procs].reverse()) {
             p.stdin?.destroy();
             killGroup(p);
@@ -533,173 +501,30 @@ async function startOnce(
         }
     };
 
-    const withKcm = opts.controllerManager !== false;
-    const procNames = ["etcd", "kube-apiserver", "kube-controller-manager"];
-    const logFiles = procNames.slice(0, withKcm ? 3 : 2).map((n) => path.join(dir, `${n}.log`));
-    const [etcdLog, apiLog, kcmLog] = logFiles;
-    const logs = (maxLines = 40): string =>
-        logFiles.map((f, i) => `--- ${procNames[i]} (${f}) ---\n${tail(f, maxLines)}`).join("\n");
-    /** Throws (with the logs) when a process we started has exited. */
-    const checkAlive = (what: string): void => {
-        for (const [i, p] of m.procs.entries()) {
-            if (p.exitCode !== null || p.signalCode !== null) {
-                const text = logs(60);
-                const msg = `${procNames[i]} exited (${p.exitCode ?? p.signalCode}) before ${what}\n${text}`;
-                throw /address already in use/i.test(text) ? new PortInUseError(msg) : new Error(msg);
-            }
-        }
-    };
-
     try {
-        const [etcdClient, etcdPeer, securePort] = await freePorts(3);
-        const certDir = path.join(dir, "pki");
-        fs.mkdirSync(certDir, { mode: 0o700 });
-
-        // service-account signing key (ES256: generated in ~1 ms)
-        const sa = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-        const saKey = path.join(certDir, "sa.key");
-        const saPub = path.join(certDir, "sa.pub");
-        fs.writeFileSync(saKey, sa.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-        fs.writeFileSync(saPub, sa.publicKey.export({ type: "spki", format: "pem" }));
-
-        const token = crypto.randomBytes(24).toString("hex");
-        // The controller-manager's own user (its canonical name; system:masters, so it
-        // needs no RBAC and --use-service-account-credentials=false is enough).
-        const kcmToken = crypto.randomBytes(24).toString("hex");
-        const tokenFile = path.join(certDir, "tokens.csv");
-        fs.writeFileSync(
-            tokenFile,
-            `${token},admin,admin-uid,"system:masters"\n` +
-                `${kcmToken},system:kube-controller-manager,kube-controller-manager-uid,"system:masters"\n`,
-            { mode: 0o600 },
-        );
-
-        const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-        const peerUrl = `http://127.0.0.1:${etcdPeer}`;
-        const etcdArgs = [
-            bins.etcd,
-            "--name=test",
-            `--data-dir=${path.join(dir, "etcd")}`,
-            `--listen-client-urls=${etcdUrl}`,
-            `--advertise-client-urls=${etcdUrl}`,
-            `--listen-peer-urls=${peerUrl}`,
-            `--initial-advertise-peer-urls=${peerUrl}`,
-            `--initial-cluster=test=${peerUrl}`,
-            "--initial-cluster-state=new",
-            "--unsafe-no-fsync", // data is thrown away; fsync only costs time
-            "--log-level=warn",
-            ...(opts.etcdArgs ?? []),
-        ];
-        const server = `https://127.0.0.1:${securePort}`;
-        const apiArgs = [
-            bins.kubeApiserver,
-            `--etcd-servers=${etcdUrl}`,
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            // a loopback advertise address is refused by the lease reconciler; nothing
-            // needs Endpoints of the "kubernetes" Service without Pods anyway
-            "--endpoint-reconciler-type=none",
-            `--secure-port=${securePort}`,
-            `--cert-dir=${certDir}`, // self-signed serving cert + CA, written at startup
-            `--token-auth-file=${tokenFile}`,
-            "--authorization-mode=Node,RBAC",
-            // PodSecurity is in the default admission plugin set; named here so it can't silently go.
-            "--enable-admission-plugins=PodSecurity",
-            "--allow-privileged=true", // like real clusters: Pod Security, not this flag, decides
-            `--service-account-key-file=${saPub}`,
-            `--service-account-signing-key-file=${saKey}`,
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--profiling=false",
-            ...(opts.apiServerArgs ?? []),
-        ];
-        m.procs.push(spawnWatched(etcdArgs, etcdLog));
-        m.procs.push(spawnWatched(apiArgs, apiLog));
-        const tSpawn = Date.now();
-
-        const deadline = tSpawn + timeoutMs;
-        let last = "";
-        for (;;) {
-            checkAlive("the API server became ready");
-            try {
-                const r = await httpsGet(`${server}/readyz`, token, 2000);
-                if (r.status === 200) {
-                    break;
-                }
-                last = `HTTP ${r.status}: ${r.body.slice(0, 2000)}`;
-            } catch (e) {
-                last = String(e);
-            }
-            if (Date.now() > deadline) {
-                throw new Error(`kube-apiserver not ready after ${timeoutMs} ms (last /readyz: ${last})\n${logs(60)}`);
-            }
-            await sleep(100);
-        }
-        const tReady = Date.now();
-
-        // apiserver.crt holds the serving cert followed by its self-signed CA.
-        const caPem = fs.readFileSync(path.join(certDir, "apiserver.crt"), "utf8");
-        const kubeconfig = path.join(dir, "kubeconfig");
-        fs.writeFileSync(kubeconfig, kubeconfigYaml(server, caPem, token), { mode: 0o600 });
-
-        let controllerManagerMs: number | undefined;
-        if (withKcm) {
-            const caFile = path.join(certDir, "ca.crt");
-            fs.writeFileSync(caFile, caCertOf(caPem));
-            const kcmKubeconfig = path.join(dir, "kube-controller-manager.kubeconfig");
-            fs.writeFileSync(kcmKubeconfig, kubeconfigYaml(server, caPem, kcmToken, "system:kube-controller-manager"), {
-                mode: 0o600,
-            });
-            const kcmArgs = [
-                bins.kubeControllerManager as string,
-                `--kubeconfig=${kcmKubeconfig}`,
-                "--leader-elect=false", // one instance: no Lease to acquire before controllers start
-                "--use-service-account-credentials=false", // controllers use the kubeconfig's user
-                // the apiserver's signing key: token controller (legacy SA token Secrets)
-                `--service-account-private-key-file=${saKey}`,
-                `--root-ca-file=${caFile}`, // published as ConfigMap kube-root-ca.crt in every namespace
-                // every on-by-default controller. Nothing to exclude: since the in-tree cloud
-                // providers were removed, kube-controller-manager 1.37 has no cloud controllers
-                // (cloud-node-lifecycle, service-lb, node-route live in cloud-controller-manager;
-                // naming one here fails with "is not in the list of known controllers").
-                "--controllers=*",
-                "--bind-address=127.0.0.1",
-                "--secure-port=0", // no /healthz etc.: readiness is checked through the API below
-                ...(opts.controllerManagerArgs ?? []),
-            ];
-            const tKcm = Date.now();
-            m.procs.push(spawnWatched(kcmArgs, kcmLog));
-            // Working = the serviceaccount controller and the root CA publisher have acted
-            // on the namespace that always exists.
-            const probes = [
-                "/api/v1/namespaces/default/serviceaccounts/default",
-                "/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
-            ];
-            const kcmDeadline = tKcm + timeoutMs;
-            for (;;) {
-                checkAlive("the controller-manager was working");
-                try {
-                    const rs = await Promise.all(probes.map((p) => httpsGet(`${server}${p}`, token, 2000)));
-                    if (rs.every((r) => r.status === 200)) {
-                        break;
-                    }
-                    last = rs.map((r, i) => `${probes[i]}: HTTP ${r.status}`).join(", ");
-                } catch (e) {
-                    last = String(e);
-                }
-                if (Date.now() > kcmDeadline) {
-                    throw new Error(`kube-controller-manager not working after ${timeoutMs} ms (${last})\n${logs(60)}`);
-                }
-                await sleep(50);
-            }
-            controllerManagerMs = Date.now() - tKcm;
-        }
+        const [etcdClient, etcdPeer, apiserver, scheduler] = await freePorts(4);
+        const plane = await bootControlPlane({
+            dir,
+            bins,
+            ports: { etcdClient, etcdPeer, apiserver, scheduler },
+            timeoutMs,
+            controllerManager: opts.controllerManager !== false,
+            kwok: opts.kwok,
+            etcdArgs: opts.etcdArgs,
+            apiServerArgs: opts.apiServerArgs,
+            controllerManagerArgs: opts.controllerManagerArgs,
+            spawn: (_name, argv, logFile) => {
+                const p = spawnWatched(argv, logFile);
+                m.procs.push(p);
+                return { exitStatus: () => (p.exitCode === null && p.signalCode === null ? null : String(p.exitCode ?? p.signalCode)) };
+            },
+        });
         const tDone = Date.now();
 
         const kubectlDir = path.dirname(bins.kubectl);
         const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
             ...process.env,
-            KUBECONFIG: kubeconfig,
+            KUBECONFIG: plane.kubeconfig,
             PATH: `${kubectlDir}${path.delimiter}${process.env.PATH ?? ""}`,
             ...extra,
         });
@@ -716,21 +541,18 @@ async function startOnce(
             return { status: r.status, stdout: r.stdout, stderr: r.stderr };
         };
         return {
-            kubeconfig,
-            server,
-            token,
-            caPem,
+            kubeconfig: plane.kubeconfig,
+            server: plane.server,
+            token: plane.token,
+            caPem: plane.caPem,
             kubectl: bins.kubectl,
             dir,
-            controllerManager: withKcm,
-            timings: {
-                totalMs: tDone - t0,
-                readyzMs: tReady - tSpawn,
-                ...(controllerManagerMs === undefined ? {} : { controllerManagerMs }),
-            },
+            controllerManager: opts.controllerManager !== false,
+            nodes: plane.nodes,
+            timings: { totalMs: tDone - t0, ...plane.timings },
             env,
             run,
-            logs,
+            logs: plane.logs,
             stop,
         };
     } catch (e) {
@@ -747,12 +569,13 @@ async function startOnce(
 export function useApiServer(opts: StartApiServerOptions = {}): () => ApiServer {
     let srv: ApiServer | undefined;
     before(async function () {
-        // kube-apiserver and kube-controller-manager each get startTimeoutMs
+        // each wait (API server, controller-manager, scheduler, nodes) gets startTimeoutMs
         const perStep = opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
-        this.timeout((opts.controllerManager === false ? 1 : 2) * perStep + 30_000);
+        const steps = 1 + (opts.controllerManager === false ? 0 : 1) + (opts.kwok ? 2 : 0);
+        this.timeout(steps * perStep + 30_000);
         const found = opts.binaries
             ? { binaries: opts.binaries }
-            : findKubeBinaries({ controllerManager: opts.controllerManager !== false });
+            : findKubeBinaries({ controllerManager: opts.controllerManager !== false, kwok: opts.kwok !== undefined });
         if (!found.binaries) {
             console.warn(`      skipping: ${found.reason}`);
             this.skip();

@@ -1,4 +1,5 @@
-// Builds kube-apiserver and kubectl from ONE Kubernetes release (see scripts/build-kube.sh).
+// Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl from ONE Kubernetes
+// release (see scripts/build-kube.sh).
 // The replace block mirrors the staging replaces of k8s.io/kubernetes's own go.mod
 // (./staging/src/k8s.io/X), mapped to the published module of the same release.
 // To bump: change k8s.io/kubernetes and every v0.X.Y below together, then `go mod tidy`.
@@ -184,6 +185,7 @@ require (
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubectl
 )
 
