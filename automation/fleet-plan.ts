@@ -5,7 +5,7 @@
  * No engine, no cluster, no file system: the unit tests call these directly.
  */
 import type * as automation from "@pulumi/pulumi/automation";
-import { ConfigProblem, isSecretPath, keyOf } from "../components/config";
+import { ConfigProblem, isSecretPath, keyOf, parseBacklineConfig } from "../components/config";
 import { canonicalJson } from "../components/specs/common";
 import { PROJECT, StackConfigPlan, isInlineKubeconfig, planStackConfig, validateDeployment } from "./config";
 import { InvalidConfigError, REDACTED } from "./errors";
@@ -300,37 +300,61 @@ export function planFor(stack: FleetStack, config: BacklineSettings): StackConfi
     return planStackConfig({ config, kubernetes: stack.kubernetes, aws: stack.aws });
 }
 
-/** Whether a configuration recorded with an update (`pulumi stack history`) is the one `plan` writes. */
-export function recordedMatches(recorded: automation.ConfigMap, plan: StackConfigPlan): boolean {
-    const managed = (k: string) => k.startsWith(`${PROJECT}:`) || k === "aws:region" || k === "aws:profile";
-    const want = new Map<string, { secret: boolean; value?: string }>();
-    for (const [k, v] of Object.entries(plan.plain)) {
-        want.set(k, { secret: false, value: canonicalJson(v.objectValue !== undefined ? v.objectValue : v.value) });
-    }
+/** The configuration a plan writes, in the form an update records it (`pulumi stack history --json`). */
+export function recordedForm(plan: StackConfigPlan): automation.ConfigMap {
+    const out: Record<string, { value?: string; objectValue?: unknown; secret: boolean }> = {};
+    for (const [k, v] of Object.entries(plan.plain)) out[k] = { ...v };
     for (const s of plan.secrets) {
-        // A secret leaf makes its whole object secret: only that it is there can be compared.
-        want.set(s.path ? s.key.slice(0, s.key.indexOf(".")) : s.key, { secret: true });
+        // A secret leaf makes its whole object secret: its value is not shown.
+        out[s.path ? s.key.slice(0, s.key.indexOf(".")) : s.key] = { secret: true };
     }
-    const got = Object.entries(recorded ?? {}).filter(([k]) => managed(k));
-    if (got.length !== want.size) return false;
-    for (const [k, v] of got) {
-        const w = want.get(k);
-        if (!w || Boolean(v.secret) !== w.secret) return false;
-        if (w.secret) continue;
+    return out as automation.ConfigMap;
+}
+
+const SECRET_PLACEHOLDER = "secret-value-not-compared";
+
+/** Objects and lists are JSON in a recorded value; anything else is text (as the program reads it). */
+function jsonIfObject(text: string | undefined): unknown {
+    if (typeof text !== "string" || !/^\s*[[{]/.test(text)) return text;
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/**
+ * A recorded configuration as the program would resolve it (every default applied, so a
+ * `backline:efs: {}` the engine adds from `Pulumi.yaml`'s defaults equals no `efs` at all), secrets
+ * known only to be there. `undefined` when the program would refuse it.
+ */
+function resolvedForm(recorded: automation.ConfigMap | undefined): string | undefined {
+    const values: Record<string, unknown> = {};
+    const aws: Record<string, unknown> = {};
+    let secretTarget = false;
+    for (const [k, v] of Object.entries(recorded ?? {})) {
         const objectValue = (v as { objectValue?: unknown }).objectValue;
-        let value: unknown = v.value;
-        if (objectValue !== undefined) {
-            value = objectValue;
-        } else if (typeof v.value === "string" && w.value !== undefined && !w.value.startsWith('"')) {
-            try {
-                value = JSON.parse(v.value);
-            } catch {
-                value = v.value;
-            }
+        const value = objectValue !== undefined ? objectValue : jsonIfObject(v.value);
+        if (k === "aws:region" || k === "aws:profile") {
+            aws[k] = v.secret ? SECRET_PLACEHOLDER : value;
+        } else if (k.startsWith(`${PROJECT}:`)) {
+            const key = k.slice(PROJECT.length + 1);
+            if (key === "kubernetes" && v.secret) secretTarget = true;
+            else values[key] = v.secret ? SECRET_PLACEHOLDER : value;
         }
-        if (canonicalJson(value) !== w.value) return false;
     }
-    return true;
+    const parsed = parseBacklineConfig(values);
+    return parsed.ok ? canonicalJson({ config: parsed.config, aws, secretTarget }) : undefined;
+}
+
+/**
+ * Whether a configuration recorded with an update (`pulumi stack history`) is the one `plan`
+ * writes, as the program reads them. Secret values are not compared: the history shows them only
+ * encrypted (which is why a change may not hold secrets, see `checkRollout`).
+ */
+export function recordedMatches(recorded: automation.ConfigMap, plan: StackConfigPlan): boolean {
+    const want = resolvedForm(recordedForm(plan));
+    return want !== undefined && resolvedForm(recorded) === want;
 }
 
 /**

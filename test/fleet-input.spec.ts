@@ -262,6 +262,16 @@ describe("fleet rollouts: what the backend says a stack runs", function () {
         assert.ok(
             !recordedMatches(recorded(before, { "backline:accessKey": { value: "plain", secret: false } }), before),
         );
+        // Pulumi.yaml's defaults, which the engine records too, and keys of other namespaces change nothing.
+        assert.ok(
+            recordedMatches(
+                recorded(before, {
+                    "backline:efs": { value: "{}", objectValue: {}, secret: false } as automation.ConfigValue,
+                }),
+                before,
+            ),
+        );
+        assert.ok(recordedMatches(recorded(before, { "backline:logging": { value: "{}", secret: false } }), before));
         // Keys of other namespaces are not ours.
         assert.ok(recordedMatches(recorded(before, { "kubernetes:context": { value: "x", secret: false } }), before));
     });
