@@ -79,7 +79,10 @@ export type GateCheck =
 
 export type HealthGate = (target: GateTarget) => Promise<GateCheck>;
 
-export interface RolloutOptions extends Omit<StackOptions, "stackName" | "onOutput" | "onEvent" | "signal"> {
+/** What every stack of the fleet shares: the project, the backend, the secrets provider, the engine. */
+export type FleetBackendOptions = Omit<StackOptions, "stackName" | "onOutput" | "onEvent" | "signal">;
+
+export interface RolloutOptions extends FleetBackendOptions {
     /** The stacks, in rollout order: the first wave takes the first ones. */
     readonly stacks: readonly FleetStack[];
     /** The change, merged over each stack's `config`. */

@@ -16,7 +16,7 @@ import {
     BacklineSettings,
     FleetReport,
     FleetStack,
-    StackOptions,
+    FleetBackendOptions,
     mergePatch,
     rollout,
     stackHistory,
@@ -87,7 +87,7 @@ describe("fleet rollouts (e2e: real engine, PostgreSQL backend, two clusters wit
         };
     }
 
-    function shared(): Omit<StackOptions, "stackName" | "onOutput" | "onEvent" | "signal"> {
+    function shared(): FleetBackendOptions {
         return {
             workDir: project.dir,
             backendUrl: pg().url,
