@@ -141,7 +141,8 @@ describe("the stack on a real Kubernetes API server", function () {
 
     /** Every state of the Deployment `worker` while `during` runs, from `kubectl get --watch`. */
     const watchWorker = async <T>(during: () => Promise<T>): Promise<{ result: T; states: WorkerState[] }> => {
-        const fields = "{.metadata.generation}|{.spec.replicas}|{.status.replicas}|{.status.updatedReplicas}|{.status.availableReplicas}";
+        const fields =
+            "{.metadata.generation}|{.spec.replicas}|{.status.replicas}|{.status.updatedReplicas}|{.status.availableReplicas}";
         const child: ChildProcess = spawn(
             kube().kubectl,
             ["get", "deployment", "worker", "-n", ns, "--watch", "-o", `jsonpath=${fields}{"\\n"}`],
@@ -153,7 +154,13 @@ describe("the stack on a real Kubernetes API server", function () {
         try {
             const result = await during();
             await new Promise((r) => setTimeout(r, 500)); // the last events
-            return { result, states: out.split("\n").filter((l) => l.includes("|")).map(parseWorkerState) };
+            return {
+                result,
+                states: out
+                    .split("\n")
+                    .filter((l) => l.includes("|"))
+                    .map(parseWorkerState),
+            };
         } finally {
             child.kill();
             await closed;
@@ -176,14 +183,18 @@ describe("the stack on a real Kubernetes API server", function () {
         const deployment = getJson("deployment", "worker");
         assert.equal(deployment.status.availableReplicas, 1, JSON.stringify(deployment.status));
         assert.equal(condition(deployment, "Available")?.status, "True");
-        const pods = JSON.parse(kubectl(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=worker", "-o", "json"])).items;
+        const pods = JSON.parse(
+            kubectl(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/component=worker", "-o", "json"]),
+        ).items;
         assert.deepEqual(
             pods.map((p: Any) => [p.status.phase, condition(p, "Ready")?.status, /^kwok-node-/.test(p.spec.nodeName)]),
             [["Running", "True", true]],
         );
 
         // The install Job completed before the Deployment was created.
-        const [job] = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items;
+        const [job] = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items;
         assert.equal(condition(job, "Complete")?.status, "True", JSON.stringify(job.status));
         const completed = Date.parse(job.status.completionTime);
         const created = Date.parse(deployment.metadata.creationTimestamp);
@@ -191,7 +202,10 @@ describe("the stack on a real Kubernetes API server", function () {
             created >= completed,
             `Deployment created at ${deployment.metadata.creationTimestamp}, before the install Job completed at ${job.status.completionTime}`,
         );
-        assert.ok(completed - Date.parse(job.metadata.creationTimestamp) >= 1000, "the install Job completed implausibly fast");
+        assert.ok(
+            completed - Date.parse(job.metadata.creationTimestamp) >= 1000,
+            "the install Job completed implausibly fast",
+        );
     });
 
     it("made every object with the expected fields, owned by Pulumi's field manager", () => {
@@ -403,7 +417,11 @@ describe("the stack on a real Kubernetes API server", function () {
             `no rollout was observed: ${JSON.stringify(states)}`,
         );
         const dips = states.filter((s) => s.available < s.specReplicas);
-        assert.deepEqual(dips, [], `available replicas dropped below spec.replicas during the rollout: ${JSON.stringify(states)}`);
+        assert.deepEqual(
+            dips,
+            [],
+            `available replicas dropped below spec.replicas during the rollout: ${JSON.stringify(states)}`,
+        );
     });
 
     it("fails `pulumi up` when the install Job fails, points to its log, and leaves the worker alone", async () => {
@@ -414,9 +432,9 @@ describe("the stack on a real Kubernetes API server", function () {
         const output = up.stdout + up.stderr;
         assert.notEqual(up.code, 0, output);
 
-        const failed = JSON.parse(kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"])).items.find(
-            (j: Any) => j.spec.template.spec.containers[0].image === failingJanitorImage,
-        );
+        const failed = JSON.parse(
+            kubectl(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install", "-o", "json"]),
+        ).items.find((j: Any) => j.spec.template.spec.containers[0].image === failingJanitorImage);
         assert.ok(failed, "no install Job with the failing image was created");
         assert.equal(condition(failed, "Failed")?.status, "True", JSON.stringify(failed.status));
         assert.ok(output.includes(`kubectl logs -n ${ns} job/${failed.metadata.name}`), output);

@@ -55,7 +55,10 @@ describe("simulated nodes: kube-scheduler + kwok (e2e)", function () {
         return r.stdout;
     };
     const apply = (...objs: Any[]): string =>
-        ok(["apply", "--server-side", "--field-manager=smoke", "-f", "-"], objs.map((o) => JSON.stringify(o)).join("\n---\n"));
+        ok(
+            ["apply", "--server-side", "--field-manager=smoke", "-f", "-"],
+            objs.map((o) => JSON.stringify(o)).join("\n---\n"),
+        );
     const get = (args: string[]): Any => JSON.parse(ok(["get", ...args, "-n", NS, "-o", "json"]));
     function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): T {
         const t0 = Date.now();
@@ -90,7 +93,10 @@ describe("simulated nodes: kube-scheduler + kwok (e2e)", function () {
             ["kwok-node-0", "True"],
             ["kwok-node-1", "True"],
         ]);
-        assert.ok(nodes.every((n: Any) => !(n.spec.taints ?? []).length), "a Node is tainted");
+        assert.ok(
+            nodes.every((n: Any) => !(n.spec.taints ?? []).length),
+            "a Node is tainted",
+        );
     });
 
     it("schedules a Deployment's Pods onto the Nodes; Running and Ready after the delay; Available", function () {
@@ -111,11 +117,17 @@ describe("simulated nodes: kube-scheduler + kwok (e2e)", function () {
             assert.match(p.spec.nodeName, /^kwok-node-[01]$/);
             assert.equal(p.status.phase, "Running");
             assert.ok(p.status.podIP.startsWith(KWOK_POD_CIDR.split(".").slice(0, 2).join(".")), p.status.podIP);
-            assert.deepEqual(p.status.containerStatuses.map((c: Any) => [c.name, c.ready, !!c.state.running]), [["c", true, true]]);
+            assert.deepEqual(
+                p.status.containerStatuses.map((c: Any) => [c.name, c.ready, !!c.state.running]),
+                [["c", true, true]],
+            );
             // second-resolution timestamps: a 2 s delay shows as at least 1 s
             const scheduled = Date.parse(condition(p, "PodScheduled").lastTransitionTime);
             const ready = Date.parse(condition(p, "Ready").lastTransitionTime);
-            assert.ok(ready - scheduled >= 1000, `Ready ${ready - scheduled} ms after scheduling; podReadyDelayMs is 2000`);
+            assert.ok(
+                ready - scheduled >= 1000,
+                `Ready ${ready - scheduled} ms after scheduling; podReadyDelayMs is 2000`,
+            );
         }
     });
 
@@ -159,7 +171,11 @@ describe("simulated nodes: kube-scheduler + kwok (e2e)", function () {
             apiVersion: "v1",
             kind: "PersistentVolumeClaim",
             metadata: { name: "shared", namespace: NS },
-            spec: { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "10Gi" } } },
+            spec: {
+                accessModes: ["ReadWriteMany"],
+                storageClassName: "nfs-client",
+                resources: { requests: { storage: "10Gi" } },
+            },
         });
         const pvc = waitFor("claim shared Bound", 60_000, () => {
             const o = get(["pvc", "shared"]);

@@ -38,7 +38,10 @@ function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Pr
 }
 
 function gitStatus(): string | null {
-    const r = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: REPO_ROOT, encoding: "utf8" });
+    const r = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+    });
     return r.status === 0 ? r.stdout : null;
 }
 
@@ -58,7 +61,13 @@ describe("npm run local:up / local:down (e2e)", function () {
         }
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-local-"));
         env = { ...process.env, BACKLINE_LOCAL_DIR: dir };
-        for (const k of ["KUBECONFIG", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN"]) {
+        for (const k of [
+            "KUBECONFIG",
+            "PULUMI_HOME",
+            "PULUMI_BACKEND_URL",
+            "PULUMI_CONFIG_PASSPHRASE",
+            "PULUMI_ACCESS_TOKEN",
+        ]) {
             delete env[k];
         }
         gitBefore = gitStatus();
@@ -85,7 +94,9 @@ describe("npm run local:up / local:down (e2e)", function () {
         const up = await npmRun("local:up", env);
         assert.equal(up.code, 0, up.out);
         assert.match(kubectl(["get", "deploy", "worker", "-n", "backline"]), /^worker\s+1\/1\s+1\s+1\s/m);
-        const job = JSON.parse(kubectl(["get", "jobs", "-n", "backline", "-l", "backline.ai/run=install", "-o", "json"]));
+        const job = JSON.parse(
+            kubectl(["get", "jobs", "-n", "backline", "-l", "backline.ai/run=install", "-o", "json"]),
+        );
         assert.equal(job.items.length, 1);
         assert.equal(job.items[0].status.succeeded, 1);
         assert.match(up.out, /SIMULATED/);

@@ -79,8 +79,7 @@ export interface KubeBinaries {
 }
 
 export type FindKubeBinariesResult =
-    | { binaries: KubeBinaries; reason?: undefined }
-    | { binaries: null; reason: string };
+    { binaries: KubeBinaries; reason?: undefined } | { binaries: null; reason: string };
 
 const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeApiserver: "kube-apiserver",
@@ -90,7 +89,6 @@ const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
     kubeScheduler: "kube-scheduler",
     kwok: "kwok",
 };
-
 
 function binDir(): string {
     return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
@@ -284,11 +282,11 @@ function installHooks(): void {
  * of its stdin pipe closes (we exit, crash or are SIGKILLed) it kills the server.
  */
 const WATCHDOG = [
-    'exec 3<&0',
+    "exec 3<&0",
     '"$@" </dev/null &',
     "child=$!",
     '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null; } &',
-    'trap \'kill -KILL "$child" 2>/dev/null\' TERM INT HUP',
+    "trap 'kill -KILL \"$child\" 2>/dev/null' TERM INT HUP",
     'wait "$child"',
 ].join("\n");
 
@@ -451,8 +449,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
             binaries = { ...binaries, [key]: found };
         }
     }
-    const timeoutMs =
-        opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
+    const timeoutMs = opts.startTimeoutMs ?? (Number(process.env.KUBE_APISERVER_START_TIMEOUT_MS) || 120_000);
     const keepDir = opts.keepDir ?? process.env.KUBE_APISERVER_KEEP === "1";
     installHooks();
 
@@ -517,7 +514,10 @@ async function startOnce(
             spawn: (_name, argv, logFile) => {
                 const p = spawnWatched(argv, logFile);
                 m.procs.push(p);
-                return { exitStatus: () => (p.exitCode === null && p.signalCode === null ? null : String(p.exitCode ?? p.signalCode)) };
+                return {
+                    exitStatus: () =>
+                        p.exitCode === null && p.signalCode === null ? null : String(p.exitCode ?? p.signalCode),
+                };
             },
         });
         const tDone = Date.now();

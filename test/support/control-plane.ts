@@ -91,7 +91,12 @@ function readOrCreate(file: string, make: () => string, mode = 0o600): string {
 }
 
 /** Service-account key pair and one bearer token per user, made once per folder. */
-function keyMaterial(certDir: string): { saKey: string; saPub: string; tokenFile: string; tokens: Record<User, string> } {
+function keyMaterial(certDir: string): {
+    saKey: string;
+    saPub: string;
+    tokenFile: string;
+    tokens: Record<User, string>;
+} {
     fs.mkdirSync(certDir, { recursive: true, mode: 0o700 });
     const saKey = path.join(certDir, "sa.key");
     const saPub = path.join(certDir, "sa.pub");
@@ -223,7 +228,9 @@ export function kubeconfigYaml(server: string, caPem: string, token: string, use
 export async function bootControlPlane(o: BootOptions): Promise<BootedPlane> {
     const { dir, bins, ports } = o;
     if (o.kwok && !o.controllerManager) {
-        throw new Error("kwok needs kube-controller-manager (ReplicaSets, Jobs, node lifecycle): drop controllerManager: false");
+        throw new Error(
+            "kwok needs kube-controller-manager (ReplicaSets, Jobs, node lifecycle): drop controllerManager: false",
+        );
     }
     const names: PlaneProcess[] = ["etcd", "kube-apiserver"];
     if (o.controllerManager) names.push("kube-controller-manager");
@@ -277,7 +284,10 @@ export async function bootControlPlane(o: BootOptions): Promise<BootedPlane> {
     const token = keys.tokens.admin;
     const server = `https://127.0.0.1:${ports.apiserver}`;
 
-    start("etcd", bins.etcd, [...etcdFlags(path.join(dir, "etcd"), ports.etcdClient, ports.etcdPeer), ...(o.etcdArgs ?? [])]);
+    start("etcd", bins.etcd, [
+        ...etcdFlags(path.join(dir, "etcd"), ports.etcdClient, ports.etcdPeer),
+        ...(o.etcdArgs ?? []),
+    ]);
     const apiFlags = apiServerFlags({ etcdPort: ports.etcdClient, securePort: ports.apiserver, certDir, ...keys });
     start("kube-apiserver", bins.kubeApiserver, [...apiFlags, ...(o.apiServerArgs ?? [])]);
     const get = (p: string) => httpsRequest("GET", `${server}${p}`, token);
@@ -305,7 +315,10 @@ export async function bootControlPlane(o: BootOptions): Promise<BootedPlane> {
             ...(o.controllerManagerArgs ?? []),
         ]);
         // Working = the serviceaccount controller and the root CA publisher acted on `default`.
-        const probes = ["/api/v1/namespaces/default/serviceaccounts/default", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt"];
+        const probes = [
+            "/api/v1/namespaces/default/serviceaccounts/default",
+            "/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
+        ];
         timings.controllerManagerMs = await waitUntil("the controller-manager was working", 50, async () => {
             const rs = await Promise.all(probes.map(get));
             return rs.every((r) => r.status === 200) || rs.map((r, i) => `${probes[i]}: HTTP ${r.status}`).join(", ");
@@ -328,7 +341,9 @@ export async function bootControlPlane(o: BootOptions): Promise<BootedPlane> {
         const t0 = Date.now();
         const apply = spawnSync(bins.kubectl, ["apply", "--server-side", "--field-manager=kwok-test", "-f", "-"], {
             env: { ...process.env, KUBECONFIG: kubeconfig },
-            input: kwokNodeManifests(o.kwok).map((n) => JSON.stringify(n)).join("\n---\n"),
+            input: kwokNodeManifests(o.kwok)
+                .map((n) => JSON.stringify(n))
+                .join("\n---\n"),
             encoding: "utf8",
             timeout: 60_000,
         });

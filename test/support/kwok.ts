@@ -137,7 +137,11 @@ conditions:
 const nodeInitialize = stage("node-initialize", "Node", {
     selector: {
         matchExpressions: [
-            { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: "NotIn", values: ["True"] },
+            {
+                key: '.status.conditions.[] | select( .type == "Ready" ) | .status',
+                operator: "NotIn",
+                values: ["True"],
+            },
         ],
     },
     next: {
