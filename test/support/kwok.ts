@@ -257,6 +257,32 @@ startTime: {{ $now | Quote }}
     });
 }
 
+/** A Pod status that is not Ready, every container in `state` (YAML, indented for its place). */
+function notReadyStatus(reason: string, state: string, phase: string): string {
+    return `{{ $now := Now }}
+conditions:
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ${reason}
+  type: Ready
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ${reason}
+  type: ContainersReady
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    ${state}
+{{ end }}
+phase: ${phase}
+`;
+}
+
 function jobPodEnds(name: string, phase: "Succeeded" | "Failed", imageRule: object | null): object {
     const [exitCode, reason, message] =
         phase === "Succeeded"
@@ -272,32 +298,15 @@ function jobPodEnds(name: string, phase: "Succeeded" | "Failed", imageRule: obje
             ],
         },
         next: {
-            statusTemplate: `{{ $now := Now }}
-conditions:
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: PodCompleted
-  type: Ready
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: PodCompleted
-  type: ContainersReady
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    terminated:
+            statusTemplate: notReadyStatus(
+                "PodCompleted",
+                `terminated:
       exitCode: ${exitCode}
       reason: ${reason}
 ${message ? `      message: ${JSON.stringify(message)}\n` : ""}      finishedAt: {{ $now | Quote }}
-      startedAt: {{ $now | Quote }}
-{{ end }}
-phase: ${phase}
-`,
+      startedAt: {{ $now | Quote }}`,
+                phase,
+            ),
         },
     });
 }
@@ -314,33 +323,13 @@ function podNeverReady(neverReady: readonly string[]): object {
             ],
         },
         next: {
-            statusTemplate: `{{ $now := Now }}
-conditions:
-- lastTransitionTime: {{ $now | Quote }}
-  status: "True"
-  type: PodScheduled
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: ContainersNotReady
-  type: Ready
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: ContainersNotReady
-  type: ContainersReady
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    waiting:
+            statusTemplate: notReadyStatus(
+                "ContainersNotReady",
+                `waiting:
       reason: ImagePullBackOff
-      message: "simulated: kwok never makes pods running an image listed in neverReadyImages ready"
-{{ end }}
-phase: Pending
-`,
+      message: "simulated: kwok never makes pods running an image listed in neverReadyImages ready"`,
+                "Pending",
+            ),
         },
     });
 }
