@@ -1,8 +1,9 @@
 /**
  * Benchmark (not a test): how fleet rollouts (automation/fleet.ts) scale. For N stacks and a
  * concurrency C, the wall time of rolling one change out to all N (one wave, the default health
- * gate) and the peak memory of this process and every process under it (the engines, language
- * hosts, programs and providers), sampled from /proc every 200 ms. Prints medians and min–max.
+ * gate) and the peak memory of this process and every process the rollout starts under it (the
+ * engines, language hosts, programs and providers; not PostgreSQL and the control plane), sampled
+ * from /proc every 200 ms. Prints medians and min–max.
  *
  *   npx ts-node --transpile-only bench/fleet.ts [--runs 3] [--sizes 1,2,4,8] [--concurrency 1,2,4]
  *
@@ -29,10 +30,14 @@ const runs = Number(arg("runs", "3"));
 const sizes = arg("sizes", "1,2,4,8").split(",").map(Number);
 const concurrencies = arg("concurrency", "1,2,4").split(",").map(Number);
 
-/** Resident memory of this process and all its descendants, in bytes. */
-function treeRss(): number {
+/**
+ * Resident memory of this process and its descendants, in bytes, less the processes in `exclude`
+ * (the backend's and the control plane's, started before the rollout) and theirs.
+ */
+function treeRss(exclude: ReadonlySet<number>): number {
     let total = 0;
     for (const pid of [process.pid, ...descendants(process.pid)]) {
+        if (exclude.has(pid)) continue;
         try {
             const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
             total += m ? Number(m[1]) * 1024 : 0;
@@ -107,8 +112,10 @@ async function main(): Promise<void> {
                         config: config(i, tags.get(i) ?? tag),
                         kubernetes: { kubeconfig: kube.kubeconfig, skipAwait: true },
                     }));
+                    // PostgreSQL and the control plane run under this process too: not the rollout's cost.
+                    const infrastructure = new Set(descendants(process.pid));
                     let peak = 0;
-                    const sampler = setInterval(() => (peak = Math.max(peak, treeRss())), 200);
+                    const sampler = setInterval(() => (peak = Math.max(peak, treeRss(infrastructure))), 200);
                     const report = await rollout({
                         ...shared,
                         stacks,
