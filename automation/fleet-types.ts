@@ -157,7 +157,7 @@ export interface FleetStackReport {
     /** The configuration before and after the change, secrets as `[secret]`. */
     readonly before: BacklineSettings;
     readonly after: BacklineSettings;
-    /** The rollout's `up` (absent when `verified` or `skipped`) and its gate. */
+    /** The rollout's `up` and its gate; no `summary` when `verified` (no `up` ran); absent when `skipped`. */
     readonly rollout?: StepReport;
     /** The revert's `up` and gate, when one ran. */
     readonly revert?: StepReport;

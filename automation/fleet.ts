@@ -200,7 +200,7 @@ async function runStack(ctx: Context, e: Entry, failing: () => void): Promise<Fl
         deployed: e.deployed,
         before: redactSettings(e.stack.config),
         after: redactSettings(e.after),
-        rollout: action === "up" || rollout.error || rollout.gate ? rollout : undefined,
+        rollout,
         revert,
         startedAt,
         finishedAt: new Date().toISOString(),
@@ -222,8 +222,9 @@ function skipped(e: Entry): FleetStackReport {
 
 /**
  * Rolls `change` out to `stacks` in waves, with health gates and reverts; see the file header.
- * Rejects with `InvalidRolloutError` (nothing started) on bad input; otherwise resolves with the
- * report, also when a stack failed (`outcome: "stopped"`).
+ * Rejects with `InvalidRolloutError` (nothing started) on bad input, and with the API's typed
+ * errors when the backend cannot be read before the first wave (nothing changed); otherwise
+ * resolves with the report, also when a stack failed (`outcome: "stopped"`).
  */
 export async function rollout(opts: RolloutOptions): Promise<FleetReport> {
     const t0 = Date.now();
