@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the janitor tests (test/janitor.e2e.spec.ts) need on a Debian machine:
+# Installs what the janitor tests (npm run test:janitor, test/janitor.contract.ts) need on a Debian machine:
 #   bash, curl, jq      the janitor's own tools (dtzar/helm-kubectl has them too)
 #   busybox             its applets come first on the tests' PATH, as in the Alpine image
 #   ShellCheck          the suite lints janitor.sh (package shellcheck)

@@ -1,96 +1,157 @@
 /**
- * Benchmark (not a test): `pulumi preview` of the no-AWS Backline stack against `pulumi preview`
- * of an empty TypeScript program, on the same engine, alternating, several runs each; prints the
- * medians and their ratio.
+ * Benchmark (not a test): `pulumi preview --refresh=false` of the Backline stack against the two
+ * floors it cannot go below — a program with one ConfigMap through an explicit Kubernetes provider,
+ * and an empty program — on the same engine, alternating the programs within each round. Prints
+ * wall time and peak RSS of the whole process tree (CLI, language hosts, Node.js, plugins) and of
+ * its largest process (what `/usr/bin/time -f %M` reports): median, min–max, and the ratios of
+ * the medians.
  *
- *   npx ts-node --transpile-only bench/preview.ts [RUNS]
+ *   npm run bench:preview -- [--runs=5] [--compare]
  *
- * The Backline stack previews in render mode (manifests to a temp folder; no cluster), with
- * otel disabled and an existing storage class, so it needs no AWS provider. Both programs use this
- * repository's node_modules and TypeScript.
+ * The Backline stack is the dev stack's configuration (the chart's minimal installation: collector
+ * on with an existing role, the cluster's default storage class) in render mode (manifests to a temp
+ * folder; no cluster), the other two render too. All three compile as tsconfig.json says (ts-node
+ * with swc). `--compare` adds the stack compiled the two earlier ways, through a tsconfig that
+ * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
+ * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
+ * issue 10).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describeRun, engineEnv, findEngine, REPO_ROOT, runPulumi } from "../test/e2e/support/engine";
+import { describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
+import {
+    conditions,
+    configMapProgram,
+    emptyProgram,
+    fmtMiB,
+    fmtSeconds,
+    hasFlag,
+    largestProcess,
+    measure,
+    numberFlag,
+    printTable,
+    ratio,
+    stats,
+} from "./support";
 
-const runs = Number(process.argv[2] ?? 5);
-
-function emptyProgram(): { dir: string; cleanup(): void } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empty-program-"));
-    fs.writeFileSync(
-        path.join(dir, "Pulumi.yaml"),
-        "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
-    );
-    fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "empty", main: "index.ts" }));
-    fs.copyFileSync(path.join(REPO_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-    return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** The dev stack's settings (Pulumi.dev.yaml), rendering instead of applying. */
+export function devStackConfig(renderDir: string): string[][] {
+    return [
+        ["config", "set", "--secret", "accessKey", "bench-key"],
+        ["config", "set", "baseUrl", "https://staging-app.backline.ai"],
+        ["config", "set", "--path", "logging.region", "us-west-1"],
+        ["config", "set", "--path", "logging.roleArn", "arn:aws:iam::123456789012:role/YourOtelRole"],
+        ["config", "set", "--path", "kubernetes.renderYamlToDirectory", renderDir],
+    ];
 }
 
 async function main(): Promise<void> {
+    const runs = numberFlag("runs", 5);
     const engine = findEngine((reason) => console.error(`no engine: ${reason}`));
     if (!engine) process.exit(2);
     const env = engineEnv(engine, { passphrase: "bench" });
-    const backline = copyProject();
-    const empty = emptyProgram();
     const render = fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"));
+    const backline = copyProject();
+    const configmap = configMapProgram();
+    const empty = emptyProgram();
     const run = async (cwd: string, args: string[]) => {
         const r = await runPulumi(args, { cwd, env: env.env, pulumi: engine.pulumi });
         if (r.code !== 0) throw new Error(describeRun(args, r));
-        return r;
     };
-    try {
-        await run(empty.dir, ["stack", "init", "bench"]);
-        await run(backline.dir, ["stack", "init", "bench"]);
-        for (const args of [
-            ["config", "set", "--secret", "accessKey", "bench-key"],
-            ["config", "set", "baseUrl", "https://app.backline.ai"],
-            ["config", "set", "--path", "worker.otel.enabled", "false"],
-            ["config", "set", "--path", "worker.storage.pvc.storageClassName", "nfs-client"],
-            ["config", "set", "--path", "kubernetes.renderYamlToDirectory", render],
-        ]) {
-            await run(backline.dir, args);
-        }
-        const preview = ["preview", "--refresh=false"];
-        // One unmeasured run each: the first start of ts-node and the plugins fills OS caches.
-        await run(empty.dir, preview);
-        await run(backline.dir, preview);
-        const times: Record<"empty" | "backline", number[]> = { empty: [], backline: [] };
-        for (let i = 0; i < runs; i++) {
-            times.empty.push((await run(empty.dir, preview)).durationMs);
-            times.backline.push((await run(backline.dir, preview)).durationMs);
-        }
-        const me = median(times.empty);
-        const mb = median(times.backline);
-        console.log(
-            `engine ${engine.version} (${engine.source}), ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${runs} runs each`,
+    type Name = "backline" | "backline, TypeScript transpiler" | "backline, type-checked" | "one ConfigMap" | "empty";
+    const programs: { name: Name; dir: string; env: NodeJS.ProcessEnv }[] = [
+        { name: "backline", dir: backline.dir, env: env.env },
+        { name: "one ConfigMap", dir: configmap.dir, env: env.env },
+        { name: "empty", dir: empty.dir, env: env.env },
+    ];
+    if (hasFlag("compare")) {
+        const tsconfig = fs.readFileSync(path.join(backline.dir, "tsconfig.json"), "utf8");
+        const section = /"ts-node": \{[^}]*\},\n/;
+        if (!section.test(tsconfig)) throw new Error('tsconfig.json has no "ts-node" section to vary');
+        fs.writeFileSync(
+            path.join(backline.dir, "tsconfig.tsc.json"),
+            tsconfig.replace(section, '"ts-node": { "transpileOnly": true },\n'),
         );
-        console.log(`| program | median | min | max |`);
-        console.log(`| --- | --- | --- | --- |`);
-        for (const [name, xs] of Object.entries(times)) {
-            console.log(
-                `| ${name} | ${(median(xs) / 1000).toFixed(2)} s | ${(Math.min(...xs) / 1000).toFixed(2)} s | ${(Math.max(...xs) / 1000).toFixed(2)} s |`,
-            );
+        fs.writeFileSync(path.join(backline.dir, "tsconfig.check.json"), tsconfig.replace(section, ""));
+        programs.push(
+            {
+                name: "backline, TypeScript transpiler",
+                dir: backline.dir,
+                env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.tsc.json" },
+            },
+            {
+                name: "backline, type-checked",
+                dir: backline.dir,
+                env: { ...env.env, PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.check.json" },
+            },
+        );
+    }
+    try {
+        for (const p of [backline, configmap, empty]) await run(p.dir, ["stack", "init", "bench"]);
+        for (const args of devStackConfig(path.join(render, "backline"))) await run(backline.dir, args);
+        await run(configmap.dir, ["config", "set", "renderYamlToDirectory", path.join(render, "configmap")]);
+
+        const preview = ["preview", "--refresh=false", "--non-interactive"];
+        const once = async (p: (typeof programs)[number]) => {
+            const r = await measure(engine.pulumi, preview, { cwd: p.dir, env: p.env });
+            if (r.code !== 0) throw new Error(`${p.name}: preview failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
+            return r;
+        };
+        // One unmeasured run each: the first start of Node, ts-node and the plugins fills OS caches.
+        for (const p of programs) await once(p);
+        const before = conditions();
+        const ms = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
+        const rss = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
+        const largest = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
+        for (let i = 0; i < runs; i++) {
+            // Rotate the order so that no program always runs first (or right after the heaviest).
+            for (let j = 0; j < programs.length; j++) {
+                const p = programs[(i + j) % programs.length];
+                const r = await once(p);
+                ms.get(p.name)?.push(r.ms);
+                rss.get(p.name)?.push(r.peakBytes);
+                largest.get(p.name)?.push(largestProcess(r));
+            }
         }
-        console.log(`ratio (backline / empty): ${(mb / me).toFixed(2)}`);
+        console.log(
+            `pulumi preview --refresh=false, engine ${engine.version} (${engine.source}), ${runs} runs each, alternating`,
+        );
+        console.log(`start: ${before}`);
+        console.log(`end:   ${conditions()}`);
+        const t = (n: Name) => stats(ms.get(n) ?? []);
+        const m = (n: Name) => stats(rss.get(n) ?? []);
+        printTable(
+            [
+                "program",
+                "wall: median (min–max)",
+                "peak RSS, process tree",
+                "peak RSS, largest process",
+                "time / one ConfigMap",
+                "time / empty",
+            ],
+            programs.map((p) => [
+                p.name,
+                fmtSeconds(t(p.name)),
+                fmtMiB(m(p.name)),
+                fmtMiB(stats(largest.get(p.name) ?? [])),
+                ratio(t(p.name), t("one ConfigMap")),
+                ratio(t(p.name), t("empty")),
+            ]),
+        );
     } finally {
         backline.cleanup();
+        configmap.cleanup();
         empty.cleanup();
         env.cleanup();
         fs.rmSync(render, { recursive: true, force: true });
     }
 }
 
-main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((err) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

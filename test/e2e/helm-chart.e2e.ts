@@ -134,7 +134,10 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
             worker: { storage: { pvc: { create: false } } },
         });
     });
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // The suite skips (and `before` never runs) when helm is not built.
+    after(() => {
+        if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it("lints with the README's Minimal and Production values", function () {
         for (const file of [values.minimal, values.production]) {

@@ -1,7 +1,7 @@
 /**
  * The janitor's end-to-end cases, shared by every Kubernetes backend: `describeJanitorSuite(factory)`
- * registers the whole suite against one `KubeBackendFactory`. `test/janitor.e2e.spec.ts` runs it
- * against the kubectl stand-in (part of `npm test`); `test/e2e/janitor-apiserver.e2e.ts` runs the
+ * registers the whole suite against one `KubeBackendFactory`. `test/janitor.contract.ts` runs it
+ * against the kubectl stand-in (`npm run test:janitor`); `test/e2e/janitor-apiserver.e2e.ts` runs the
  * same cases against a real kube-apiserver with the real kubectl.
  *
  * The cases use only the KubeBackend interface. The namespace is read from `kube.namespace` at run

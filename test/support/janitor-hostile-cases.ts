@@ -1,6 +1,6 @@
 /**
  * What a hostile or broken SaaS (or API server) may send the janitor (issue 16), registered by
- * describeJanitorSuite for every backend, so each case runs against the kubectl stand-in (npm test)
+ * describeJanitorSuite for every backend, so each case runs against the kubectl stand-in (npm run test:janitor)
  * and against the real kube-apiserver:
  *
  * - the 1 MiB cap holds whatever curl's version: every endpoint, chunked and with a Content-Length;

@@ -6,7 +6,7 @@
  * BusyBox applets first, HOME, KUBECONFIG or stand-in state) the script must run with.
  *
  * Two implementations: the kubectl stand-in (test/support/kubectl-standin/kubectl, below; the
- * one `npm test` runs) and a real kube-apiserver with the real kubectl
+ * one `npm run test:janitor` runs) and a real kube-apiserver with the real kubectl
  * (test/support/kube-backend-apiserver.ts, run by test/e2e/janitor-apiserver.e2e.ts). The cases
  * (test/support/janitor-cases.ts) run unchanged against either.
  */
@@ -301,7 +301,7 @@ export const standinBackendFactory: KubeBackendFactory = {
 };
 
 /**
- * The backends `npm test` runs the janitor suite against. The real kube-apiserver backend is not
+ * The backends `npm run test:janitor` runs the janitor suite against. The real kube-apiserver backend is not
  * here: it needs built binaries and seconds to start, so test/e2e/janitor-apiserver.e2e.ts runs it.
  */
 export const kubeBackendFactories: KubeBackendFactory[] = [standinBackendFactory];

@@ -1,8 +1,8 @@
 /**
- * End-to-end tests of janitor/janitor.sh against the kubectl stand-in (part of `npm test`): the
+ * End-to-end tests of janitor/janitor.sh against the kubectl stand-in (`npm run test:janitor`): the
  * shared cases of `support/janitor-cases.ts` for every backend in `kubeBackendFactories`, plus
  * static checks of the script and the stand-in's own contract. The same cases run against a real
- * kube-apiserver with the real kubectl in `test/e2e/janitor-apiserver.e2e.ts` (not `npm test`).
+ * kube-apiserver with the real kubectl in `test/e2e/janitor-apiserver.e2e.ts` (`npm run test:e2e`).
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
