@@ -87,6 +87,7 @@ export async function runGate(
                     config,
                     phase,
                     signal,
+                    env: { ...process.env, ...ctx.opts.env, ...stack.env },
                 });
             } catch (err) {
                 last = { healthy: false, detail: `the gate could not look: ${errorInfo(err).message}` };

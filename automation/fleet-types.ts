@@ -64,6 +64,8 @@ export interface GateTarget {
     readonly config: BacklineSettings;
     /** `rollout`: after the change; `revert`: after the revert to the previous configuration. */
     readonly phase: "rollout" | "revert";
+    /** The environment the stack's engine runs with (this process's, the fleet's `env`, the stack's `env`): `KUBECONFIG`, `AWS_PROFILE`, … */
+    readonly env: Readonly<Record<string, string | undefined>>;
     /** Aborted when the gate's timeout passes or the rollout is cancelled. */
     readonly signal: AbortSignal;
 }

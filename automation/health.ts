@@ -123,7 +123,7 @@ export const defaultHealthGate: HealthGate = async (t: GateTarget): Promise<Gate
     }
     let client = clients.get(t.kubernetes);
     if (!client) {
-        client = KubeClient.forTarget(t.kubernetes);
+        client = KubeClient.forTarget(t.kubernetes, t.env);
         clients.set(t.kubernetes, client);
     }
     const ns = encodeURIComponent(t.outputs.namespace);

@@ -369,6 +369,23 @@ describe("fleet rollouts (fake backend)", function () {
         assert.strictEqual(report.stacks[0].revert, undefined);
     });
 
+    it("the gate gets the stack's environment: this process's, the fleet's, the stack's", async function () {
+        const seen: GateTarget[] = [];
+        const stacks = fleet(2).map((s, i) => (i === 1 ? { ...s, env: { KUBECONFIG: "/etc/kube/second" } } : s));
+        await rollout(
+            options({
+                stacks,
+                waves: ["100%"],
+                env: { KUBECONFIG: "/etc/kube/fleet" },
+                healthGate: fakeGate(backend, seen),
+            }),
+        );
+        const env = (name: string) => seen.find((t) => t.stackName === name)?.env;
+        assert.strictEqual(env("site-1")?.KUBECONFIG, "/etc/kube/fleet");
+        assert.strictEqual(env("site-2")?.KUBECONFIG, "/etc/kube/second");
+        assert.strictEqual(env("site-1")?.PATH, process.env.PATH);
+    });
+
     it("each stack's engine output reaches onOutput with the stack's name", async function () {
         const lines: string[] = [];
         await rollout(options({ stacks: fleet(2), waves: ["100%"], onOutput: (s, l) => lines.push(`${s}: ${l}`) }));
