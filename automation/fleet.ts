@@ -256,11 +256,15 @@ export async function rollout(opts: RolloutOptions): Promise<FleetReport> {
     };
     const entries: Entry[] = checked.stacks.map((s) => ({ ...s, deployed: "none" }));
 
-    // Where it stands: each stack's last deployed configuration, from the backend.
-    await eachLimited(entries, checked.concurrency, async (e) => {
+    // Where it stands: each stack's last deployed configuration, from the backend. The first stack
+    // alone: the first contact with an empty PostgreSQL backend creates its table, and two `pulumi`s
+    // doing that at once fail (docs/backend.md, "Known problems").
+    const where = async (e: Entry): Promise<void> => {
         const history = await stackHistory(stackOptions(opts, e.stack, signal));
         e.deployed = deployedState(history, planFor(e.stack, e.stack.config), planFor(e.stack, e.after));
-    });
+    };
+    await where(entries[0]);
+    await eachLimited(entries.slice(1), checked.concurrency, where);
     ctx.emit({
         type: "plan",
         stacks: entries.map((e) => ({ stackName: e.stack.stackName, wave: e.wave, deployed: e.deployed })),

@@ -176,8 +176,10 @@ describe("fleet rollouts (e2e: real engine, PostgreSQL backend, two clusters wit
             { stackName: "us-a", config: base("fleet-a"), kubernetes: target(clusterB()) },
             { stackName: "us-b", config: base("fleet-b"), kubernetes: target(clusterB()) },
         ];
-        // The fleet as it is before any change: deployed with plain `up`s, two at a time.
+        // The fleet as it is before any change: deployed with plain `up`s, two at a time, once the
+        // backend's table exists (two `pulumi`s creating it at once fail: docs/backend.md).
         const t = Date.now();
+        assert.deepStrictEqual(await stackHistory({ ...shared(), stackName: "eu-a" }), []);
         for (const pair of [stacks.slice(0, 2), stacks.slice(2)]) {
             await Promise.all(
                 pair.map((s) =>
