@@ -278,7 +278,11 @@ export function checkRollout(opts: RolloutOptions): CheckedRollout {
     if (opts?.healthGate !== undefined && typeof opts.healthGate !== "function") {
         problems.push({ key: "healthGate", message: "expected a function `(target) => Promise<GateCheck>`." });
     }
-    if (problems.length > 0) throw new InvalidRolloutError(problems);
+    if (problems.length > 0) {
+        throw new InvalidRolloutError(
+            problems.filter((p, i) => problems.findIndex((q) => q.key === p.key && q.message === p.message) === i),
+        );
+    }
 
     const members = waveMembers(waves.sizes);
     const waveOf = new Map(members.flatMap((m, w) => m.map((i) => [i, w + 1] as const)));
