@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", ".cache/", "rendered/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/", "out/", "dist/", ".cache/", "rendered/", "**/*.js", "**/*.mjs"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

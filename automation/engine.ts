@@ -11,12 +11,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
+import { packageRoot } from "../components/packageRoot";
 import { EngineMissingError } from "./errors";
 import { isExecutableFile, pathDirs } from "./paths";
+import { stackConfigFile, writeProject } from "./project";
 import type { EngineStack, WorkspaceFactory, WorkspaceRequest } from "./types";
 
-/** This repository: the default project directory. */
-export const repoRoot = path.resolve(__dirname, "..");
+/** This package's folder: the repository, or `node_modules/backline-pulumi` once installed. */
+export const repoRoot = packageRoot;
 
 export interface EngineLocation {
     /** Folder of the `pulumi` binary. */
@@ -115,14 +117,6 @@ async function pulumiCommandFor(loc: EngineLocation): Promise<automation.PulumiC
     }
 }
 
-function stackConfigFile(workDir: string, stackName: string): string {
-    for (const ext of [".yaml", ".yml", ".json"]) {
-        const p = path.join(workDir, `Pulumi.${stackName}${ext}`);
-        if (fs.existsSync(p)) return p;
-    }
-    return path.join(workDir, `Pulumi.${stackName}.yaml`);
-}
-
 /** Runs the CLI with `input` on stdin (for secrets: never on the command line). */
 function runWithStdin(
     command: string,
@@ -156,10 +150,16 @@ function runWithStdin(
     });
 }
 
-/** The default factory: a `LocalWorkspace` on `request.workDir` running the on-disk program. */
+/**
+ * The default factory: a `LocalWorkspace` on `request.workDir` running the on-disk program (the
+ * generated project's `Pulumi.yaml` is written first).
+ */
 export const localWorkspaceFactory: WorkspaceFactory = async (request: WorkspaceRequest): Promise<EngineStack> => {
     const callerEnv = { ...process.env, ...request.envVars };
     const loc = locateEngine({ engineBinDir: request.engineBinDir, env: callerEnv });
+    if (request.generateProject) {
+        writeProject(request.workDir);
+    }
     const envVars: Record<string, string> = {
         ...request.envVars,
         PATH: enginePath(loc.binDir, callerEnv.PATH, repoRoot, callerEnv),

@@ -9,17 +9,30 @@
  * - `EngineMissingError`: no usable Pulumi CLI, language host or plugin.
  * - `StackNotFoundError`: `refresh`/`destroy`/`outputs` on a stack that does not exist.
  * - `UpdateFailedError`: the engine ran and failed; `engineMessage` and the output tails say why.
+ * - `PolicyViolationError`: a policy pack refused the stack; `violations` lists each violation.
+ * - `PassphraseError`: the passphrase does not open the stack (its salt is in its stack file).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
 import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
+import { packageRoot } from "../components/packageRoot";
+import { plainText, redact, tail } from "./text";
+import type { PolicyViolation } from "./types";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs" | "history";
 
 /** Base class: `instanceof BacklineAutomationError` catches every error of this API. */
 export abstract class BacklineAutomationError extends Error {
     abstract readonly kind:
-        "invalid-config" | "concurrent-update" | "engine-missing" | "stack-not-found" | "update-failed";
+        | "invalid-config"
+        | "concurrent-update"
+        | "engine-missing"
+        | "stack-not-found"
+        | "update-failed"
+        | "policy-violation"
+        | "wrong-passphrase";
 }
 
 export function formatInvalidConfig(problems: readonly ConfigProblem[]): string {
@@ -53,9 +66,16 @@ export class ConcurrentUpdateError extends BacklineAutomationError {
     }
 }
 
-export const engineInstallHint =
-    "Build the engine from source with `scripts/build-engine.sh` (it writes .cache/engine/bin; pass `engineBinDir` or " +
-    "`source scripts/engine-env.sh`), or install Pulumi (https://www.pulumi.com/docs/install/) so `pulumi` is on PATH.";
+const installPulumi =
+    "install Pulumi (https://www.pulumi.com/docs/install/) so `pulumi` is on PATH, or pass `engineBinDir` (the folder holding `pulumi` and `pulumi-language-nodejs`)";
+
+/** What to do about a missing engine: in a checkout, build it; from an installed package, install Pulumi. */
+export function engineInstallHint(root: string = packageRoot): string {
+    return fs.existsSync(path.join(root, "scripts", "build-engine.sh"))
+        ? "Build the engine from source with `scripts/build-engine.sh` (it writes .cache/engine/bin; pass `engineBinDir` or " +
+              `\`source scripts/engine-env.sh\`), or ${installPulumi}.`
+        : `${installPulumi[0].toUpperCase()}${installPulumi.slice(1)}.`;
+}
 
 export class EngineMissingError extends BacklineAutomationError {
     readonly kind = "engine-missing" as const;
@@ -71,7 +91,7 @@ export class EngineMissingError extends BacklineAutomationError {
                 : detail
                   ? `No usable Pulumi CLI: ${detail}.`
                   : `No Pulumi CLI found${searched.length ? ` (looked for \`pulumi\` in ${searched.join(", ")})` : ""}.`;
-        super(`${what} ${engineInstallHint}`);
+        super(`${what} ${engineInstallHint()}`);
         this.name = "EngineMissingError";
         this.missing = missing;
         this.searched = searched;
@@ -86,6 +106,31 @@ export class StackNotFoundError extends BacklineAutomationError {
         super(`Stack "${stackName}" does not exist in this backend; run \`up\` (or \`preview\`) to create it.`);
         this.name = "StackNotFoundError";
         this.stackName = stackName;
+    }
+}
+
+export class PassphraseError extends BacklineAutomationError {
+    readonly kind = "wrong-passphrase" as const;
+    readonly stackName: string;
+    /** The stack's settings file, whose `encryptionsalt` and the passphrase make the stack's key. */
+    readonly stackFile: string;
+
+    constructor(stackName: string, stackFile: string) {
+        // A lost stack file is written again (new salt) by the next operation given the right
+        // passphrase: the state keeps its own copy of the salt (docs/automation.md "Where stacks live").
+        const salt = fs.existsSync(stackFile)
+            ? `the \`encryptionsalt\` in ${stackFile}`
+            : `the salt in its state (its stack file ${stackFile} is missing; the next run with the right passphrase writes it again)`;
+        super(
+            `The passphrase does not open stack "${stackName}": its secrets are encrypted with a key made from the passphrase ` +
+                `it was created with and ${salt}. Pass that passphrase (\`passphrase\`, or ` +
+                "PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE). If it is lost, the stack's secrets cannot be decrypted: " +
+                `deploy under a new \`stackName\`, or start "${stackName}" over by deleting the stack from its backend ` +
+                `(\`pulumi stack rm ${stackName} --force\`) and ${stackFile} (what it deployed stays in the cluster).`,
+        );
+        this.name = "PassphraseError";
+        this.stackName = stackName;
+        this.stackFile = stackFile;
     }
 }
 
@@ -119,35 +164,43 @@ export class UpdateFailedError extends BacklineAutomationError {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Text helpers.
-// ---------------------------------------------------------------------------------------------
+export class PolicyViolationError extends BacklineAutomationError {
+    readonly kind = "policy-violation" as const;
+    readonly operation: Operation;
+    readonly stackName: string;
+    /** Every violation reported, mandatory ones first; at least one is mandatory. */
+    readonly violations: readonly PolicyViolation[];
+    /** `preview`: refused before any change; `update`: `up` stopped at a resource, earlier ones may have changed. */
+    readonly stage: "preview" | "update";
 
-export const REDACTED = "[secret]";
-
-/** Replaces every occurrence of each secret (longest first) with `[secret]`. */
-export function redact(text: string, secrets: readonly string[]): string {
-    let out = text;
-    for (const s of [...secrets].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
-        out = out.split(s).join(REDACTED);
+    constructor(args: {
+        operation: Operation;
+        stackName: string;
+        violations: readonly PolicyViolation[];
+        stage: "preview" | "update";
+    }) {
+        const violations = [...args.violations].sort((a, b) =>
+            a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1,
+        );
+        const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+        const lines = violations.map(
+            (v) =>
+                `  - [${v.enforcementLevel}] ${v.policyName} (${v.policyPack})${v.resourceUrn ? ` on ${v.resourceUrn}` : ""}: ${v.message}`,
+        );
+        const outcome =
+            args.stage === "preview"
+                ? "nothing was changed"
+                : "the update stopped at the first refused resource; resources before it may have changed";
+        super(
+            `${args.operation} of stack "${args.stackName}" violates ${mandatory} mandatory ${mandatory === 1 ? "policy" : "policies"}; ${outcome}:\n` +
+                `${lines.join("\n")}\nChange the resources (or the transforms that changed them) as each message says, then run it again.`,
+        );
+        this.name = "PolicyViolationError";
+        this.operation = args.operation;
+        this.stackName = args.stackName;
+        this.violations = violations;
+        this.stage = args.stage;
     }
-    return out;
-}
-
-/** Drops ANSI escapes and the engine's `<{%reset%}>` colour tags. */
-export function plainText(text: string): string {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/<\{%[^%]*%\}>/g, "");
-}
-
-/** The last `maxLines` non-empty lines, at most `maxChars` characters. */
-export function tail(text: string, maxLines = 40, maxChars = 4000): string {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-    let out = lines.slice(-maxLines).join("\n");
-    if (out.length > maxChars) {
-        out = `…${out.slice(out.length - maxChars + 1)}`;
-    }
-    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +219,10 @@ export interface ClassifyContext {
     readonly stderr?: string;
     /** Where the CLI was looked for / found, for `EngineMissingError`. */
     readonly engineSearched?: readonly string[];
+    /** Policy violations the engine reported during the operation. */
+    readonly policyViolations?: readonly PolicyViolation[];
+    /** The stack's settings file, for `PassphraseError`. */
+    readonly stackFile?: string;
 }
 
 interface CommandResultLike {
@@ -244,6 +301,12 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
         return new StackNotFoundError(ctx.stackName);
     }
 
+    // pkg/secrets/passphrase (v3.274.1): "incorrect passphrase" whether the stack is opened, its
+    // configuration decrypted, or a new stack created next to a stack file with another salt.
+    if (/incorrect passphrase/i.test(`${everything}\n${message}`)) {
+        return new PassphraseError(ctx.stackName, ctx.stackFile ?? `Pulumi.${ctx.stackName}.yaml`);
+    }
+
     for (const p of missingPluginPatterns) {
         const m = p.exec(everything);
         if (m) {
@@ -252,6 +315,16 @@ export function classifyEngineError(err: unknown, ctx: ClassifyContext): Backlin
             const detail = everything.slice(m.index).split("\n")[0];
             return new EngineMissingError(missing, [], clean(detail).trim());
         }
+    }
+
+    const violations = ctx.policyViolations ?? [];
+    if (violations.some((v) => v.enforcementLevel === "mandatory")) {
+        return new PolicyViolationError({
+            operation: ctx.operation,
+            stackName: ctx.stackName,
+            violations,
+            stage: ctx.operation === "preview" ? "preview" : "update",
+        });
     }
 
     return new UpdateFailedError({

@@ -14,13 +14,15 @@
  * console.log(result.summary, result.outputs.namespace);
  * ```
  *
- * Every operation runs the same program as `pulumi up` in this repository (`index.ts`, through a
- * `LocalWorkspace` on the project directory). `preview` and `up`:
+ * Every operation runs the same program as `pulumi up` in this repository (`index.ts`, compiled to
+ * `dist/index.js` in the installed package), through a `LocalWorkspace` on a project folder of the
+ * tool's own: `<dataDir>/project` (default `~/.backline/project`, see ./project.ts), or `workDir`.
+ * `preview` and `up`:
  *
  * 1. validate the configuration with the program's own `parseBacklineConfig`, rejecting with
  *    `InvalidConfigError` (every problem) before anything else happens;
- * 2. open (or create) the stack in the backend (`~/.backline/state` unless told otherwise);
- * 3. write the stack configuration (`<workDir>/Pulumi.<stack>.yaml`): the access key encrypted,
+ * 2. open (or create) the stack in the backend (`<dataDir>/state` unless told otherwise);
+ * 3. write the stack configuration (`<project>/Pulumi.<stack>.yaml`): the access key encrypted,
  *    objects as objects, every key the caller did not set removed;
  * 4. refresh, then preview or update (`refresh: true`: the janitor changes the worker image
  *    behind Pulumi's back, see README "Who owns what").
@@ -30,7 +32,8 @@
  */
 import type * as automation from "@pulumi/pulumi/automation";
 import { planStackConfig, secretValuesOf, validateDeployment } from "./config";
-import { ConcurrentUpdateError, UpdateFailedError } from "./errors";
+import { ConcurrentUpdateError, PolicyViolationError, UpdateFailedError } from "./errors";
+import { policyPackPaths } from "./policy";
 import { RunContext, engineCallbacks, parseOutputs, runOperation, summaryOf, timed } from "./runner";
 import type {
     BacklineOutputs,
@@ -49,13 +52,16 @@ export {
     ConcurrentUpdateError,
     EngineMissingError,
     InvalidConfigError,
+    PassphraseError,
+    PolicyViolationError,
     StackNotFoundError,
     UpdateFailedError,
     classifyEngineError,
     formatInvalidConfig,
-    redact,
 } from "./errors";
+export { redact } from "./text";
 export type { Operation } from "./errors";
+export { backlinePolicyPack } from "./policy";
 export {
     PROJECT,
     isInlineKubeconfig,
@@ -65,7 +71,9 @@ export {
     validateDeployment,
 } from "./config";
 export type { ConfigValueJson, SecretConfigValue, StackConfigPlan } from "./config";
-export { localWorkspaceFactory, locateEngine, repoRoot as defaultWorkDir } from "./engine";
+export { localWorkspaceFactory, locateEngine } from "./engine";
+export { packageRoot } from "../components/packageRoot";
+export { committedStacks, defaultDataDir, programPath, projectDirOf, stackConfigFile } from "./project";
 export type { EngineLocation } from "./engine";
 export type { ConfigProblem } from "../components/config";
 
@@ -120,8 +128,9 @@ async function writeConfig(ctx: RunContext, opts: DeployOptions): Promise<() => 
 async function deployOperation<T>(
     operation: "preview" | "up",
     opts: DeployOptions,
-    run: (ctx: RunContext) => Promise<T>,
+    run: (ctx: RunContext, policyPacks: readonly string[]) => Promise<T>,
 ): Promise<T> {
+    let policyPacks: string[] = [];
     return runOperation(
         operation,
         opts,
@@ -135,12 +144,13 @@ async function deployOperation<T>(
                     aws: opts?.aws,
                 }),
             );
+            policyPacks = policyPackPaths(opts?.policies, problems);
             return secretValuesOf(opts?.config, opts?.kubernetes);
         },
         async (ctx) => {
             const restore = await writeConfig(ctx, opts);
             try {
-                return await run(ctx);
+                return await run(ctx, policyPacks);
             } catch (err) {
                 const typed = ctx.classify(err);
                 if (typed instanceof ConcurrentUpdateError) {
@@ -159,29 +169,39 @@ async function deployOperation<T>(
 
 /** Writes the configuration, refreshes and previews: what `up` would change. Changes no resources. */
 export async function preview(opts: DeployOptions): Promise<PreviewResult> {
-    return deployOperation("preview", opts, async (ctx) => {
+    return deployOperation("preview", opts, async (ctx, policyPacks) => {
         const { value, ms } = await timed(() =>
             ctx.stack.preview({
                 ...engineCallbacks(ctx.progress, opts),
                 refresh: refreshUnlessRendering(ctx, isRendering(opts)),
                 parallel: opts.parallel,
                 message: opts.message,
+                policyPacks: [...policyPacks],
             }),
         );
         const outputs = parseOutputs(await ctx.stack.outputs());
-        return { stackName: opts.stackName, summary: summaryOf(value.changeSummary, ms), outputs };
+        return {
+            stackName: opts.stackName,
+            summary: summaryOf(value.changeSummary, ms),
+            outputs,
+            policyViolations: [...ctx.progress.policyViolations],
+        };
     });
 }
 
 /** Writes the configuration, refreshes and updates the stack. */
 export async function up(opts: DeployOptions): Promise<UpResult> {
-    return deployOperation("up", opts, async (ctx) => {
+    return deployOperation("up", opts, async (ctx, policyPacks) => {
+        if (policyPacks.length > 0) {
+            await policyCheck(ctx, opts, policyPacks);
+        }
         const { value, ms } = await timed(() =>
             ctx.stack.up({
                 ...engineCallbacks(ctx.progress, opts),
                 refresh: refreshUnlessRendering(ctx, isRendering(opts)),
                 parallel: opts.parallel,
                 message: opts.message,
+                policyPacks: [...policyPacks],
             }),
         );
         let outputs: BacklineOutputs | undefined;
@@ -206,8 +226,41 @@ export async function up(opts: DeployOptions): Promise<UpResult> {
                 stderrTail: "",
             });
         }
-        return { stackName: opts.stackName, summary: summaryOf(value.summary.resourceChanges, ms), outputs };
+        return {
+            stackName: opts.stackName,
+            summary: summaryOf(value.summary.resourceChanges, ms),
+            outputs,
+            policyViolations: [...ctx.progress.policyViolations],
+        };
     });
+}
+
+/**
+ * Before `up` changes anything, the same packs on a preview: a stack they refuse is refused whole.
+ * (The update runs them again, for values only known once resources exist.)
+ */
+async function policyCheck(ctx: RunContext, opts: DeployOptions, policyPacks: readonly string[]): Promise<void> {
+    try {
+        await ctx.stack.preview({
+            ...engineCallbacks(ctx.progress, opts),
+            refresh: refreshUnlessRendering(ctx, isRendering(opts)),
+            parallel: opts.parallel,
+            policyPacks: [...policyPacks],
+        });
+    } catch (err) {
+        const typed = ctx.classify(err);
+        if (typed instanceof PolicyViolationError) {
+            throw new PolicyViolationError({
+                operation: "up",
+                stackName: opts.stackName,
+                violations: typed.violations,
+                stage: "preview",
+            });
+        }
+        throw typed;
+    }
+    // The update reports its own violations (advisory ones again).
+    ctx.progress.policyViolations.length = 0;
 }
 
 /** Reads the actual state of every resource into the stack state (no program run, no config change). */

@@ -4,27 +4,30 @@
  * outputs, and turning whatever the engine throws into a typed error.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type * as automation from "@pulumi/pulumi/automation";
 import type { ConfigProblem } from "../components/config";
 import { validateStackName } from "./config";
-import { localWorkspaceFactory, locateEngine, repoRoot } from "./engine";
+import { localWorkspaceFactory, locateEngine } from "./engine";
 import {
     BacklineAutomationError,
     ConcurrentUpdateError,
     InvalidConfigError,
     Operation,
     classifyEngineError,
-    redact,
 } from "./errors";
 import { expandHome } from "./paths";
-import type { BacklineOutputs, EngineStack, OperationSummary, StackOptions, WorkspaceRequest } from "./types";
-
-/** The default state folder of the local file backend. */
-function defaultStateDir(home = os.homedir()): string {
-    return path.join(home, ".backline", "state");
-}
+import { policyViolationOf } from "./policy";
+import { defaultDataDir, projectDirOf, stackConfigFile, workDirProblems } from "./project";
+import { redact } from "./text";
+import type {
+    BacklineOutputs,
+    EngineStack,
+    OperationSummary,
+    PolicyViolation,
+    StackOptions,
+    WorkspaceRequest,
+} from "./types";
 
 // ---------------------------------------------------------------------------------------------
 // Resolved options.
@@ -36,17 +39,24 @@ interface Resolved {
     readonly secrets: readonly string[];
     /** A local folder to create before the engine starts (file backend). */
     readonly stateDir?: string;
+    /** The stack's settings file (named in a wrong-passphrase error). */
+    readonly stackFile: string;
 }
 
 /** Checks and resolves what every operation shares; problems are added to `problems`. */
 export function resolveStackOptions(opts: StackOptions, create: boolean, problems: ConfigProblem[]): Resolved {
     problems.push(...validateStackName(opts.stackName));
-    const workDir = path.resolve(expandHome(opts.workDir ?? repoRoot));
-    if (!fs.existsSync(path.join(workDir, "Pulumi.yaml"))) {
-        problems.push({
-            key: "workDir",
-            message: `got ${JSON.stringify(workDir)}, which holds no Pulumi.yaml; pass the Backline project directory.`,
-        });
+    const dataDir = path.resolve(expandHome(opts.dataDir ?? defaultDataDir()));
+    const generateProject = opts.workDir === undefined;
+    const workDir = generateProject ? projectDirOf(dataDir) : path.resolve(expandHome(opts.workDir as string));
+    if (!generateProject) {
+        if (!fs.existsSync(path.join(workDir, "Pulumi.yaml"))) {
+            problems.push({
+                key: "workDir",
+                message: `got ${JSON.stringify(workDir)}, which holds no Pulumi.yaml; pass a Pulumi project directory, or leave \`workDir\` unset.`,
+            });
+        }
+        problems.push(...workDirProblems(workDir, opts.stackName));
     }
 
     let backendUrl: string;
@@ -58,7 +68,7 @@ export function resolveStackOptions(opts: StackOptions, create: boolean, problem
             backendUrl = `file://${stateDir}`;
         }
     } else {
-        stateDir = path.resolve(expandHome(opts.stateDir ?? defaultStateDir()));
+        stateDir = path.resolve(expandHome(opts.stateDir ?? path.join(dataDir, "state")));
         backendUrl = `file://${stateDir}`;
     }
 
@@ -89,6 +99,7 @@ export function resolveStackOptions(opts: StackOptions, create: boolean, problem
         request: {
             stackName: opts.stackName,
             workDir,
+            generateProject,
             backendUrl,
             secretsProvider,
             create,
@@ -101,6 +112,7 @@ export function resolveStackOptions(opts: StackOptions, create: boolean, problem
         // would mangle ordinary words (a passphrase "example" would hide stack "example-1").
         secrets: passphrase && passphrase.length >= 8 ? [passphrase] : [],
         stateDir,
+        stackFile: stackConfigFile(workDir, String(opts.stackName)),
     };
 }
 
@@ -122,6 +134,7 @@ function lockKey(r: WorkspaceRequest): string {
 
 class Progress {
     readonly diagnostics: string[] = [];
+    readonly policyViolations: PolicyViolation[] = [];
     stdout = "";
     stderr = "";
     private pending = "";
@@ -145,6 +158,9 @@ class Progress {
     };
 
     readonly onEvent = (event: automation.EngineEvent): void => {
+        if (event.policyEvent) {
+            this.policyViolations.push(policyViolationOf(event.policyEvent, this.secrets));
+        }
         const d = event.diagnosticEvent;
         if (d && d.severity === "error" && d.message) {
             this.diagnostics.push(redact(d.message, this.secrets));
@@ -218,7 +234,13 @@ export function parseOutputs(map: automation.OutputMap | undefined): BacklineOut
         claimName: str("claimName") as string,
         workerImageUpdates: updates as "janitor" | "pinned",
     };
-    for (const k of ["storageClassName", "efsFileSystemId", "collectorRoleArn", "logGroupName"] as const) {
+    for (const k of [
+        "storageClassName",
+        "efsFileSystemId",
+        "collectorRoleArn",
+        "logGroupName",
+        "jobAdmissionPolicy",
+    ] as const) {
         const v = str(k);
         if (v !== undefined) out[k] = v;
     }
@@ -285,6 +307,8 @@ export async function runOperation<T>(
             stdout: progress.stdout,
             stderr: progress.stderr,
             engineSearched: searched(),
+            policyViolations: progress.policyViolations,
+            stackFile: resolved.stackFile,
         });
     try {
         if (resolved.stateDir) {

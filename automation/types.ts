@@ -60,14 +60,23 @@ export interface StackOptions {
     /** The stack's name (`dev`, `prod`, `customer-a`): letters, digits, `-`, `_`, `.`. */
     readonly stackName: string;
     /**
-     * The Pulumi project directory: the folder holding `Pulumi.yaml` and `index.ts`. Default: this
-     * repository. The stack configuration is written to `<workDir>/Pulumi.<stackName>.yaml`, as
-     * `pulumi config set` would.
+     * This tool's own folder (`~` expanded): `<dataDir>/project` holds the project the operations run
+     * (a `Pulumi.yaml` written from the package's, pointing at its program) and each stack's
+     * `Pulumi.<stackName>.yaml` (its settings and encryption salt); `<dataDir>/state` is the local
+     * file backend unless `stateDir` or `backendUrl` say otherwise. Never inside the installed
+     * package. Default: `~/.backline`.
+     */
+    readonly dataDir?: string;
+    /**
+     * A Pulumi project directory of your own (a folder holding `Pulumi.yaml` and its program), used
+     * as it is instead of `<dataDir>/project`. The stack configuration is written to
+     * `<workDir>/Pulumi.<stackName>.yaml`, as `pulumi config set` would. Not inside `node_modules`;
+     * this repository's folder only for stacks other than its committed `dev` and `prod`.
      */
     readonly workDir?: string;
     /** The state backend, e.g. `file:///var/lib/backline`, `s3://bucket`, `https://api.pulumi.com`. Wins over `stateDir`. */
     readonly backendUrl?: string;
-    /** Folder of a local file backend (created if missing). Default: `~/.backline/state`. */
+    /** Folder of a local file backend (created if missing). Default: `<dataDir>/state` (`~/.backline/state`). */
     readonly stateDir?: string;
     /** Secrets provider of a new stack: `passphrase` (default), `awskms://…`, `gcpkms://…`, … */
     readonly secretsProvider?: string;
@@ -85,7 +94,7 @@ export interface StackOptions {
     readonly onEvent?: EventCallback;
     /** Cancels the operation (the engine is interrupted and stops cleanly). */
     readonly signal?: AbortSignal;
-    /** For tests and embedding: how a stack is opened. Default: a `LocalWorkspace` on `workDir`. */
+    /** For tests and embedding: how a stack is opened. Default: a `LocalWorkspace` on the project folder. */
     readonly workspaceFactory?: WorkspaceFactory;
 }
 
@@ -98,6 +107,31 @@ export interface DeployOptions extends StackOptions {
     readonly parallel?: number;
     /** A message recorded with the update in the stack history. */
     readonly message?: string;
+    /** Policy packs to run (README "Checking a stack against Backline's policies"). Default: none. */
+    readonly policies?: PolicySettings;
+}
+
+/** Which policy packs a `preview` or `up` runs. */
+export interface PolicySettings {
+    /** Backline's own pack (`policy/` of this repository). Default: `true`. */
+    readonly backline?: boolean;
+    /** Your own packs: each a folder holding `PulumiPolicy.yaml` or an executable analyzer. Default: none. */
+    readonly packs?: readonly string[];
+}
+
+/** A policy violation the engine reported. */
+export interface PolicyViolation {
+    /** `<pack>@v<version>`, e.g. `backline@v0.1.0`. */
+    readonly policyPack: string;
+    readonly policyName: string;
+    /** The resource in violation; `undefined` for the stack as a whole. */
+    readonly resourceUrn?: string;
+    /** What the policy checks. */
+    readonly description?: string;
+    /** What is wrong and what to change (secrets redacted). */
+    readonly message: string;
+    /** `mandatory` violations fail the operation; `advisory` ones are only reported. */
+    readonly enforcementLevel: "mandatory" | "advisory";
 }
 
 export interface DestroyOptions extends StackOptions {
@@ -133,6 +167,8 @@ export interface UpResult {
     readonly stackName: string;
     readonly summary: OperationSummary;
     readonly outputs: BacklineOutputs;
+    /** Advisory violations of the policy packs run (`policies`); empty when none ran. */
+    readonly policyViolations: readonly PolicyViolation[];
 }
 
 export interface PreviewResult {
@@ -141,6 +177,8 @@ export interface PreviewResult {
     readonly summary: OperationSummary;
     /** The stack's current outputs (a preview changes nothing); `undefined` if never deployed. */
     readonly outputs: BacklineOutputs | undefined;
+    /** Advisory violations of the policy packs run (`policies`); empty when none ran. */
+    readonly policyViolations: readonly PolicyViolation[];
 }
 
 export interface RefreshResult {
@@ -165,6 +203,8 @@ export interface DestroyResult {
 export interface WorkspaceRequest {
     readonly stackName: string;
     readonly workDir: string;
+    /** `workDir` is the generated project: write its `Pulumi.yaml` (automation/project.ts) before opening it. */
+    readonly generateProject: boolean;
     readonly backendUrl: string;
     readonly secretsProvider: string;
     /** Create the stack if it does not exist (`preview`, `up`); otherwise it must exist. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BacklineConfig } from "./config";
 import { Janitor } from "./janitor";
+import { JobAdmission } from "./jobAdmission";
 import { BacklineNamespace } from "./namespace";
 import { Observability } from "./observability";
 import type { WorkerImageUpdates } from "./specs/worker";
@@ -35,6 +36,8 @@ export interface BacklineStackOutputs {
     /** The collector's role and log group, with `worker.otel.enabled`. */
     readonly collectorRoleArn?: pulumi.Output<string>;
     readonly logGroupName?: pulumi.Output<string>;
+    /** The ValidatingAdmissionPolicy on the worker's Jobs, with `security.jobAdmissionPolicy`. */
+    readonly jobAdmissionPolicy?: pulumi.Output<string>;
 }
 
 /**
@@ -53,9 +56,28 @@ export class BacklineStack extends pulumi.ComponentResource {
         const cfg = args.config;
         const skipAwait = cfg.kubernetes.skipAwait;
 
+        // First, so that a cluster refusing the cluster-scoped policy stops `pulumi up` before
+        // anything else exists, and no worker runs before its Jobs are checked (issue 18).
+        const jobAdmission = cfg.jobAdmission
+            ? new JobAdmission(
+                  `${name}-job-admission`,
+                  {
+                      namespace: cfg.namespace,
+                      claimName: cfg.storage.claim.name,
+                      allowedSecrets: cfg.jobAdmission.allowedSecrets,
+                  },
+                  { parent: this },
+              )
+            : undefined;
+
         const namespace = new BacklineNamespace(
             `${name}-namespace`,
-            { name: cfg.namespace, accessKey: cfg.accessKey, retainOnDelete: !cfg.storage.deleteOnDestroy },
+            {
+                name: cfg.namespace,
+                accessKey: cfg.accessKey,
+                retainOnDelete: !cfg.storage.deleteOnDestroy,
+                waitFor: jobAdmission ? [jobAdmission.binding] : [],
+            },
             { parent: this },
         );
         const ns = namespace.name;
@@ -113,6 +135,7 @@ export class BacklineStack extends pulumi.ComponentResource {
             ...(observability
                 ? { collectorRoleArn: observability.roleArn, logGroupName: observability.logGroupName }
                 : {}),
+            ...(jobAdmission ? { jobAdmissionPolicy: jobAdmission.policyName } : {}),
         };
         this.registerOutputs({ ...this.outputs });
     }

@@ -10,6 +10,8 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
+export { JobAdmission } from "./jobAdmission";
+export type { JobAdmissionArgs } from "./jobAdmission";
 export {
     ConfigValidationError,
     formatProblems,
@@ -19,4 +21,6 @@ export {
 } from "./config";
 export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackConfigInput } from "./config";
 export { kubernetesProviderArgs } from "./provider";
+export { ClusterPreflightError, preflightCluster } from "./preflight";
+export type { PreflightOptions } from "./preflight";
 export { names } from "./specs/common";

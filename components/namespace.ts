@@ -16,6 +16,8 @@ export interface BacklineNamespaceArgs {
      * @default true
      */
     readonly retainOnDelete?: boolean;
+    /** Resources the namespace, and so everything in it, waits for (the job admission policy). @default none */
+    readonly waitFor?: readonly pulumi.Resource[];
 }
 
 /**
@@ -37,7 +39,7 @@ export class BacklineNamespace extends pulumi.ComponentResource {
                     labels: { ...labelsFor("namespace"), ...podSecurityLabels },
                 },
             },
-            { parent: this, retainOnDelete: args.retainOnDelete ?? true },
+            { parent: this, retainOnDelete: args.retainOnDelete ?? true, dependsOn: [...(args.waitFor ?? [])] },
         );
 
         new k8s.core.v1.Secret(

@@ -2,13 +2,16 @@
  * Deploy Backline from a script with the Automation API (automation/).
  *
  *   export BACKLINE_ACCESS_KEY=bk_live_...          # required
- *   export PULUMI_CONFIG_PASSPHRASE=...              # required: encrypts the access key in the stack config
+ *   export PULUMI_CONFIG_PASSPHRASE=...              # required: any passphrase for a new stack, then always that one
  *   export BACKLINE_RENDER_DIR=./rendered            # write manifests here instead of applying them, or
  *   export KUBECONFIG=~/.kube/config                 #   a kubeconfig (optionally BACKLINE_KUBE_CONTEXT=<context>)
  *   npx ts-node examples/deploy.ts [preview|up|outputs|destroy]   # default: preview; destroy also removes the stack
  *
  * Optional: BACKLINE_STACK (default `dev`), BACKLINE_BASE_URL (default https://app.backline.ai),
- * BACKLINE_STATE_DIR (local state backend folder; default ~/.backline/state) or PULUMI_BACKEND_URL,
+ * BACKLINE_DATA_DIR (where the stacks live: `<dir>/project/Pulumi.<stack>.yaml` with each stack's
+ * settings and encryption salt, `<dir>/state` the local backend; default ~/.backline, never this
+ * repository, whose committed `Pulumi.dev.yaml` belongs to `pulumi` commands run here),
+ * BACKLINE_STATE_DIR (local state backend folder; default <data dir>/state) or PULUMI_BACKEND_URL,
  * BACKLINE_STORAGE_CLASS (an existing ReadWriteMany storage class; default: the cluster's),
  * BACKLINE_LOG_REGION + BACKLINE_LOG_ROLE_ARN (CloudWatch/X-Ray for the collector; without them the
  * collector is off), BACKLINE_REPLICAS.
@@ -19,6 +22,7 @@ import {
     EngineMissingError,
     InvalidConfigError,
     KubernetesTarget,
+    PassphraseError,
     UpdateFailedError,
     destroy,
     outputs,
@@ -53,6 +57,7 @@ function settings(env: NodeJS.ProcessEnv): BacklineSettings {
 async function main(action: string, env: NodeJS.ProcessEnv): Promise<number> {
     const common = {
         stackName: env.BACKLINE_STACK || "dev",
+        dataDir: env.BACKLINE_DATA_DIR || undefined,
         backendUrl: env.PULUMI_BACKEND_URL || undefined,
         stateDir: env.BACKLINE_STATE_DIR || undefined,
         onOutput: (line: string) => console.log(line),
@@ -95,6 +100,8 @@ async function main(action: string, env: NodeJS.ProcessEnv): Promise<number> {
             if (!kubernetes) console.error("(set BACKLINE_RENDER_DIR, KUBECONFIG or BACKLINE_KUBE_CONTEXT)");
         } else if (err instanceof ConcurrentUpdateError) {
             console.error(`busy: ${err.message}`);
+        } else if (err instanceof PassphraseError) {
+            console.error(err.message); // names the stack and its stack file, says what to do
         } else if (err instanceof EngineMissingError) {
             console.error(err.message); // says how to build or install the engine
         } else if (err instanceof UpdateFailedError) {

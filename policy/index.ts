@@ -11,7 +11,7 @@ import { backlinePolicies } from "./src/policies";
 
 new PolicyPack("backline", {
     description:
-        "Backline's invariants: Pod Security, namespaced RBAC, the access key in a Secret, encrypted and closed storage, a scoped collector role.",
+        "Backline's invariants: Pod Security, namespaced RBAC and admission policies, the access key in a Secret, encrypted and closed storage, a scoped collector role.",
     enforcementLevel: "mandatory",
     policies: backlinePolicies,
 });

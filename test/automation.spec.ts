@@ -187,6 +187,7 @@ const deployedOutputs: automation.OutputMap = {
     claimName: { value: "worker-storage", secret: false },
     storageClassName: { value: "nfs-rwx", secret: false },
     workerImageUpdates: { value: "janitor", secret: false },
+    jobAdmissionPolicy: { value: "backline-worker-jobs-backline", secret: false },
 };
 
 function fakeFactory(stack: FakeStack = new FakeStack("dev")): {
@@ -217,6 +218,7 @@ function deploy(overrides: Partial<DeployOptions> = {}): DeployOptions {
     return {
         stackName: "dev",
         stateDir,
+        dataDir: stateDir,
         passphrase: PASSPHRASE,
         config: minimal,
         kubernetes: render,
@@ -353,6 +355,7 @@ describe("automation: typed config → stack config", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:workers",
         ]);
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
@@ -527,6 +530,7 @@ describe("automation: operations on a fake stack", function () {
             "backline:janitor",
             "backline:logging",
             "backline:namespaceOverride",
+            "backline:security",
             "backline:typo",
         ]);
         const json = JSON.parse(stack.calls[3].args[0] as string);
@@ -540,7 +544,8 @@ describe("automation: operations on a fake stack", function () {
         assert.strictEqual(requests[0].backendUrl, `file://${stateDir}`);
         assert.strictEqual(requests[0].envVars.PULUMI_CONFIG_PASSPHRASE, PASSPHRASE);
         assert.strictEqual(requests[0].envVars.PULUMI_SKIP_UPDATE_CHECK, "true");
-        assert.ok(fs.existsSync(path.join(requests[0].workDir, "Pulumi.yaml")), "workDir is the project directory");
+        assert.strictEqual(requests[0].workDir, path.join(stateDir, "project"), "the project folder under dataDir");
+        assert.strictEqual(requests[0].generateProject, true, "the default project folder is generated");
 
         assert.strictEqual(result.stackName, "dev");
         assert.strictEqual(result.summary.created, 20);
@@ -555,6 +560,7 @@ describe("automation: operations on a fake stack", function () {
             claimName: "worker-storage",
             storageClassName: "nfs-rwx",
             workerImageUpdates: "janitor",
+            jobAdmissionPolicy: "backline-worker-jobs-backline",
         });
         // Chunks become lines.
         assert.deepStrictEqual(lines, [

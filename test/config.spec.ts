@@ -465,6 +465,32 @@ const bad: BadCase[] = [
         key: "worker.tolerations[0].value",
         message: /must be empty when `operator` is `Exists`/,
     },
+    // The job admission policy (issue 18).
+    {
+        name: "job admission switch not a boolean",
+        raw: { ...base, security: { jobAdmissionPolicy: "strict" } },
+        key: "security.jobAdmissionPolicy",
+        message: /got "strict"; expected `true` or `false`/,
+    },
+    {
+        name: "allowed Secrets not a list",
+        raw: { ...base, worker: { jobs: { allowedSecrets: "git-credentials" } } },
+        key: "worker.jobs.allowedSecrets",
+        message: /expected a list of Secret names/,
+    },
+    {
+        name: "allowed Secret not a Secret name",
+        raw: { ...base, worker: { jobs: { allowedSecrets: ["Git_Credentials"] } } },
+        key: "worker.jobs.allowedSecrets[0]",
+        message: /got "Git_Credentials"; expected a DNS-1123 subdomain/,
+    },
+    {
+        name: "allowed Secret that holds the stack's credentials",
+        raw: { ...base, worker: { jobs: { allowedSecrets: ["git", "jwt-token"] } } },
+        key: "worker.jobs.allowedSecrets[1]",
+        message:
+            /got "jwt-token"; expected a Secret of your own; `backline-access-key`, `jwt-token`, `dockerconfig` hold the stack's credentials/,
+    },
 ];
 
 describe("configuration validation", () => {
@@ -581,6 +607,14 @@ describe("the resolved configuration", () => {
         assert.ok(result.ok, JSON.stringify(result.problems));
         return result.config;
     };
+
+    it("turns the job admission keys into one choice: the policy with its allowlist, or none", () => {
+        assert.deepEqual(resolved(base).jobAdmission, { allowedSecrets: [] });
+        const allowed = { ...base, worker: { jobs: { allowedSecrets: ["git"] } } };
+        assert.deepEqual(resolved(allowed).jobAdmission, { allowedSecrets: ["git"] });
+        assert.equal(resolved({ ...allowed, security: { jobAdmissionPolicy: "false" } }).jobAdmission, undefined);
+        assert.ok(!("jobs" in resolved(base).worker) && !("security" in resolved(base)));
+    });
 
     it("chooses the storage once: EFS, an existing class, the cluster default or an existing claim", () => {
         const claim = (worker: StackValues, withEfs = false) =>

@@ -76,6 +76,29 @@ describe("the program meets the Backline policy pack (under mocks)", () => {
         );
     });
 
+    it("with `security.jobAdmissionPolicy` off, the pack says what is lost (advisory), and fails a widened policy", async () => {
+        const off = await checkProgram({ ...examples.minimal, security: { jobAdmissionPolicy: false } });
+        assert.deepEqual([...new Set(off.result.violations.map((v) => `${v.level} ${v.policy}`))].sort(), [
+            "advisory images-pinned-by-digest",
+            "advisory worker-jobs-admission",
+        ]);
+        const run = await runProgram(examples.minimal);
+        const resources = run.mocks.resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            props: JSON.parse(JSON.stringify(r.state)),
+        }));
+        const policy = resources.find(
+            (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+        )!;
+        delete policy.props.spec.matchConstraints.namespaceSelector;
+        const result = await runPolicies(backlinePolicies, resources);
+        assert.deepEqual(
+            result.violations.filter((v) => v.level === "mandatory").map((v) => v.policy),
+            ["admission-policy-namespaced"],
+        );
+    });
+
     it("a digest-pinned stack gets no advisory but the PDB one", async () => {
         const digest = `sha256:${"ab".repeat(32)}`;
         const { result } = await checkProgram({
@@ -96,6 +119,7 @@ describe("the policy pack's names", () => {
             {
                 workerDeployment: backlineNames.workerDeployment,
                 janitorRole: backlineNames.janitorRole,
+                workerRole: backlineNames.workerRole,
                 jwtSecret: backlineNames.jwtSecret,
                 dockerconfigSecret: backlineNames.dockerconfigSecret,
                 accessKeySecret: backlineNames.accessKeySecret,
@@ -104,6 +128,7 @@ describe("the policy pack's names", () => {
             {
                 workerDeployment: names.workerDeployment,
                 janitorRole: names.janitorServiceAccount,
+                workerRole: names.workerServiceAccount,
                 jwtSecret: names.jwtSecret,
                 dockerconfigSecret: names.dockerconfigSecret,
                 accessKeySecret: names.accessKeySecret,

@@ -21,6 +21,8 @@ const T = {
     role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+    admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    admissionBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
@@ -51,7 +53,8 @@ function assertCommonShape(run: ProgramRun, ns: string): void {
     assert.equal(m.one(T.namespace).inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
 
     for (const r of m.kubernetesObjects()) {
-        if (r.type !== T.namespace && r.type !== T.storageClass) {
+        // Cluster-scoped: the namespace, the EFS class and the job admission policy (test/admission.spec.ts).
+        if (![T.namespace, T.storageClass, T.admissionPolicy, T.admissionBinding].includes(r.type)) {
             assert.equal(r.inputs.metadata.namespace, ns, `${r.type} ${r.inputs.metadata.name} is not in ${ns}`);
         }
         validateKubernetesObject(r);
@@ -123,6 +126,7 @@ describe("BacklineStack program", function () {
                 "claimName",
                 "collectorRoleArn",
                 "janitorCronJob",
+                "jobAdmissionPolicy",
                 "logGroupName",
                 "namespace",
                 "workerDeployment",

@@ -64,10 +64,15 @@ function observabilityOf(c: StackConfigOutput) {
     };
 }
 
+/** The admission policy on the worker's Jobs, or `undefined` when `security.jobAdmissionPolicy` is off. */
+function jobAdmissionOf(c: StackConfigOutput) {
+    return c.security.jobAdmissionPolicy ? { allowedSecrets: c.worker.jobs.allowedSecrets } : undefined;
+}
+
 function resolve(c: StackConfigOutput) {
     // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
-    const { namespaceOverride, logging, efs, worker: w, ...sections } = c;
-    const { storage, otel, ...worker } = w;
+    const { namespaceOverride, logging, efs, security, worker: w, ...sections } = c;
+    const { storage, otel, jobs, ...worker } = w;
     return {
         ...sections,
         baseUrl: c.baseUrl.replace(/\/+$/, ""),
@@ -75,6 +80,7 @@ function resolve(c: StackConfigOutput) {
         worker: { ...worker, mountPath: storage.mountPath },
         storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },
         observability: observabilityOf(c),
+        jobAdmission: jobAdmissionOf(c),
     };
 }
 
@@ -107,3 +113,4 @@ export type CollectorRole = ObservabilityConfig["role"];
 export type OidcTrust = Extract<CollectorRole, { kind: "create" }>["oidc"];
 export type CollectorConfig = ObservabilityConfig["collector"];
 export type KubernetesConfig = BacklineConfig["kubernetes"];
+export type JobAdmissionConfig = NonNullable<BacklineConfig["jobAdmission"]>;

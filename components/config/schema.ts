@@ -12,6 +12,7 @@
  * `npm run gen`. Its resolved value reaches the components as `config.worker.revisionHistoryLimit`.
  */
 import { z } from "zod";
+import { checkAllowedJobSecret } from "../specs/admission";
 import { reservedWorkerEnvNames } from "../specs/worker";
 import {
     always,
@@ -84,6 +85,37 @@ function defaultAutoUpdate(raw: unknown): unknown {
     const pinned = ["registry", "name", "tag"].some((k) => raw[k] !== undefined && raw[k] !== null);
     return { ...raw, autoUpdate: !pinned };
 }
+
+// --- The worker's Jobs and the admission policy that checks them (issue 18) ---------------------
+
+const workerJobs = object({
+    allowedSecrets: listOf(
+        text((name) => checkDns1123Subdomain(name) ?? checkAllowedJobSecret(name)),
+        "expected a list of Secret names",
+    )
+        .prefault([])
+        .describe(
+            "Secrets of the namespace the worker's Jobs may mount or read from `env`/`envFrom` (with `security.jobAdmissionPolicy`); `dockerconfig` is always allowed as their image pull secret.",
+        ),
+})
+    .prefault({})
+    .describe("The Jobs the worker runs (Coder, Dependabot upgrader).");
+
+const security = object({
+    jobAdmissionPolicy: bool()
+        .prefault(true)
+        .describe(
+            "A ValidatingAdmissionPolicy (Kubernetes 1.30+, cluster-scoped) that admits the worker's Jobs only as `backline-jobs`, with no API token and no Secret but `worker.jobs.allowedSecrets`.",
+        ),
+})
+    .prefault({})
+    .meta({
+        description: "Guards beyond RBAC and Pod Security.",
+        details:
+            "With `jobAdmissionPolicy` off nothing cluster-scoped is made for it, and the worker, which may create Jobs, can run them as any ServiceAccount of the namespace (`janitor` included) and read any of its Secrets: see [The worker's Jobs](#the-workers-jobs-what-the-admission-policy-refuses).",
+    });
+
+// ---------------------------------------------------------------------------------------------
 
 const worker = object({
     replicaCount: int(0, 1000).prefault(1).describe("Replicas."),
@@ -185,6 +217,7 @@ const worker = object({
             }),
         }).prefault({}),
     }).prefault({}),
+    jobs: workerJobs,
 })
     .prefault({})
     .meta({
@@ -350,6 +383,7 @@ const shape = {
     logging,
     efs,
     kubernetes,
+    security,
 };
 
 /** The stack configuration as checked, defaults applied, before `resolve.ts` shapes it for the components. */

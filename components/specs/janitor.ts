@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { JanitorConfig } from "../config";
+import { packageRoot } from "../packageRoot";
 import {
     canonicalJson,
     imageReference,
@@ -26,9 +27,12 @@ export const janitorHome = "/home/janitor";
 /** A numeric non-root user: the image runs as root by default. */
 export const janitorUid = 65532;
 
-/** The script as shipped in this repository. Read when a component is built, never at import. */
+/**
+ * The script as shipped in this package (`janitor/`, next to the sources and to `dist/`). Read when
+ * a component is built, never at import.
+ */
 export function janitorScriptPath(): string {
-    return path.join(__dirname, "..", "..", "janitor", janitorScriptFile);
+    return path.join(packageRoot, "janitor", janitorScriptFile);
 }
 
 export function readJanitorScript(): string {

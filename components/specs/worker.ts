@@ -174,7 +174,23 @@ export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.a
 
 /**
  * Exactly what the worker needs to run its Coder and Dependabot-upgrader Jobs in its own
- * namespace, and nothing cluster-wide.
+ * namespace, and nothing cluster-wide. Re-checked against its env contract (`programEnv`: the
+ * namespace, the claim, the pull secret and the Jobs' ServiceAccount; issue 18), verb by verb:
+ *
+ * - jobs `create`: start a run. What it may create is narrowed by the job admission policy
+ *   (`specs/admission.ts`): RBAC cannot say "only as `backline-jobs`, only these Secrets".
+ * - jobs `get`: read one run's status (succeeded, failed, active).
+ * - jobs `list`, `watch`: follow runs without polling (an informer lists, then watches), and
+ *   find its own runs again after a restart.
+ * - jobs `delete`: remove a finished run. With `propagationPolicy: Background` (or a
+ *   `ttlSecondsAfterFinished` on the Job) the garbage collector removes its pods, so the worker
+ *   needs no `delete` on pods. Without it the API's default for Jobs orphans the pods.
+ * - pods `get`, `list`, `watch`: find a run's pod (label `job-name`) and see why it waits
+ *   (`ImagePullBackOff`, `Pending`); its pods are made by the Job controller, so no `create`.
+ * - pods/log `get`: read a run's output.
+ *
+ * Not granted, because nothing in the contract needs it: `patch`/`update` on jobs, any verb on
+ * cronjobs, `pods/exec`/`attach`, Secrets, ConfigMaps, ServiceAccounts and their tokens.
  */
 export function buildWorkerRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
     return [

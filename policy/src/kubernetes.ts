@@ -5,7 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { backlineNames } from "./names";
 import { containersOf, restrictedViolations, workloadPod } from "./podSecurity";
-import { asList, describeObject, known, kubernetesKind, visitStrings } from "./resources";
+import { asList, describeObject, known, kubernetesKind, ofKubernetesKind, visitStrings } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */
 
@@ -113,11 +113,7 @@ export const janitorRoleScope: StackValidationPolicy = {
         'Deployment "worker".',
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        const ofKind = (group: string, kind: string) =>
-            args.resources.filter((r) => {
-                const k = kubernetesKind(r.type);
-                return k?.group === group && k.kind === kind;
-            });
+        const ofKind = (group: string, kind: string) => ofKubernetesKind(args.resources, group, kind);
         const worker = ofKind("apps", "Deployment").find(
             (d) => known(() => d.props.metadata?.name) === backlineNames.workerDeployment,
         );

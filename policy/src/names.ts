@@ -6,6 +6,8 @@
 export const backlineNames = {
     workerDeployment: "worker",
     janitorRole: "janitor",
+    /** The worker's Role: it may create Jobs, which the job admission policy checks. */
+    workerRole: "worker",
     jwtSecret: "jwt-token",
     dockerconfigSecret: "dockerconfig",
     accessKeySecret: "backline-access-key",

@@ -3,6 +3,7 @@
  * from here (importing `index.ts` would start the analyzer's gRPC server).
  */
 import type { Policies } from "@pulumi/policy";
+import { admissionPolicyNamespaced, workerJobsAdmission } from "./admission";
 import { containerResources, imagesPinnedByDigest, pdbForReplicatedWorkloads } from "./advisory";
 import { collectorPolicyScoped, collectorTrustConditions, efsEncrypted, nfsNotOpen } from "./aws";
 import {
@@ -20,6 +21,7 @@ export const backlinePolicies: Policies = [
     podSecurityRestricted,
     namespaceEnforcesRestricted,
     noClusterRbac,
+    admissionPolicyNamespaced,
     secretWritesNamed,
     janitorRoleScope,
     accessKeyFromSecretRef,
@@ -32,4 +34,5 @@ export const backlinePolicies: Policies = [
     imagesPinnedByDigest,
     containerResources,
     pdbForReplicatedWorkloads,
+    workerJobsAdmission,
 ];

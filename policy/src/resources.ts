@@ -59,3 +59,15 @@ export function asList(value: unknown): string[] {
     if (value === undefined || value === null) return [];
     return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string");
 }
+
+/** The resources of one Kubernetes kind (`group` "" for the core API). */
+export function ofKubernetesKind<R extends { type: string }>(
+    resources: readonly R[],
+    group: string,
+    kind: string,
+): R[] {
+    return resources.filter((r) => {
+        const k = kubernetesKind(r.type);
+        return k?.group === group && k.kind === kind;
+    });
+}

@@ -19,6 +19,8 @@ export const T = {
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    admissionBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
     fileSystem: "aws:efs/fileSystem:FileSystem",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
@@ -189,3 +191,49 @@ export const xrayStatement = { Effect: "Allow", Action: ["xray:PutTraceSegments"
 export function logGroup(): TestResource {
     return { type: T.logGroup, name: "logs", props: { name: "/backline/worker", arn: logGroupArn } };
 }
+
+export const backlineNamespaceSelector = { matchLabels: { "kubernetes.io/metadata.name": "backline" } };
+
+/** The job admission policy as the program makes it, reduced to what the policies read. */
+export function admissionPolicy(namespaceSelector: any = backlineNamespaceSelector): TestResource {
+    return {
+        type: T.admissionPolicy,
+        name: "job-admission-policy",
+        props: {
+            metadata: { name: "backline-worker-jobs-backline" },
+            spec: {
+                failurePolicy: "Fail",
+                matchConstraints: {
+                    namespaceSelector,
+                    resourceRules: [
+                        { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] },
+                    ],
+                },
+                validations: [{ expression: "true" }],
+            },
+        },
+    };
+}
+
+export function admissionBinding(
+    opts: { namespaceSelector?: any; validationActions?: string[]; policyName?: string } = {},
+): TestResource {
+    return {
+        type: T.admissionBinding,
+        name: "job-admission-binding",
+        props: {
+            metadata: { name: "backline-worker-jobs-backline" },
+            spec: {
+                policyName: opts.policyName ?? "backline-worker-jobs-backline",
+                validationActions: opts.validationActions ?? ["Deny"],
+                matchResources: { namespaceSelector: opts.namespaceSelector ?? backlineNamespaceSelector },
+            },
+        },
+    };
+}
+
+export const workerJobsRule = {
+    apiGroups: ["batch"],
+    resources: ["jobs"],
+    verbs: ["create", "get", "list", "watch", "delete"],
+};

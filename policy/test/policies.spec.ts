@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "assert";
 import type { Policy } from "@pulumi/policy";
+import { admissionPolicyNamespaced, workerJobsAdmission } from "../src/admission";
 import { containerResources, imagesPinnedByDigest, pdbForReplicatedWorkloads } from "../src/advisory";
 import { collectorPolicyScoped, collectorTrustConditions, efsEncrypted, nfsNotOpen } from "../src/aws";
 import {
@@ -142,6 +143,40 @@ const table: [Policy, Case[]][] = [
                 title: "a ClusterRoleBinding",
                 resources: [{ type: f.T.clusterRoleBinding, props: { metadata: { name: "b" } } }],
                 expect: [/^ClusterRoleBinding "b"/],
+            },
+        ],
+    ],
+    [
+        admissionPolicyNamespaced,
+        [
+            {
+                title: "the job admission policy and binding, limited to the Backline namespace",
+                resources: [f.admissionPolicy(), f.admissionBinding()],
+                expect: null,
+            },
+            {
+                title: "a selector naming namespaces with matchExpressions",
+                resources: [
+                    f.admissionPolicy({
+                        matchExpressions: [
+                            { key: "kubernetes.io/metadata.name", operator: "In", values: ["backline", "b2"] },
+                        ],
+                    }),
+                ],
+                expect: null,
+            },
+            {
+                title: "a policy and a binding for every namespace",
+                resources: [f.admissionPolicy(null), f.admissionBinding({ namespaceSelector: {} })],
+                expect: [
+                    /^ValidatingAdmissionPolicy "backline-worker-jobs-backline": spec\.matchConstraints\.namespaceSelector does not name the namespaces it judges, so it reaches every namespace of the cluster; set it to \{ matchLabels: \{ "kubernetes\.io\/metadata\.name": <the Backline namespace> \} \}\.$/,
+                    /^ValidatingAdmissionPolicyBinding "backline-worker-jobs-backline": spec\.matchResources\.namespaceSelector/,
+                ],
+            },
+            {
+                title: "a selector by another label (namespaces can be labelled by anyone who may edit them)",
+                resources: [f.admissionPolicy({ matchLabels: { team: "backline" } })],
+                expect: [/reaches every namespace/],
             },
         ],
     ],
@@ -572,6 +607,37 @@ const table: [Policy, Case[]][] = [
             },
         ],
     ],
+    [
+        workerJobsAdmission,
+        [
+            {
+                title: "the worker may create Jobs and the stack's policy is bound with Deny",
+                resources: [f.role("worker", [f.workerJobsRule]), f.admissionPolicy(), f.admissionBinding()],
+                expect: null,
+            },
+            {
+                title: "a worker Role that may not create Jobs needs no policy",
+                resources: [f.role("worker", [{ ...f.workerJobsRule, verbs: ["get"] }])],
+                expect: null,
+            },
+            {
+                title: "no admission policy (security.jobAdmissionPolicy off)",
+                resources: [f.role("worker", [f.workerJobsRule])],
+                expect: [
+                    /^Role "worker" may create Jobs and no admission policy of the stack checks them: the worker can run a Job as any ServiceAccount of its namespace \(janitor included\).*Turn on `security\.jobAdmissionPolicy`/,
+                ],
+            },
+            {
+                title: "a policy bound only to warn",
+                resources: [
+                    f.role("worker", [f.workerJobsRule]),
+                    f.admissionPolicy(),
+                    f.admissionBinding({ validationActions: ["Warn"] }),
+                ],
+                expect: [/no admission policy of the stack checks them/],
+            },
+        ],
+    ],
 ];
 
 describe("the Backline policy pack", () => {
@@ -581,8 +647,8 @@ describe("the Backline policy pack", () => {
             table.map(([p]) => p.name),
         );
         const levels = backlinePolicies.map((p) => p.enforcementLevel);
-        assert.deepEqual(levels.slice(0, 12), Array(12).fill("mandatory"));
-        assert.deepEqual(levels.slice(12), Array(3).fill("advisory"));
+        assert.deepEqual(levels.slice(0, 13), Array(13).fill("mandatory"));
+        assert.deepEqual(levels.slice(13), Array(4).fill("advisory"));
     });
 
     for (const [policy, cases] of table) {

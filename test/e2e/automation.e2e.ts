@@ -1,6 +1,7 @@
 /**
  * End-to-end tests of the Automation API (automation/) with the real Pulumi engine, the real
- * program (index.ts, through a LocalWorkspace on this repository) and the kubernetes provider in
+ * program (index.ts, through a LocalWorkspace on the project the API generates under `dataDir`,
+ * whose Pulumi.yaml points at this repository's program) and the kubernetes provider in
  * render mode (`kubernetes.renderYamlToDirectory`: manifests are written to a folder, no cluster).
  * Local file backend and passphrase in a temp folder; otel off and an existing storage class, so
  * nothing touches AWS.
@@ -12,8 +13,8 @@
  * Skips (saying why) when there is no engine or no kubernetes plugin. The engine's
  * pulumi-language-nodejs (built by scripts/build-engine.sh) runs the program.
  *
- * The stacks are named `e2e-auto-<pid>-…`; their `Pulumi.<stack>.yaml` files live in the
- * repository root while the suite runs (as with `pulumi config set`) and are removed with the stacks.
+ * The stacks are named `e2e-auto-<pid>-…`; their `Pulumi.<stack>.yaml` files live in
+ * `<tmp>/project` (the API's `dataDir` is the suite's temp folder) and are removed with the stacks.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -31,7 +32,7 @@ import {
     preview,
     up,
 } from "../../automation";
-import { Engine, REPO_ROOT, findEngine } from "./support/engine";
+import { Engine, findEngine } from "./support/engine";
 
 const ACCESS_KEY = "bk_e2e_0123456789abcdefSECRET";
 const PASSPHRASE = "e2e automation passphrase";
@@ -71,10 +72,6 @@ function config(
     };
 }
 
-function stackFile(stackName: string): string {
-    return path.join(REPO_ROOT, `Pulumi.${stackName}.yaml`);
-}
-
 describe("Automation API (e2e, real engine, render mode)", function () {
     this.timeout(900_000);
     this.slow(120_000);
@@ -83,6 +80,10 @@ describe("Automation API (e2e, real engine, render mode)", function () {
     let tmp: string;
     const created = new Set<string>();
     const prefix = `e2e-auto-${process.pid}`;
+
+    function stackFile(stackName: string): string {
+        return path.join(tmp, "project", `Pulumi.${stackName}.yaml`);
+    }
 
     before(function () {
         const found = findEngine((reason) => console.log(`      skipped: Pulumi engine not found: ${reason}`));
@@ -119,6 +120,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
     function base(stackName: string): StackOptions {
         return {
             stackName,
+            dataDir: tmp,
             stateDir: path.join(tmp, "state"),
             passphrase: PASSPHRASE,
             pulumiHome: path.join(tmp, "home"),
@@ -165,6 +167,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
             claimName: "worker-storage",
             storageClassName: "nfs-rwx",
             workerImageUpdates: "janitor",
+            jobAdmissionPolicy: "backline-worker-jobs-backline",
         });
         assert.ok(lines.length > 0 && lines.some((l) => /Resources:/.test(l)), "no stdout lines");
         assert.ok(!lines.some((l) => l.includes(ACCESS_KEY)), "the access key was printed");

@@ -114,6 +114,8 @@ describe("the program under the real engine (render mode)", function () {
             "ServiceAccount/backline-jobs",
             "ServiceAccount/janitor",
             "ServiceAccount/worker",
+            "ValidatingAdmissionPolicy/backline-worker-jobs-backline",
+            "ValidatingAdmissionPolicyBinding/backline-worker-jobs-backline",
         ]);
         const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
         const deployment = byKind("Deployment")[0];

@@ -22,6 +22,10 @@ const models: Record<string, () => Model> = {
     "kubernetes:rbac.authorization.k8s.io/v1:Role": () => load("rbac.authorization.k8s.io/v1", "Role"),
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": () => load("rbac.authorization.k8s.io/v1", "RoleBinding"),
     "kubernetes:storage.k8s.io/v1:StorageClass": () => load("storage.k8s.io/v1", "StorageClass"),
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": () =>
+        load("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": () =>
+        load("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),
 };
 
 /** Replaces Pulumi's secret wrappers with their values, as the provider does before applying. */
