@@ -8,7 +8,8 @@ import type * as automation from "@pulumi/pulumi/automation";
 import { ConfigProblem, isSecretPath, keyOf, parseBacklineConfig } from "../components/config";
 import { canonicalJson } from "../components/specs/common";
 import { PROJECT, StackConfigPlan, isInlineKubeconfig, planStackConfig, validateDeployment } from "./config";
-import { InvalidConfigError, REDACTED } from "./errors";
+import { InvalidConfigError } from "./errors";
+import { REDACTED } from "./text";
 import type { DeployedState, FleetStack, RolloutOptions, WaveSize } from "./fleet-types";
 import type { BacklineSettings } from "./types";
 
