@@ -24,7 +24,14 @@
  *   previous run lingers.
  */
 import * as path from "path";
-import { ConfigProblem, isSecretPath, parseBacklineConfig, topLevelKeys } from "../components/config";
+import {
+    ConfigProblem,
+    isSecretPath,
+    parseBacklineConfig,
+    proxyCredentials,
+    splitSecretLeaves,
+    topLevelKeys,
+} from "../components/config";
 import { expandHome } from "./paths";
 import type { AwsSettings, BacklineSettings, KubernetesTarget } from "./types";
 
@@ -254,7 +261,10 @@ export function planStackConfig(input: {
         if (isSecretPath([k])) {
             secrets.push({ key: key(k), path: false, value: String(value) });
         } else if (typeof value === "object") {
-            plain[key(k)] = plainObject(value);
+            // A proxy URL with credentials goes in as a path secret, as `--secret --path` would set it.
+            const split = splitSecretLeaves(k, value);
+            plain[key(k)] = plainObject(split.plain);
+            secrets.push(...split.secrets.map((c) => ({ key: `${PROJECT}:${c.path}`, path: true, value: c.url })));
         } else {
             plain[key(k)] = plainString(String(value));
         }
@@ -292,6 +302,7 @@ export function secretValuesOf(
         const value = (config as Readonly<Record<string, unknown>> | undefined)?.[k];
         if (typeof value === "string" && isSecretPath([k])) out.push(value);
     }
+    for (const c of proxyCredentials(config)) out.push(...c.secrets);
     const kubeconfig = (target as { kubeconfig?: unknown } | undefined)?.kubeconfig;
     if (typeof kubeconfig === "string" && isInlineKubeconfig(kubeconfig)) {
         out.push(kubeconfig);

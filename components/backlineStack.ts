@@ -3,10 +3,15 @@ import type { BacklineConfig } from "./config";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./jobAdmission";
 import { BacklineNamespace } from "./namespace";
+import { NetworkPolicies } from "./networkPolicies";
 import { Observability } from "./observability";
+import { Outbound } from "./outbound";
+import { selectorFor } from "./specs/common";
+import { commonMetadataTransformation } from "./specs/metadata";
 import type { WorkerImageUpdates } from "./specs/worker";
 import { WorkerStorage } from "./storage";
 import { Worker } from "./worker";
+import { workerComponent } from "./specs/worker";
 
 export interface BacklineStackArgs {
     /**
@@ -52,7 +57,7 @@ export class BacklineStack extends pulumi.ComponentResource {
 
     constructor(name: string, args: BacklineStackArgs, opts?: pulumi.ComponentResourceOptions) {
         // No args recorded: they hold the access key, and any change would show as an update.
-        super("backline:index:BacklineStack", name, {}, opts);
+        super("backline:index:BacklineStack", name, {}, withCommonMetadata(opts, args.config));
         const cfg = args.config;
         const skipAwait = cfg.kubernetes.skipAwait;
 
@@ -96,15 +101,24 @@ export class BacklineStack extends pulumi.ComponentResource {
               )
             : undefined;
 
+        // Issue 12: the proxy Secret and the inline CA bundle, which the pods below need first.
+        const site = cfg.site;
+        const outbound =
+            site.proxy || site.caBundle?.kind === "inline"
+                ? new Outbound(`${name}-outbound`, { site, namespace: ns }, { parent: this, dependsOn: [namespace] })
+                : undefined;
+        const siteReady = outbound ? [outbound] : [];
+
         const janitor = new Janitor(
             `${name}-janitor`,
             {
                 janitor: cfg.janitor,
                 baseUrl: cfg.baseUrl,
                 updateWorkerImage: cfg.worker.image.autoUpdate,
+                site,
                 namespace: ns,
                 skipAwait,
-                waitFor: [namespace],
+                waitFor: [namespace, ...siteReady],
             },
             { parent: this },
         );
@@ -116,12 +130,27 @@ export class BacklineStack extends pulumi.ComponentResource {
                 baseUrl: cfg.baseUrl,
                 claimName: storage.claimName,
                 collector: observability?.sidecar,
+                site,
+                proxySecretUid: outbound?.proxySecretUid,
                 namespace: ns,
                 skipAwait,
-                waitFor: [namespace, ...(janitor.installJob ? [janitor.installJob] : [])],
+                waitFor: [namespace, ...siteReady, ...(janitor.installJob ? [janitor.installJob] : [])],
             },
             { parent: this },
         );
+
+        if (cfg.networkPolicy) {
+            new NetworkPolicies(
+                `${name}-network`,
+                {
+                    networkPolicy: cfg.networkPolicy,
+                    httpPort: cfg.worker.service.httpPort,
+                    workerSelector: selectorFor(workerComponent),
+                    namespace: ns,
+                },
+                { parent: this, dependsOn: [namespace] },
+            );
+        }
 
         this.outputs = {
             namespace: ns,
@@ -139,4 +168,14 @@ export class BacklineStack extends pulumi.ComponentResource {
         };
         this.registerOutputs({ ...this.outputs });
     }
+}
+
+/** `commonLabels`/`commonAnnotations` on every Kubernetes object under the stack (`specs/metadata.ts`). */
+function withCommonMetadata(
+    opts: pulumi.ComponentResourceOptions | undefined,
+    config: BacklineConfig,
+): pulumi.ComponentResourceOptions | undefined {
+    const transformation = commonMetadataTransformation(config.commonMetadata);
+    if (!transformation) return opts;
+    return { ...opts, transformations: [...(opts?.transformations ?? []), transformation] };
 }

@@ -6,6 +6,8 @@ export interface NamespacedIdentityArgs {
     readonly name: string;
     readonly namespace: pulumi.Input<string>;
     readonly labels: Record<string, string>;
+    /** Annotations of the ServiceAccount only (workload identity, e.g. `eks.amazonaws.com/role-arn`). @default none */
+    readonly annotations?: Readonly<Record<string, string>>;
     /** The Role's rules: namespaced, nothing cluster-wide. */
     readonly rules: k8s.types.input.rbac.v1.PolicyRule[];
 }
@@ -27,7 +29,12 @@ export function createNamespacedIdentity(
     parent: pulumi.Resource,
 ): NamespacedIdentity {
     const metadata = { name: args.name, namespace: args.namespace, labels: args.labels };
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-sa`, { metadata }, { parent });
+    const annotations = args.annotations ?? {};
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+        `${prefix}-sa`,
+        { metadata: Object.keys(annotations).length > 0 ? { ...metadata, annotations: { ...annotations } } : metadata },
+        { parent },
+    );
     const role = new k8s.rbac.v1.Role(`${prefix}-role`, { metadata, rules: args.rules }, { parent });
     const binding = new k8s.rbac.v1.RoleBinding(
         `${prefix}-rolebinding`,

@@ -12,6 +12,10 @@ export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
 export { JobAdmission } from "./jobAdmission";
 export type { JobAdmissionArgs } from "./jobAdmission";
+export { Outbound } from "./outbound";
+export type { OutboundArgs } from "./outbound";
+export { NetworkPolicies } from "./networkPolicies";
+export type { NetworkPoliciesArgs } from "./networkPolicies";
 export {
     ConfigValidationError,
     formatProblems,

@@ -52,6 +52,7 @@ export class Janitor extends pulumi.ComponentResource {
                 name: names.janitorServiceAccount,
                 namespace: ns,
                 labels,
+                annotations: args.janitor.serviceAccount.annotations,
                 rules: buildJanitorRoleRules(args.updateWorkerImage),
             },
             this,

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
-import { awaitAnnotations, labelsFor, names } from "./specs/common";
+import { awaitAnnotations, labelsFor, names, selectorFor } from "./specs/common";
+import { buildPdbSpec } from "./specs/podSettings";
 import {
     buildWorkerDeploymentAnnotations,
     buildWorkerDeploymentSpec,
@@ -45,7 +46,13 @@ export class Worker extends pulumi.ComponentResource {
 
         const { binding } = createNamespacedIdentity(
             name,
-            { name: names.workerServiceAccount, namespace: ns, labels, rules: buildWorkerRoleRules() },
+            {
+                name: names.workerServiceAccount,
+                namespace: ns,
+                labels,
+                annotations: args.worker.serviceAccount.annotations,
+                rules: buildWorkerRoleRules(),
+            },
             this,
         );
         // The identity of the Coder and Dependabot-upgrader Jobs: no API access at all.
@@ -87,6 +94,18 @@ export class Worker extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        // `worker.podDisruptionBudget`: validation refuses a budget that would block every eviction.
+        if (args.worker.disruptionBudget) {
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                {
+                    metadata: { name: names.workerDeployment, namespace: ns, labels },
+                    spec: buildPdbSpec(args.worker.disruptionBudget, selectorFor(workerComponent)),
+                },
+                { parent: this },
+            );
+        }
 
         this.deploymentName = deployment.metadata.name;
         this.serviceName = service.metadata.name;

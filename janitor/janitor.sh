@@ -148,19 +148,33 @@ def output:
                                                        auth: ("\(.username):\(.password)" | @base64)}}}
                                 | tojson | @base64)});
 '
-# Image ($context = the Deployment): the summary compares the container's image with the
-# answer ("nocontainer", "same<TAB>IMAGE" or "update<TAB>IMAGE<TAB>CURRENT", CURRENT last and cut
-# to 400 characters for the log line: it comes from the cluster, unbounded); the output is the
+# Image ($context = the Deployment): the image to run is the answer's, with its registry replaced
+# by $mirror (JANITOR_IMAGE_REGISTRY) when one is set: repository and tag or digest are kept, and
+# a Docker Hub image with one path component gains Docker Hub's implicit "library/", as
+# components/specs/site.ts (mirrorImage) does for the images the stack runs. The answer always
+# has a registry part (image_problem). The summary compares the container's image with it
+# ("nocontainer", "same<TAB>IMAGE" or "update<TAB>IMAGE<TAB>CURRENT", CURRENT last and cut to 400
+# characters for the log line: it comes from the cluster, unbounded); the output is the
 # strategic merge patch that sets it.
 # shellcheck disable=SC2016
 readonly JQ_IMAGE_OUTPUT='
+def mirrored:
+  if $mirror == "" then . else
+    capture("\\A(?<registry>[^/]+)/(?<path>.+)\\z") as $c
+    | ($c.path | split("@")[0] | sub(":[^/:]*\\z"; "")) as $repository
+    | (if ($c.registry | IN("docker.io", "index.docker.io", "registry-1.docker.io"))
+          and ($repository | contains("/") | not) then "library/" else "" end) as $library
+    | "\($mirror)/\($library)\($c.path)"
+  end;
+def target: .image | mirrored;
 def current: [($context.spec.template.spec.containers // [])[] | select(.name == $container)] | .[0];
 def summary:
   current as $c
+  | target as $t
   | if $c == null then "nocontainer"
-    elif $c.image == .image then "same\t\(.image)"
-    else "update\t\(.image)\t\($c.image // "<none>" | if length > 400 then .[0:400] + "…" else . end)" end;
-def output: {spec: {template: {spec: {containers: [{name: $container, image: .image}]}}}};
+    elif $c.image == $t then "same\t\($t)"
+    else "update\t\($t)\t\($c.image // "<none>" | if length > 400 then .[0:400] + "…" else . end)" end;
+def output: {spec: {template: {spec: {containers: [{name: $container, image: target}]}}}};
 '
 
 # Input: the manifest we tried to apply (JSON), then kubectl's error text (a JSON string).
@@ -197,6 +211,8 @@ readonly DNS_SUBDOMAIN_RE='^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'    # and at most 25
 readonly POSITIVE_INT_RE='^[1-9][0-9]{0,8}$'
 # scheme, host (name, IPv4 or [IPv6]), optional port and path; no user info, query or fragment
 readonly URL_RE='^https?://([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]?#]*)?$'
+# a registry mirror: host, optional port, optional path of lower-case components (no scheme)
+readonly MIRROR_RE='^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$'
 
 require_match() { # NAME VALUE REGEX WHAT [show-value]
   [[ $2 =~ $3 ]] && return 0
@@ -241,6 +257,18 @@ validate_config() {
   require_name JANITOR_WORKER_DEPLOYMENT "$WORKER_DEPLOYMENT" "$DNS_SUBDOMAIN_RE" 253 "a Kubernetes object name"
   require_name JANITOR_WORKER_CONTAINER "$WORKER_CONTAINER" "$DNS_LABEL_RE" 63 "a container name (DNS-1123 label)"
 
+  # The site's settings (issue 12): a private CA bundle for curl, a registry mirror.
+  CA_BUNDLE=${JANITOR_CA_BUNDLE:-}
+  if [[ -n $CA_BUNDLE && ! ( -f $CA_BUNDLE && -r $CA_BUNDLE ) ]]; then
+    config_error "JANITOR_CA_BUNDLE must be a readable PEM file (got \"$CA_BUNDLE\"); is the CA bundle's ConfigMap mounted?"
+  fi
+  IMAGE_REGISTRY=${JANITOR_IMAGE_REGISTRY:-}
+  if [[ -n $IMAGE_REGISTRY ]]; then
+    require_match JANITOR_IMAGE_REGISTRY "$IMAGE_REGISTRY" "$MIRROR_RE" \
+      "a registry host with an optional port and path, such as registry.corp.example.com:5000/backline"
+  fi
+  collect_proxy_credentials
+
   BASE_URL=$BACKLINE_BASE_URL
   while [[ $BASE_URL == */ ]]; do BASE_URL=${BASE_URL%/}; done
   CONNECT_TIMEOUT=$((HTTP_TIMEOUT < 5 ? HTTP_TIMEOUT : 5))
@@ -250,7 +278,33 @@ validate_config() {
     command -v "$tool" >/dev/null 2>&1 || config_error "required command '$tool' not found on PATH"
   done
   readonly REFRESH_WINDOW HTTP_TIMEOUT UPDATE_IMAGE NS JWT_SECRET DOCKERCONFIG_SECRET \
-    WORKER_DEPLOYMENT WORKER_CONTAINER BASE_URL CONNECT_TIMEOUT
+    WORKER_DEPLOYMENT WORKER_CONTAINER BASE_URL CONNECT_TIMEOUT CA_BUNDLE IMAGE_REGISTRY
+}
+
+# --- proxy credentials ----------------------------------------------------------------------
+# curl reads the proxy from the environment (HTTPS_PROXY, https_proxy, …), so a proxy password
+# never enters an argv; but curl quotes the whole proxy URL in some errors ("Unsupported proxy
+# syntax in '<url>'"). Every user:password part of those variables, and each password alone, is
+# cut out of curl's messages before they are printed.
+PROXY_SECRETS=()
+collect_proxy_credentials() {
+  local name value userinfo
+  for name in HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy; do
+    value=${!name:-}
+    [[ $value == *://*@* ]] || continue
+    userinfo=${value#*://}
+    userinfo=${userinfo%@*} # up to the last @: a malformed URL may hold more than one
+    PROXY_SECRETS+=("$userinfo")
+    if [[ $userinfo == *:* ]]; then PROXY_SECRETS+=("${userinfo#*:}"); fi
+  done
+}
+
+redact_proxy_credentials() { # TEXT: printed with every proxy credential replaced by [redacted]
+  local text=$1 secret
+  for secret in "${PROXY_SECRETS[@]}"; do
+    if [[ -n $secret ]]; then text=${text//"$secret"/[redacted]}; fi
+  done
+  printf '%s' "$text"
 }
 
 # --- kubectl helpers ------------------------------------------------------------------------
@@ -290,6 +344,8 @@ saas_request() {
   local -a args=(--silent --show-error --proto '=http,https' --max-time "$HTTP_TIMEOUT"
     --connect-timeout "$CONNECT_TIMEOUT" --max-filesize "$MAX_ANSWER_BYTES"
     --dump-header "$CURL_HEADERS" --header @- --header 'Accept: application/json' --request "$method")
+  # A private CA (JANITOR_CA_BUNDLE): curl trusts exactly these roots. A path, nothing secret.
+  if [[ -n $CA_BUNDLE ]]; then args+=(--cacert "$CA_BUNDLE"); fi
   if [[ $method == POST ]]; then
     args+=(--data-binary '' --header 'Content-Type:') # empty body, Content-Length: 0
   fi
@@ -325,6 +381,7 @@ saas_request() {
   while IFS= read -r line || [[ -n $line ]]; do
     if [[ $line == 'curl: ('* ]]; then msg=${line#'curl: ('*') '}; fi
   done <"$CURL_STDERR"
+  msg=$(redact_proxy_credentials "$msg")
   msg=${msg:0:300}
 
   # Too large: head stopped reading (curl then fails to write, exit 23) or curl refused the
@@ -338,11 +395,20 @@ saas_request() {
   fi
   if ((rc != 0)) && [[ $too_large == false ]]; then
     case $rc in
+      5) cause="could not resolve or use the proxy ($msg)" ;;
       6) cause="DNS failure, could not resolve the host ($msg)" ;;
       7) cause="connection refused or host unreachable ($msg)" ;;
       28) cause="timeout, no complete answer within ${HTTP_TIMEOUT}s ($msg)" ;;
       52) cause="the server closed the connection without an answer ($msg)" ;;
-      56) cause="the connection broke while receiving the answer ($msg)" ;;
+      35) cause="the TLS handshake failed ($msg)" ;;
+      56)
+        if [[ $msg == *CONNECT* || $msg == *[Pp]roxy* ]]; then
+          cause="the proxy refused the connection ($msg)"
+        else
+          cause="the connection broke while receiving the answer ($msg)"
+        fi
+        ;;
+      60) cause="the server's TLS certificate is not trusted ($msg); behind a TLS-inspecting proxy or with a private CA, give its roots in JANITOR_CA_BUNDLE (caBundle in the stack)" ;;
       *) cause="request failed, curl exit code $rc ($msg)" ;;
     esac
     step_error "$step" "SaaS unavailable: $method $url: $cause"
@@ -451,7 +517,7 @@ step_image() {
   body=$(saas_request image "$IMAGE_ENDPOINT") || return 1
   # One jq pass: validate the answer, find the container's image, build the patch.
   process_answer image "$IMAGE_ENDPOINT" "$body" "$out" "$JQ_IMAGE_OUTPUT" '["image"]' \
-    --arg container "$WORKER_CONTAINER" || return 1
+    --arg container "$WORKER_CONTAINER" --arg mirror "$IMAGE_REGISTRY" || return 1
   case $ANSWER_SUMMARY in
     nocontainer)
       step_error image "Deployment $WORKER_DEPLOYMENT has no container named $WORKER_CONTAINER"

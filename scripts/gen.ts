@@ -128,17 +128,26 @@ export function updateReadme(readme: string, reference = renderReference()): str
 /** The project's `config:` block: one declaration per top-level key. */
 export function configDeclarations(schema: JsonSchema = configJsonSchema()): Record<string, Record<string, unknown>> {
     const out: Record<string, Record<string, unknown>> = {};
+    const required = schema.required ?? [];
     for (const key of topLevelKeys) {
         const node = (schema.properties ?? {})[key];
         const isObject = node.type === "object";
+        // A list of names (`imagePullSecrets`): Pulumi checks a stack's value against the type.
+        const isList = node.type === "array";
         const keys = isDocumentedObject(node) ? ` Keys: ${keyList(node)}.` : "";
         out[`${project}:${key}`] = {
-            type: isObject ? "object" : "string",
+            type: isObject ? "object" : isList ? "array" : "string",
+            ...(isList ? { items: { type: "string" } } : {}),
             // Pulumi refuses a default on a secret; every object defaults to `{}`, which the
             // schema reads as "all defaults" (and, for `efs`, as "no EFS").
             ...(node.secret === "required" ? { secret: true } : {}),
             ...(node.secret !== "required" && (node.default !== undefined || isObject)
                 ? { default: node.default ?? {} }
+                : {}),
+            // Pulumi requires a declared key without a default; an optional one (`imageRegistry`)
+            // defaults to "", which the schema reads as unset.
+            ...(node.secret !== "required" && node.default === undefined && !isObject && !required.includes(key)
+                ? { default: "" }
                 : {}),
             description: `${node.description ?? ""}${keys}${isObject ? ' See README "Configuration reference".' : ""}`,
         };

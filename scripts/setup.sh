@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh checkout: the Debian packages the janitor's tests run the script with, PostgreSQL
+# Sets up a fresh checkout: the Debian packages the janitor's tests run the script with (and the
+# proxy and CA its enterprise-site tests use: tinyproxy, openssl), PostgreSQL
 # (the team-backend tests' state server), then the exact npm dependencies from package-lock.json, the
 # program's and the policy pack's (policy/ is a package of its own, so customers can run it without
 # this repository's dependencies).
@@ -7,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash .ci/janitor-deps.sh
+bash scripts/proxy-deps.sh
 bash scripts/postgres-deps.sh
 npm ci --no-audit --no-fund
 npm ci --no-audit --no-fund --prefix policy

@@ -32,6 +32,24 @@ import {
     validateDeployment,
 } from "../automation";
 import { parseBacklineConfig } from "../components/config";
+import { enterpriseSections } from "../components/config/enterprise";
+
+/**
+ * The managed keys a deployment of `minimal` removes when the stack holds them: every key it does
+ * not set (issue 12's top-level keys included), sorted as the plan lists them.
+ */
+const removedUnlessSet = (...more: string[]): string[] =>
+    [
+        "aws:profile",
+        "aws:region",
+        "backline:efs",
+        "backline:janitor",
+        "backline:logging",
+        "backline:namespaceOverride",
+        "backline:security",
+        ...Object.keys(enterpriseSections).map((k) => `backline:${k}`),
+        ...more,
+    ].sort();
 
 const ACCESS_KEY = "bk_live_0123456789abcdefSECRET";
 const PASSPHRASE = "correct horse battery staple";
@@ -348,16 +366,7 @@ describe("automation: typed config → stack config", function () {
                 "other:key",
             ],
         });
-        assert.deepStrictEqual(plan.remove, [
-            "aws:profile",
-            "aws:region",
-            "backline:efs",
-            "backline:janitor",
-            "backline:logging",
-            "backline:namespaceOverride",
-            "backline:security",
-            "backline:workers",
-        ]);
+        assert.deepStrictEqual(plan.remove, removedUnlessSet("backline:workers"));
         for (const k of Object.keys(plan.plain)) assert.ok(!plan.remove.includes(k), `${k} is both set and removed`);
         assert.ok(!plan.remove.includes("backline:accessKey"));
         assert.ok(
@@ -523,16 +532,7 @@ describe("automation: operations on a fake stack", function () {
             "setSecretConfig",
             "up",
         ]);
-        assert.deepStrictEqual(stack.calls[2].args[0], [
-            "aws:profile",
-            "aws:region",
-            "backline:efs",
-            "backline:janitor",
-            "backline:logging",
-            "backline:namespaceOverride",
-            "backline:security",
-            "backline:typo",
-        ]);
+        assert.deepStrictEqual(stack.calls[2].args[0], removedUnlessSet("backline:typo"));
         const json = JSON.parse(stack.calls[3].args[0] as string);
         assert.deepStrictEqual(json["backline:worker"].objectValue, minimal.worker);
         assert.deepStrictEqual(stack.calls[4].args, ["backline:accessKey", ACCESS_KEY, false]);

@@ -3,7 +3,7 @@
  * the message; the pure validators; and the program refusing bad config before any resource.
  */
 import { strict as assert } from "assert";
-import { ConfigValidationError, parseBacklineConfig } from "../components/config";
+import { ConfigValidationError, ParseOptions, parseBacklineConfig } from "../components/config";
 import {
     checkAwsRegion,
     checkBaseUrl,
@@ -17,6 +17,7 @@ import {
 } from "../components/config/validators";
 import { buildWorkerEnv, reservedWorkerEnvNames } from "../components/specs/worker";
 import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
+import { enterpriseBadCases } from "./fixtures/enterprise-bad-config";
 
 const sidecar = {
     collector: {
@@ -53,6 +54,8 @@ interface BadCase {
     readonly key: string;
     /** A pattern the message must match (what is accepted, the rejected value). */
     readonly message: RegExp;
+    /** How other keys are stored (issue 12: `proxy` in plaintext). */
+    readonly options?: ParseOptions;
 }
 
 const bad: BadCase[] = [
@@ -491,6 +494,8 @@ const bad: BadCase[] = [
         message:
             /got "jwt-token"; expected a Secret of your own; `backline-access-key`, `jwt-token`, `dockerconfig` hold the stack's credentials/,
     },
+    // Issue 12: proxy, CA bundle, mirror, labels, volumes, disruption budget, network policy.
+    ...enterpriseBadCases,
 ];
 
 describe("configuration validation", () => {
@@ -560,7 +565,7 @@ describe("configuration validation", () => {
 
     for (const c of bad) {
         it(`refuses ${c.name}, naming \`${c.key}\``, () => {
-            const result = parseBacklineConfig(c.raw, { accessKeyIsSecret: !c.plaintext });
+            const result = parseBacklineConfig(c.raw, { accessKeyIsSecret: !c.plaintext, ...c.options });
             assert.equal(result.ok, false, `${c.name} was accepted`);
             const problem = result.problems.find((p) => p.key === c.key);
             assert.ok(problem, `no problem for \`${c.key}\`; got ${JSON.stringify(result.problems)}`);
@@ -701,11 +706,20 @@ describe("the resolved configuration", () => {
     });
 
     it("refuses exactly the environment names the worker spec sets, each of them", () => {
+        // Every feature that adds a variable on: the collector and issue 12's site settings.
+        const site = resolved({
+            ...base,
+            proxy: { httpsProxy: "http://proxy.corp:3128" },
+            caBundle: { configMapName: "corp-ca" },
+            imageRegistry: "mirror.corp",
+            imagePullSecrets: ["corp-pull"],
+        }).site;
         const set = buildWorkerEnv({
             worker: resolved(base).worker,
             baseUrl: "https://x",
             claimName: "c",
             collector: sidecar,
+            site,
         }).map((e) => String(e.name));
         assert.deepEqual([...reservedWorkerEnvNames].sort(), [...set].sort());
         for (const name of set) {

@@ -7,6 +7,7 @@ export { loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./load
 export type { ParseOptions, ParseResult } from "./load";
 export { ConfigValidationError, formatProblems, keyOf } from "./problems";
 export { isSecretPath } from "./reference";
+export { proxyCredentials, splitSecretLeaves } from "./proxy-credentials";
 export type { ConfigProblem } from "./problems";
 export { backlineConfigSchema } from "./resolve";
 export type * from "./resolve";

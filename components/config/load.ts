@@ -4,6 +4,7 @@
  * `ConfigValidationError` listing every problem before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { plaintextProxyCredentials } from "./proxy-credentials";
 import { ConfigProblem, ConfigValidationError, problemsOf } from "./problems";
 import { backlineConfigSchema, ResolvedConfig } from "./resolve";
 
@@ -14,6 +15,11 @@ export type ParseResult =
 export interface ParseOptions {
     /** Whether `accessKey` is stored encrypted (`pulumi config set --secret`). Default: `true`. */
     readonly accessKeyIsSecret?: boolean;
+    /**
+     * Whether the `proxy` object holds an encrypted value (`pulumi config set --secret --path
+     * proxy.httpsProxy …`); a proxy URL with credentials is refused otherwise. Default: `true`.
+     */
+    readonly proxyIsSecret?: boolean;
 }
 
 /**
@@ -37,6 +43,7 @@ export function parseBacklineConfig(values: unknown, opts: ParseOptions = {}): P
             ...others,
         );
     }
+    if (opts.proxyIsSecret === false) problems.push(...plaintextProxyCredentials(values));
     if (problems.length > 0 || !result.success) {
         return { ok: false, problems };
     }
@@ -63,19 +70,25 @@ function valueOf(text: string): unknown {
 export function readStackConfig(project = pulumi.getProject()): {
     readonly values: Readonly<Record<string, unknown>>;
     readonly accessKeyIsSecret?: boolean;
+    readonly proxyIsSecret?: boolean;
 } {
     const prefix = `${project}:`;
     const values: Record<string, unknown> = {};
     for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) values[key.slice(prefix.length)] = valueOf(text);
     }
-    return { values, accessKeyIsSecret: isConfigSecret(`${prefix}accessKey`) };
+    return {
+        values,
+        accessKeyIsSecret: isConfigSecret(`${prefix}accessKey`),
+        // The engine marks an object secret when any value inside it is (`--secret --path`).
+        proxyIsSecret: isConfigSecret(`${prefix}proxy`),
+    };
 }
 
 /** Reads and checks the stack configuration; throws `ConfigValidationError` listing every problem. */
 export function loadBacklineConfig(project = pulumi.getProject()): ResolvedConfig {
-    const { values, accessKeyIsSecret } = readStackConfig(project);
-    const result = parseBacklineConfig(values, { accessKeyIsSecret });
+    const { values, accessKeyIsSecret, proxyIsSecret } = readStackConfig(project);
+    const result = parseBacklineConfig(values, { accessKeyIsSecret, proxyIsSecret });
     if (!result.ok) {
         throw new ConfigValidationError(result.problems);
     }

@@ -9,6 +9,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { commonMetadataOf, disruptionBudgetOf, networkPolicyOf, siteOf } from "./resolve-enterprise";
 import { defaultLogGroupName, stackConfigSchema, StackConfigOutput } from "./schema";
 
 /** Everything read-only, all the way down. */
@@ -71,16 +72,21 @@ function jobAdmissionOf(c: StackConfigOutput) {
 
 function resolve(c: StackConfigOutput) {
     // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
-    const { namespaceOverride, logging, efs, security, worker: w, ...sections } = c;
-    const { storage, otel, jobs, ...worker } = w;
+    const { namespaceOverride, logging, efs, security, worker: w, ...rest } = c;
+    // Issue 12's keys, made into what the components take (resolve-enterprise.ts).
+    const { proxy, caBundle, imageRegistry, imagePullSecrets, commonLabels, commonAnnotations, ...sections } = rest;
+    const { storage, otel, jobs, podDisruptionBudget, ...worker } = w;
     return {
         ...sections,
         baseUrl: c.baseUrl.replace(/\/+$/, ""),
         namespace: namespaceOverride,
-        worker: { ...worker, mountPath: storage.mountPath },
+        worker: { ...worker, mountPath: storage.mountPath, disruptionBudget: disruptionBudgetOf(podDisruptionBudget) },
         storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },
         observability: observabilityOf(c),
         jobAdmission: jobAdmissionOf(c),
+        site: siteOf(c),
+        commonMetadata: commonMetadataOf(c),
+        networkPolicy: networkPolicyOf(c.networkPolicy),
     };
 }
 
@@ -114,3 +120,9 @@ export type OidcTrust = Extract<CollectorRole, { kind: "create" }>["oidc"];
 export type CollectorConfig = ObservabilityConfig["collector"];
 export type KubernetesConfig = BacklineConfig["kubernetes"];
 export type JobAdmissionConfig = NonNullable<BacklineConfig["jobAdmission"]>;
+export type SiteConfig = BacklineConfig["site"];
+export type ProxyConfig = NonNullable<SiteConfig["proxy"]>;
+export type CaBundleConfig = NonNullable<SiteConfig["caBundle"]>;
+export type CommonMetadata = BacklineConfig["commonMetadata"];
+export type NetworkPolicyConfig = NonNullable<BacklineConfig["networkPolicy"]>;
+export type DisruptionBudgetConfig = NonNullable<WorkerConfig["disruptionBudget"]>;

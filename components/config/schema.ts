@@ -32,6 +32,13 @@ import {
     verbatim,
 } from "./fields";
 import { crossSectionRules } from "./rules";
+import {
+    enterpriseRules,
+    enterpriseSections,
+    janitorEnterpriseKeys,
+    workerEnterpriseKeys,
+    workerEnterpriseRules,
+} from "./enterprise";
 import { envVar, imageShape, nonRootId, probe, resources, toleration } from "./shapes";
 import {
     checkAwsId,
@@ -75,6 +82,7 @@ const janitor = object({
     backoffLimit: int(0, 10).prefault(1).describe("Retries of a failed run."),
     successfulJobsHistoryLimit: int(0, 100).prefault(3).describe("Finished Jobs kept."),
     failedJobsHistoryLimit: int(0, 100).prefault(3).describe("Failed Jobs kept (for `kubectl logs`)."),
+    ...janitorEnterpriseKeys,
 })
     .prefault({})
     .describe("The janitor CronJob, which keeps the credentials and the worker image fresh.");
@@ -218,11 +226,13 @@ const worker = object({
         }).prefault({}),
     }).prefault({}),
     jobs: workerJobs,
+    ...workerEnterpriseKeys,
 })
+    .superRefine(workerEnterpriseRules, always)
     .prefault({})
     .meta({
         description: "The worker Deployment, its Service, shared storage and collector sidecar.",
-        details: `The program sets ${reservedWorkerEnvNames.map((n) => `\`${n}\``).join(", ")} on the worker (the access key by \`secretKeyRef\`, the \`OTEL_*\` ones with otel), so the Jobs it creates can mount the same claim and pull with the same secret; \`worker.env\` may not redefine them.`,
+        details: `The program sets ${reservedWorkerEnvNames.map((n) => `\`${n}\``).join(", ")} on the worker (the access key by \`secretKeyRef\`, the \`OTEL_*\` ones with otel), so the Jobs it creates can mount the same claim, pull with the same secrets and use the same proxy, CA bundle and registry mirror ([Enterprise clusters](#enterprise-clusters)); \`worker.env\` may not redefine them.`,
     });
 
 /** The log group the collector writes to unless `logging.logGroupName` says otherwise. */
@@ -384,10 +394,13 @@ const shape = {
     efs,
     kubernetes,
     security,
+    ...enterpriseSections,
 };
 
 /** The stack configuration as checked, defaults applied, before `resolve.ts` shapes it for the components. */
-export const stackConfigSchema = object(shape).superRefine(crossSectionRules, always);
+export const stackConfigSchema = object(shape)
+    .superRefine(crossSectionRules, always)
+    .superRefine(enterpriseRules, always);
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfigOutput = z.output<typeof stackConfigSchema>;

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
-import type { JanitorConfig } from "../config";
+import type { JanitorConfig, SiteConfig } from "../config";
 import { packageRoot } from "../packageRoot";
 import {
     canonicalJson,
@@ -18,6 +18,7 @@ import {
     restrictedPodSecurityContext,
     sha256,
 } from "./common";
+import { withJanitorJobSettings } from "./podSettings";
 
 export const janitorComponent = "janitor";
 export const janitorScriptFile = "janitor.sh";
@@ -60,6 +61,8 @@ export interface JanitorSpecInputs {
     readonly baseUrl: string;
     /** Whether the janitor keeps the worker image fresh (`worker.image.autoUpdate`). */
     readonly updateWorkerImage: boolean;
+    /** Proxy, CA bundle, registry mirror, pull secrets (`proxy.*`, `caBundle.*`, …). @default none */
+    readonly site?: SiteConfig;
 }
 
 export function buildJanitorEnv(i: JanitorSpecInputs): k8s.types.input.core.v1.EnvVar[] {
@@ -88,7 +91,7 @@ export function buildJanitorEnv(i: JanitorSpecInputs): k8s.types.input.core.v1.E
  */
 export function buildJanitorJobSpec(i: JanitorSpecInputs, scriptHash: string): k8s.types.input.batch.v1.JobSpec {
     const j = i.janitor;
-    return {
+    const jobSpec: k8s.types.input.batch.v1.JobSpec = {
         backoffLimit: j.backoffLimit,
         activeDeadlineSeconds: j.activeDeadlineSeconds,
         template: {
@@ -125,6 +128,7 @@ export function buildJanitorJobSpec(i: JanitorSpecInputs, scriptHash: string): k
             },
         },
     };
+    return withJanitorJobSettings(jobSpec, j, i.site);
 }
 
 export function buildJanitorCronJobSpec(

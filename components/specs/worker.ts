@@ -3,7 +3,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { ProbeConfig, WorkerConfig, WorkerImageConfig } from "../config";
+import type { ProbeConfig, SiteConfig, WorkerConfig, WorkerImageConfig } from "../config";
 import {
     imageReference,
     labelsFor,
@@ -14,6 +14,8 @@ import {
     selectorFor,
 } from "./common";
 import { buildCollectorContainer, collectorVolumes, CollectorSidecar } from "./observability";
+import { podTemplateMetadata, withWorkerPodSettings } from "./podSettings";
+import { siteWorkerEnv } from "./site";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -33,6 +35,10 @@ export interface WorkerPodInputs {
     readonly claimName: pulumi.Input<string>;
     /** The `adot-collector` sidecar (from `Observability`). @default none: otel is disabled */
     readonly collector?: CollectorSidecar;
+    /** Proxy, CA bundle, registry mirror, pull secrets (`proxy.*`, `caBundle.*`, …). @default none */
+    readonly site?: SiteConfig;
+    /** The uid of Secret `backline-proxy` when the proxy has credentials: a change rolls the pods. @default none */
+    readonly proxySecretUid?: pulumi.Input<string>;
 }
 
 /**
@@ -51,6 +57,7 @@ const programEnv = {
     BACKLINE_JOB_SERVICE_ACCOUNT: () => ({ value: names.jobsServiceAccount }),
     OTEL_EXPORTER_OTLP_ENDPOINT: (i: WorkerPodInputs) => (i.collector ? { value: otlpEndpoint } : undefined),
     OTEL_SERVICE_NAME: (i: WorkerPodInputs) => (i.collector ? { value: "backline-worker" } : undefined),
+    ...siteWorkerEnv,
 } satisfies Record<string, (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined>;
 
 /**
@@ -111,7 +118,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
         containers.push(buildCollectorContainer(i.collector));
         volumes.push(...collectorVolumes());
     }
-    return {
+    const spec: PodSpec = {
         serviceAccountName: names.workerServiceAccount,
         // The worker talks to the API server to run its Jobs.
         automountServiceAccountToken: true,
@@ -124,6 +131,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
         tolerations: w.tolerations.length > 0 ? w.tolerations.map((t) => ({ ...t })) : undefined,
         affinity: Object.keys(w.affinity).length > 0 ? (w.affinity as k8s.types.input.core.v1.Affinity) : undefined,
     };
+    return withWorkerPodSettings(spec, w, i.site, selectorFor(workerComponent));
 }
 
 /**
@@ -166,7 +174,12 @@ export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.a
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorFor(workerComponent) },
         template: {
-            metadata: { labels: labelsFor(workerComponent), annotations },
+            metadata: podTemplateMetadata(
+                { labels: labelsFor(workerComponent), annotations },
+                i.worker,
+                i.site,
+                i.proxySecretUid,
+            ),
             spec: buildWorkerPodSpec(i),
         },
     };

@@ -5,6 +5,7 @@
  * recorded (method, path, headers) so that tests can count them and check the Authorization header.
  */
 import * as http from "node:http";
+import * as https from "node:https";
 import * as net from "node:net";
 
 export interface EndpointBehaviour {
@@ -49,16 +50,29 @@ export class FakeSaas {
     private constructor(
         private readonly server: http.Server,
         readonly port: number,
+        private readonly scheme: "http" | "https",
+        private readonly host: string,
     ) {}
 
-    static async start(): Promise<FakeSaas> {
-        const server = http.createServer();
+    /**
+     * With `tls`, an HTTPS server with that key and certificate (issue 12: a private CA); `host`
+     * another loopback address than 127.0.0.1 (one a NO_PROXY list does not name).
+     */
+    static async start(
+        opts: { readonly tls?: { readonly key: string; readonly cert: string }; readonly host?: string } = {},
+    ): Promise<FakeSaas> {
+        const server: http.Server = opts.tls ? https.createServer(opts.tls) : http.createServer();
         await new Promise<void>((resolve, reject) => {
             server.once("error", reject);
-            server.listen(0, "127.0.0.1", () => resolve());
+            server.listen(0, opts.host ?? "127.0.0.1", () => resolve());
         });
-        const fake = new FakeSaas(server, (server.address() as net.AddressInfo).port);
-        server.on("connection", (socket) => {
+        const fake = new FakeSaas(
+            server,
+            (server.address() as net.AddressInfo).port,
+            opts.tls ? "https" : "http",
+            opts.host ?? "127.0.0.1",
+        );
+        server.on("connection", (socket: net.Socket) => {
             fake.sockets.add(socket);
             socket.on("close", () => fake.sockets.delete(socket));
         });
@@ -67,7 +81,7 @@ export class FakeSaas {
     }
 
     get baseUrl(): string {
-        return `http://127.0.0.1:${this.port}`;
+        return `${this.scheme}://${this.host}:${this.port}`;
     }
 
     /** Sets what `METHOD PATH` answers, e.g. set("GET", "/api/v1/onprem/worker-image", {...}). */

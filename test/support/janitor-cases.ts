@@ -49,6 +49,7 @@ import {
     workerDeployment,
 } from "./janitor-fixtures";
 import { describeHostileAnswerCases } from "./janitor-hostile-cases";
+import { describeSiteCases } from "./janitor-site-cases";
 
 /** The namespace given to the factory (a backend may use it as a prefix, see KubeBackend.namespace). */
 const NS = "backline-e2e";
@@ -789,5 +790,7 @@ export function describeJanitorSuite(factory: KubeBackendFactory): void {
             seedStale,
         };
         describeHostileAnswerCases(suite);
+        // --- behind a proxy, with a private CA and a registry mirror (issue 12) ---------------
+        describeSiteCases(suite);
     });
 }

@@ -26,6 +26,8 @@ const models: Record<string, () => Model> = {
         load("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": () =>
         load("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),
+    "kubernetes:policy/v1:PodDisruptionBudget": () => load("policy/v1", "PodDisruptionBudget"),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": () => load("networking.k8s.io/v1", "NetworkPolicy"),
 };
 
 /** Replaces Pulumi's secret wrappers with their values, as the provider does before applying. */

@@ -39,6 +39,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
                     ? `arn:aws:logs:us-east-1:123456789012:log-group:${name}`
                     : `arn:aws:${args.type.split(":")[1].split("/")[0]}::123456789012:${name}`;
         }
+        if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
+            // The API server gives every object a uid (issue 12 rolls pods on a Secret's).
+            state.metadata = { ...args.inputs.metadata, uid: `${args.name}-uid` };
+        }
         if (args.type === "random:index/randomId:RandomId") {
             state.hex = "0123456789abcdef";
         }
@@ -128,11 +132,20 @@ function toConfigMap(project: string, config: StackConfig): Record<string, strin
  */
 export async function runProgram(
     config: StackConfig,
-    opts: { readonly stack?: string; readonly plaintextAccessKey?: boolean; readonly preview?: boolean } = {},
+    opts: {
+        readonly stack?: string;
+        readonly plaintextAccessKey?: boolean;
+        readonly preview?: boolean;
+        /** More top-level keys stored as secrets (`proxy` with `--secret --path proxy.httpsProxy`). */
+        readonly secretKeys?: readonly string[];
+    } = {},
 ): Promise<ProgramRun> {
     const mocks = new RecordingMocks();
     await pulumi.runtime.setMocks(mocks, "backline", opts.stack ?? "test", opts.preview ?? false);
-    const secretKeys = opts.plaintextAccessKey ? [] : ["backline:accessKey"];
+    const secretKeys = [
+        ...(opts.plaintextAccessKey ? [] : ["backline:accessKey"]),
+        ...(opts.secretKeys ?? []).map((k) => `backline:${k}`),
+    ];
     pulumi.runtime.setAllConfig(toConfigMap("backline", config), secretKeys);
     delete require.cache[programPath];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -148,7 +161,7 @@ export async function runProgram(
 /** Runs the program expecting it to refuse the configuration; returns the error. */
 export async function runProgramExpectingError(
     config: StackConfig,
-    opts: { readonly plaintextAccessKey?: boolean } = {},
+    opts: { readonly plaintextAccessKey?: boolean; readonly secretKeys?: readonly string[] } = {},
 ): Promise<Error> {
     try {
         await runProgram(config, opts);
