@@ -349,7 +349,10 @@ function resolvedForm(recorded: automation.ConfigMap | undefined): string | unde
         }
     }
     const parsed = parseBacklineConfig(values);
-    return parsed.ok ? canonicalJson({ config: parsed.config, aws, secretTarget }) : undefined;
+    // Through JSON first: a key resolved to `undefined` (a blank value is unset) equals a missing one.
+    return parsed.ok
+        ? canonicalJson(JSON.parse(JSON.stringify({ config: parsed.config, aws, secretTarget })))
+        : undefined;
 }
 
 /**

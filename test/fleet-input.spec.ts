@@ -4,6 +4,9 @@
  * the configuration its last update recorded.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import type * as automation from "@pulumi/pulumi/automation";
 import {
     BacklineSettings,
@@ -274,6 +277,26 @@ describe("fleet rollouts: what the backend says a stack runs", function () {
         assert.ok(recordedMatches(recorded(before, { "backline:logging": { value: "{}", secret: false } }), before));
         // Keys of other namespaces are not ours.
         assert.ok(recordedMatches(recorded(before, { "kubernetes:context": { value: "x", secret: false } }), before));
+    });
+
+    it("the engine records every default `Pulumi.yaml` declares next to the stack's values: still a match", function () {
+        // As `pulumi stack history --json` shows them: objects with `objectValue`, text as text.
+        const project = parseYaml(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
+            config?: Record<string, { default?: unknown }>;
+        };
+        const defaults: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(project.config ?? {})) {
+            if (v.default === undefined) continue;
+            const text = typeof v.default === "string" ? v.default : JSON.stringify(v.default);
+            defaults[k] =
+                typeof v.default === "object"
+                    ? { value: text, objectValue: v.default, secret: false }
+                    : { value: text, secret: false };
+        }
+        assert.ok(Object.keys(defaults).length > 3, JSON.stringify(defaults));
+        const withDefaults = { ...defaults, ...recorded(after) } as automation.ConfigMap;
+        assert.ok(recordedMatches(withDefaults, after));
+        assert.ok(!recordedMatches(withDefaults, before));
     });
 
     const table: [string, automation.UpdateSummary[], string][] = [

@@ -22,7 +22,7 @@ import {
     stackHistory,
     up,
 } from "../../automation";
-import { deployedState, planFor } from "../../automation/fleet-plan";
+import { deployedState, planFor, recordedForm } from "../../automation/fleet-plan";
 import { ApiServer, findKubeBinaries, useApiServer } from "../support/apiserver";
 import { usePostgres } from "../support/postgres";
 import { Engine, EngineEnv, engineEnv, findEngine } from "./support/engine";
@@ -225,6 +225,11 @@ describe("fleet rollouts (e2e: real engine, PostgreSQL backend, two clusters wit
         assert.deepStrictEqual(
             goodReport.stacks.map((s) => s.deployed),
             ["before", "before", "before", "before"],
+            // What the backend recorded against what the rollout expected, when they differ.
+            JSON.stringify({
+                recorded: (await stackHistory({ ...shared(), stackName: "eu-b" }))[1]?.config,
+                expected: recordedForm(planFor(stacks[1], stacks[1].config)),
+            }),
         );
         assert.deepStrictEqual(
             goodReport.waves.map((w) => w.stacks),
