@@ -228,6 +228,7 @@ export const localWorkspaceFactory: WorkspaceFactory = async (request: Workspace
         refresh: (o) => stack.refresh(o),
         destroy: (o) => stack.destroy(o),
         outputs: () => stack.outputs(),
+        history: (pageSize) => stack.history(pageSize, 1, false),
         removeStack: () => ws.removeStack(name),
     };
 };

@@ -21,7 +21,7 @@ import { packageRoot } from "../components/packageRoot";
 import { plainText, redact, tail } from "./text";
 import type { PolicyViolation } from "./types";
 
-export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs";
+export type Operation = "preview" | "up" | "refresh" | "destroy" | "outputs" | "history";
 
 /** Base class: `instanceof BacklineAutomationError` catches every error of this API. */
 export abstract class BacklineAutomationError extends Error {

@@ -339,3 +339,4 @@ export async function outputs(opts: StackOptions): Promise<BacklineOutputs | und
         false,
     );
 }
+export * from "./fleet";

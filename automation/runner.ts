@@ -44,7 +44,7 @@ interface Resolved {
 }
 
 /** Checks and resolves what every operation shares; problems are added to `problems`. */
-function resolveStackOptions(opts: StackOptions, create: boolean, problems: ConfigProblem[]): Resolved {
+export function resolveStackOptions(opts: StackOptions, create: boolean, problems: ConfigProblem[]): Resolved {
     problems.push(...validateStackName(opts.stackName));
     const dataDir = path.resolve(expandHome(opts.dataDir ?? defaultDataDir()));
     const generateProject = opts.workDir === undefined;

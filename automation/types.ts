@@ -235,6 +235,8 @@ export interface EngineStack {
     refresh(opts: automation.RefreshOptions): Promise<automation.RefreshResult>;
     destroy(opts: automation.DestroyOptions): Promise<automation.DestroyResult>;
     outputs(): Promise<automation.OutputMap>;
+    /** The newest `pageSize` entries of `pulumi stack history`, newest first, secrets not decrypted. */
+    history(pageSize: number): Promise<automation.UpdateSummary[]>;
     removeStack(): Promise<void>;
 }
 

@@ -109,6 +109,9 @@ class PolicyStack implements EngineStack {
     async outputs(): Promise<automation.OutputMap> {
         return {};
     }
+    async history(): Promise<automation.UpdateSummary[]> {
+        return [];
+    }
     async removeStack(): Promise<void> {}
 }
 

@@ -189,6 +189,10 @@ class FakeStack implements EngineStack {
         this.record("outputs");
         return deployedOutputs;
     }
+    async history(pageSize: number): Promise<automation.UpdateSummary[]> {
+        this.record("history", pageSize);
+        return [];
+    }
     async removeStack(): Promise<void> {
         this.record("removeStack");
     }

@@ -37,6 +37,7 @@
  *           nodes: 2,                                           // kwok-node-0, kwok-node-1 (default 1)
  *           podReadyDelayMs: 2000,                              // scheduled -> Running/Ready (default 0)
  *           failImages: ["docker.io/acme/job:broken"],          // Job Pods running it end Failed (default [])
+ *           neverReadyImages: ["docker.io/acme/app:bad"],       // Pods running it never become Ready (default [])
  *       },
  *   });
  *   kube().nodes                                                // ["kwok-node-0", "kwok-node-1"], all Ready

@@ -19,6 +19,8 @@
  * - Running Pod owned by a Job: Succeeded (exit code 0), or Failed (exit code 1, reason `Error`)
  *   when one of its containers' `image` is listed in `failImages`. The Job controller then
  *   retries up to `backoffLimit` and marks the Job Complete or Failed as on a real cluster.
+ * - Pod with a container running an image listed in `neverReadyImages`: never Running nor Ready;
+ *   Pending, that container waiting in `ImagePullBackOff` (a rollout to it never finishes).
  * - Pod being deleted: removed at once (there is no kubelet to wait for).
  * - PersistentVolumeClaim Pending without a volume: a PersistentVolume `pvc-<claim uid>` of the
  *   claim's class, size and access modes, pre-bound to it, which kube-controller-manager's binder
@@ -37,6 +39,12 @@ export interface KwokOptions {
     readonly podReadyDelayMs?: number;
     /** Job Pods with a container running one of these exact images end Failed instead of Succeeded. @default [] */
     readonly failImages?: readonly string[];
+    /**
+     * Pods with a container running one of these exact images never become Ready: they stay
+     * Pending with that container waiting in `ImagePullBackOff`, as on a node that cannot pull it.
+     * @default []
+     */
+    readonly neverReadyImages?: readonly string[];
     /** Extra kwok flags; later flags win. @default [] */
     readonly args?: readonly string[];
 }
@@ -176,11 +184,12 @@ const nodeHeartbeat = stage("node-heartbeat-with-lease", "Node", {
     },
 });
 
-function podReady(delayMs: number): object {
+function podReady(delayMs: number, neverReady: readonly string[]): object {
     return stage("pod-ready", "Pod", {
         selector: {
             matchExpressions: [
                 notDeleted,
+                ...(neverReady.length > 0 ? [{ key: images, operator: "NotIn", values: [...neverReady] }] : []),
                 { key: ".status.phase", operator: "In", values: ["Pending"] },
                 {
                     key: '.status.conditions.[] | select( .type == "Ready" ) | .status',
@@ -248,6 +257,32 @@ startTime: {{ $now | Quote }}
     });
 }
 
+/** A Pod status that is not Ready, every container in `state` (YAML, indented for its place). */
+function notReadyStatus(reason: string, state: string, phase: string): string {
+    return `{{ $now := Now }}
+conditions:
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ${reason}
+  type: Ready
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ${reason}
+  type: ContainersReady
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    ${state}
+{{ end }}
+phase: ${phase}
+`;
+}
+
 function jobPodEnds(name: string, phase: "Succeeded" | "Failed", imageRule: object | null): object {
     const [exitCode, reason, message] =
         phase === "Succeeded"
@@ -263,32 +298,38 @@ function jobPodEnds(name: string, phase: "Succeeded" | "Failed", imageRule: obje
             ],
         },
         next: {
-            statusTemplate: `{{ $now := Now }}
-conditions:
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: PodCompleted
-  type: Ready
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  reason: PodCompleted
-  type: ContainersReady
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    terminated:
+            statusTemplate: notReadyStatus(
+                "PodCompleted",
+                `terminated:
       exitCode: ${exitCode}
       reason: ${reason}
 ${message ? `      message: ${JSON.stringify(message)}\n` : ""}      finishedAt: {{ $now | Quote }}
-      startedAt: {{ $now | Quote }}
-{{ end }}
-phase: ${phase}
-`,
+      startedAt: {{ $now | Quote }}`,
+                phase,
+            ),
+        },
+    });
+}
+
+/** Pods running an image of `neverReadyImages`: Pending, the container waiting in ImagePullBackOff, once. */
+function podNeverReady(neverReady: readonly string[]): object {
+    return stage("pod-never-ready", "Pod", {
+        selector: {
+            matchExpressions: [
+                notDeleted,
+                { key: ".status.phase", operator: "In", values: ["Pending"] },
+                { key: images, operator: "In", values: [...neverReady] },
+                { key: ".status.containerStatuses", operator: "DoesNotExist" },
+            ],
+        },
+        next: {
+            statusTemplate: notReadyStatus(
+                "ContainersNotReady",
+                `waiting:
+      reason: ImagePullBackOff
+      message: "simulated: kwok never makes pods running an image listed in neverReadyImages ready"`,
+                "Pending",
+            ),
         },
     });
 }
@@ -360,7 +401,9 @@ export function kwokStages(opts: KwokOptions): object[] {
         throw new Error(`kwok.podReadyDelayMs: got ${delay}; expected a whole number of milliseconds >= 0`);
     }
     const fail = [...(opts.failImages ?? [])];
-    const stages = [nodeInitialize, nodeHeartbeat, podReady(delay)];
+    const neverReady = [...(opts.neverReadyImages ?? [])];
+    const stages = [nodeInitialize, nodeHeartbeat, podReady(delay, neverReady)];
+    if (neverReady.length > 0) stages.push(podNeverReady(neverReady));
     if (fail.length === 0) {
         stages.push(jobPodEnds("pod-complete", "Succeeded", null));
     } else {
