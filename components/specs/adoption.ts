@@ -1,7 +1,8 @@
 /**
  * The adoption of a live Helm release (`adopt.helmRelease`) as a pure function: what was read from
  * the cluster (`components/adoption/live.ts`) and the stack configuration in, a refusal with reasons
- * or a plan out. Tests call it with tables, without a cluster (test/adoption.spec.ts).
+ * or a plan out. Tests call it with tables, without a cluster (test/adoption-preflight.spec.ts for
+ * the refusals, test/adoption-plan.spec.ts for the plans).
  *
  * The rules come from experiments on a real API server: docs/helm-adoption-research.md.
  */
