@@ -47,94 +47,18 @@
  * the controller-manager; `findKubeBinaries({ kwok: true })` also requires kube-scheduler
  * and kwok (suites skip with "run scripts/build-kube.sh" otherwise).
  */
-import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
-import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as path from "path";
-import { isExecutableFile, which as whichOnPath } from "../../automation/paths";
-import { bootControlPlane, freePorts, PortInUseError, sleep } from "./control-plane";
+import { BINARY_NAMES, binDir, findBinary, findKubeBinaries, KubeBinaries } from "./apiserver-binaries";
+import { installHooks, manageNewDir, spawnWatched, stopManaged } from "./apiserver-processes";
+import { bootControlPlane, freePorts, PortInUseError } from "./control-plane";
 import type { KwokOptions } from "./kwok";
 
 export { freePorts };
 export type { KwokOptions };
-
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-export const KUBE_CACHE_BIN = path.join(REPO_ROOT, ".cache", "kube", "bin");
-
-export interface KubeBinaries {
-    kubeApiserver: string;
-    kubectl: string;
-    etcd: string;
-    /**
-     * Needed unless `controllerManager: false`. Optional in the type so that callers
-     * that name the three other binaries keep compiling; when it is missing,
-     * startApiServer() looks for it like findKubeBinaries() does.
-     */
-    kubeControllerManager?: string;
-    /** Needed with `kwok` (looked up when missing, like kubeControllerManager). */
-    kubeScheduler?: string;
-    /** Needed with `kwok`. */
-    kwok?: string;
-}
-
-export type FindKubeBinariesResult =
-    { binaries: KubeBinaries; reason?: undefined } | { binaries: null; reason: string };
-
-const BINARY_NAMES: Record<keyof KubeBinaries, string> = {
-    kubeApiserver: "kube-apiserver",
-    kubectl: "kubectl",
-    etcd: "etcd",
-    kubeControllerManager: "kube-controller-manager",
-    kubeScheduler: "kube-scheduler",
-    kwok: "kwok",
-};
-
-function binDir(): string {
-    return process.env.KUBE_BIN_DIR || KUBE_CACHE_BIN;
-}
-
-function findBinary(name: string): string | null {
-    const local = path.join(binDir(), name);
-    return isExecutableFile(local) ? local : whichOnPath(name);
-}
-
-/**
- * Locates kube-apiserver, kube-controller-manager, kubectl and etcd (and, with
- * `kwok: true`, kube-scheduler and kwok): `$KUBE_BIN_DIR` if set, else `.cache/kube/bin`
- * (built by scripts/build-kube.sh), then PATH, per binary. Returns `{ binaries: null,
- * reason }` when any needed one is missing so tests can skip. `{ controllerManager: false }`
- * does not require kube-controller-manager. Binaries not required are still returned when found.
- */
-export function findKubeBinaries(opts: { controllerManager?: boolean; kwok?: boolean } = {}): FindKubeBinariesResult {
-    const dir = binDir();
-    const required = (key: keyof KubeBinaries): boolean =>
-        key === "kubeControllerManager"
-            ? opts.controllerManager !== false
-            : key === "kubeScheduler" || key === "kwok"
-              ? opts.kwok === true
-              : true;
-    const found: Partial<KubeBinaries> = {};
-    const missing: string[] = [];
-    for (const key of Object.keys(BINARY_NAMES) as (keyof KubeBinaries)[]) {
-        const name = BINARY_NAMES[key];
-        const p = findBinary(name);
-        if (p) {
-            found[key] = p;
-        } else if (required(key)) {
-            missing.push(name);
-        }
-    }
-    if (missing.length > 0) {
-        return {
-            binaries: null,
-            reason:
-                `${missing.join(", ")} not found in ${dir} or on PATH; ` +
-                "run scripts/build-kube.sh (builds them from Go modules) to enable these tests",
-        };
-    }
-    return { binaries: found as KubeBinaries };
-}
+export { findKubeBinaries, KUBE_CACHE_BIN, REPO_ROOT } from "./apiserver-binaries";
+export type { FindKubeBinariesResult, KubeBinaries } from "./apiserver-binaries";
+export { pidsUsing } from "./apiserver-processes";
 
 export interface StartApiServerOptions {
     /** Binaries to use; default findKubeBinaries(). */
@@ -212,208 +136,6 @@ export interface ApiServer {
 }
 
 // ---------------------------------------------------------------------------
-// process bookkeeping and cleanup
-
-interface Managed {
-    /** In start order (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok); stopped in reverse. */
-    procs: ChildProcess[];
-    dir: string;
-    keepDir: boolean;
-}
-
-const live = new Set<Managed>();
-let hooksInstalled = false;
-
-function killGroup(p: ChildProcess): void {
-    if (p.pid === undefined || p.exitCode !== null || p.signalCode !== null) {
-        return;
-    }
-    try {
-        process.kill(-p.pid, "SIGKILL"); // the watchdog shell and the server it runs
-    } catch {
-        try {
-            p.kill("SIGKILL");
-        } catch {
-            /* already gone */
-        }
-    }
-}
-
-function removeDir(dir: string): void {
-    try {
-        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    } catch {
-        /* best effort */
-    }
-}
-
-/** Synchronous teardown for exit/signal paths. */
-function cleanupAllSync(): void {
-    for (const m of live) {
-        [...m.procs].reverse().forEach(killGroup); // kwok, scheduler, controller-manager first
-        if (!m.keepDir) {
-            removeDir(m.dir);
-        }
-    }
-    live.clear();
-}
-
-function installHooks(): void {
-    if (hooksInstalled) {
-        return;
-    }
-    hooksInstalled = true;
-    process.on("exit", cleanupAllSync);
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        const handler = (): void => {
-            cleanupAllSync();
-            process.removeListener(sig, handler);
-            // Keep the default behaviour (exit) unless someone else handles the signal.
-            if (process.listenerCount(sig) === 0) {
-                process.kill(process.pid, sig);
-            }
-        };
-        process.on(sig, handler);
-    }
-}
-
-/**
- * Runs `argv` under a tiny bash watchdog in its own process group: when our end
- * of its stdin pipe closes (we exit, crash or are SIGKILLed) it kills the server.
- */
-const WATCHDOG = [
-    "exec 3<&0",
-    '"$@" </dev/null &',
-    "child=$!",
-    '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null; } &',
-    "trap 'kill -KILL \"$child\" 2>/dev/null' TERM INT HUP",
-    'wait "$child"',
-].join("\n");
-
-function spawnWatched(argv: string[], logFile: string): ChildProcess {
-    const fd = fs.openSync(logFile, "a");
-    try {
-        const child = spawn("bash", ["-c", WATCHDOG, "watchdog", ...argv], {
-            stdio: ["pipe", fd, fd],
-            detached: true, // own process group: Ctrl-C in a terminal reaches only us
-        });
-        // Neither the child nor its stdin pipe keeps Node alive: a server someone
-        // forgot to stop() is killed by the exit hook instead of hanging mocha.
-        child.unref();
-        child.stdin?.on("error", () => undefined);
-        (child.stdin as net.Socket | null)?.unref();
-        return child;
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
-const DIR_PREFIX = "kube-apiserver-test-";
-const OWNER_FILE = "owner.pid";
-
-/** PIDs of live processes whose command line mentions `dir` (Linux /proc; [] elsewhere). */
-export function pidsUsing(dir: string): number[] {
-    let entries: string[];
-    try {
-        entries = fs.readdirSync("/proc");
-    } catch {
-        return [];
-    }
-    const pids: number[] = [];
-    for (const e of entries) {
-        if (!/^\d+$/.test(e) || Number(e) === process.pid) {
-            continue;
-        }
-        try {
-            // zombies have an empty cmdline, so only processes still running match
-            if (fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir)) {
-                pids.push(Number(e));
-            }
-        } catch {
-            /* gone meanwhile */
-        }
-    }
-    return pids;
-}
-
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
-/**
- * Removes temp dirs (and any server still using them) left by test processes that
- * died without cleaning up, e.g. a SIGKILLed mocha (its servers are already killed
- * by the watchdog; only the dir stays).
- */
-function sweepStale(): void {
-    let names: string[];
-    try {
-        names = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(DIR_PREFIX));
-    } catch {
-        return;
-    }
-    for (const n of names) {
-        const dir = path.join(os.tmpdir(), n);
-        let owner: number;
-        try {
-            owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
-        } catch {
-            continue; // being created right now, or not ours
-        }
-        if (!owner || isAlive(owner)) {
-            continue;
-        }
-        for (const pid of pidsUsing(dir)) {
-            try {
-                process.kill(pid, "SIGKILL");
-            } catch {
-                /* gone */
-            }
-        }
-        removeDir(dir);
-    }
-}
-
-async function waitGone(dir: string, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const pids = pidsUsing(dir);
-        if (pids.length === 0) {
-            return;
-        }
-        if (Date.now() > deadline) {
-            pids.forEach((pid) => {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    /* gone */
-                }
-            });
-            return;
-        }
-        await sleep(20);
-    }
-}
-
-function waitExit(p: ChildProcess, ms: number): Promise<void> {
-    if (p.exitCode !== null || p.signalCode !== null) {
-        return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-        const t = setTimeout(resolve, ms);
-        p.once("exit", () => {
-            clearTimeout(t);
-            resolve();
-        });
-    });
-}
-
-// ---------------------------------------------------------------------------
 
 /**
  * Starts etcd and kube-apiserver, waits for /readyz 200, then (unless
@@ -475,29 +197,9 @@ async function startOnce(
     opts: StartApiServerOptions,
 ): Promise<ApiServer> {
     const t0 = Date.now();
-    sweepStale();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
-    fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
-    const m: Managed = { procs: [], dir, keepDir };
-    live.add(m);
-
-    const stop = async (): Promise<void> => {
-        if (!live.has(m)) {
-            return;
-        }
-        live.delete(m);
-        // Reverse start order: kwok, the scheduler and the controller-manager first (they
-        // would only log errors about a vanished API server), then kube-apiserver, then etcd.
-        for (const p of [...m.procs].reverse()) {
-            p.stdin?.destroy();
-            killGroup(p);
-            await waitExit(p, 5000);
-        }
-        await waitGone(dir, 5000); // the servers themselves, not only their watchdogs
-        if (!keepDir) {
-            removeDir(dir);
-        }
-    };
+    const m = manageNewDir(keepDir);
+    const dir = m.dir;
+    const stop = (): Promise<void> => stopManaged(m);
 
     try {
         const [etcdClient, etcdPeer, apiserver, scheduler] = await freePorts(4);
