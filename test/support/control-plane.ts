@@ -5,14 +5,27 @@
  * etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, the kubeconfigs, the
  * order they start in and how readiness is decided. Only *how a process is spawned* differs, so
  * `bootControlPlane` takes a `spawn` function. See docs/kube-apiserver.md for every flag's reason.
+ *
+ * The flags and key material are in ./control-plane-flags.ts (kube-scheduler's and kwok's in
+ * ./kwok.ts), the small helpers in ./control-plane-util.ts; both are re-exported from here.
  */
 import { spawnSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as https from "https";
-import * as net from "net";
 import * as path from "path";
+import {
+    apiServerFlags,
+    caCertOf,
+    controllerManagerFlags,
+    etcdFlags,
+    keyMaterial,
+    kubeconfigYaml,
+    User,
+} from "./control-plane-flags";
+import { httpsRequest, sleep, tail } from "./control-plane-util";
 import { KwokOptions, kwokConfigYaml, kwokFlags, kwokNodeManifests, kwokNodeNames, schedulerFlags } from "./kwok";
+
+export { apiServerFlags, caCertOf, controllerManagerFlags, etcdFlags, kubeconfigYaml } from "./control-plane-flags";
+export { freePorts, httpsRequest, sleep, tail } from "./control-plane-util";
 
 export interface PlaneBinaries {
     readonly etcd: string;
@@ -76,148 +89,6 @@ export interface BootedPlane {
 
 /** A process exited because its port was taken between choosing and binding it: retry with others. */
 export class PortInUseError extends Error {}
-
-/** Identities in the token file; every one is in system:masters (no RBAC to set up for components). */
-const USERS = ["admin", "system:kube-controller-manager", "system:kube-scheduler", "kwok"] as const;
-type User = (typeof USERS)[number];
-
-function readOrCreate(file: string, make: () => string, mode = 0o600): string {
-    if (fs.existsSync(file)) {
-        return fs.readFileSync(file, "utf8");
-    }
-    const text = make();
-    fs.writeFileSync(file, text, { mode });
-    return text;
-}
-
-/** Service-account key pair and one bearer token per user, made once per folder. */
-function keyMaterial(certDir: string): {
-    saKey: string;
-    saPub: string;
-    tokenFile: string;
-    tokens: Record<User, string>;
-} {
-    fs.mkdirSync(certDir, { recursive: true, mode: 0o700 });
-    const saKey = path.join(certDir, "sa.key");
-    const saPub = path.join(certDir, "sa.pub");
-    if (!fs.existsSync(saKey) || !fs.existsSync(saPub)) {
-        // ES256: generated in ~1 ms
-        const sa = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-        fs.writeFileSync(saKey, sa.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-        fs.writeFileSync(saPub, sa.publicKey.export({ type: "spki", format: "pem" }));
-    }
-    const tokenFile = path.join(certDir, "tokens.csv");
-    const csv = readOrCreate(tokenFile, () =>
-        USERS.map((u) => `${crypto.randomBytes(24).toString("hex")},${u},${u}-uid,"system:masters"\n`).join(""),
-    );
-    const tokens = {} as Record<User, string>;
-    for (const line of csv.split("\n").filter((l) => l)) {
-        const [token, user] = line.split(",");
-        tokens[user as User] = token;
-    }
-    return { saKey, saPub, tokenFile, tokens };
-}
-
-export function etcdFlags(dataDir: string, clientPort: number, peerPort: number): string[] {
-    const etcdUrl = `http://127.0.0.1:${clientPort}`;
-    const peerUrl = `http://127.0.0.1:${peerPort}`;
-    return [
-        "--name=test",
-        `--data-dir=${dataDir}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=test=${peerUrl}`,
-        "--initial-cluster-state=new",
-        "--unsafe-no-fsync", // test data: fsync only costs time
-        "--log-level=warn",
-    ];
-}
-
-export function apiServerFlags(o: {
-    etcdPort: number;
-    securePort: number;
-    certDir: string;
-    tokenFile: string;
-    saKey: string;
-    saPub: string;
-}): string[] {
-    return [
-        `--etcd-servers=http://127.0.0.1:${o.etcdPort}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        // a loopback advertise address is refused by the lease reconciler; nothing
-        // needs Endpoints of the "kubernetes" Service anyway
-        "--endpoint-reconciler-type=none",
-        `--secure-port=${o.securePort}`,
-        `--cert-dir=${o.certDir}`, // self-signed serving cert + CA, written at first start
-        `--token-auth-file=${o.tokenFile}`,
-        "--authorization-mode=Node,RBAC",
-        // PodSecurity is in the default admission plugin set; named here so it can't silently go.
-        "--enable-admission-plugins=PodSecurity",
-        "--allow-privileged=true", // like real clusters: Pod Security, not this flag, decides
-        `--service-account-key-file=${o.saPub}`,
-        `--service-account-signing-key-file=${o.saKey}`,
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        "--service-cluster-ip-range=10.0.0.0/24",
-        "--profiling=false",
-    ];
-}
-
-export function controllerManagerFlags(kubeconfig: string, saKey: string, caFile: string): string[] {
-    return [
-        `--kubeconfig=${kubeconfig}`,
-        "--leader-elect=false", // one instance: no Lease to acquire before controllers start
-        "--use-service-account-credentials=false", // controllers use the kubeconfig's user
-        `--service-account-private-key-file=${saKey}`, // token controller (legacy SA token Secrets)
-        `--root-ca-file=${caFile}`, // published as ConfigMap kube-root-ca.crt in every namespace
-        // every on-by-default controller. Nothing to exclude: 1.37 has no cloud controllers any more
-        // (naming one fails with "is not in the list of known controllers").
-        "--controllers=*",
-        "--bind-address=127.0.0.1",
-        "--secure-port=0", // no /healthz etc.: readiness is checked through the API
-    ];
-}
-
-/** The self-signed CA out of a PEM bundle (kube-apiserver's apiserver.crt: serving cert, then CA). */
-export function caCertOf(bundlePem: string): string {
-    const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    for (const b of blocks) {
-        try {
-            if (new crypto.X509Certificate(b).ca) {
-                return `${b}\n`;
-            }
-        } catch {
-            /* not a certificate we can parse: keep looking */
-        }
-    }
-    return bundlePem; // no CA block found: the whole bundle still verifies the server
-}
-
-export function kubeconfigYaml(server: string, caPem: string, token: string, user = "admin"): string {
-    const ca = Buffer.from(caPem).toString("base64");
-    return [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: test",
-        "  cluster:",
-        `    server: ${server}`,
-        `    certificate-authority-data: ${ca}`,
-        "users:",
-        `- name: ${user}`,
-        "  user:",
-        `    token: ${token}`,
-        "contexts:",
-        "- name: test",
-        "  context:",
-        "    cluster: test",
-        `    user: ${user}`,
-        "current-context: test",
-        "",
-    ].join("\n");
-}
 
 /**
  * Starts etcd and kube-apiserver, waits for /readyz; then kube-controller-manager (until the
@@ -369,68 +240,4 @@ interface NodeJson {
 
 function isReady(n: NodeJson): boolean {
     return (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-}
-
-// ---------------------------------------------------------------------------------------------
-// small helpers
-
-export function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Distinct free TCP ports on 127.0.0.1 (all held open together, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-    const servers: net.Server[] = [];
-    try {
-        for (let i = 0; i < n; i++) {
-            const s = net.createServer();
-            servers.push(s);
-            await new Promise<void>((resolve, reject) => {
-                s.once("error", reject);
-                s.listen(0, "127.0.0.1", () => resolve());
-            });
-        }
-        return servers.map((s) => (s.address() as net.AddressInfo).port);
-    } finally {
-        await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    }
-}
-
-export function tail(file: string, maxLines: number): string {
-    try {
-        const lines = fs.readFileSync(file, "utf8").split("\n");
-        return lines.slice(-maxLines).join("\n");
-    } catch {
-        return "(no log)";
-    }
-}
-
-/** One HTTPS request with a bearer token (none when ""); readiness probes only, so TLS is not verified. */
-export function httpsRequest(
-    method: string,
-    url: string,
-    token: string,
-    timeoutMs = 2000,
-): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            url,
-            {
-                method,
-                headers: token ? { Authorization: `Bearer ${token}` } : {},
-                // The serving certs are generated by the servers at startup.
-                rejectUnauthorized: false,
-                timeout: timeoutMs,
-            },
-            (res) => {
-                let body = "";
-                res.setEncoding("utf8");
-                res.on("data", (c: string) => (body += c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            },
-        );
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", reject);
-        req.end();
-    });
 }
