@@ -275,7 +275,14 @@ describe("the stack on a real Kubernetes API server", function () {
         assert.deepEqual(
             [after.status.replicas, after.status.updatedReplicas, after.status.availableReplicas],
             [2, 2, 2],
-            `pulumi up returned before the rollout finished: ${JSON.stringify(after.status)}`,
+            // The whole record, so that a failure tells an early return (pulumi-kubernetes' awaiter reads a
+            // stale status) from a second rollout started by someone else after `up`.
+            `pulumi up returned before the rollout finished: ${JSON.stringify({
+                before: { generation: before.metadata.generation, annotations: before.metadata.annotations },
+                after: { generation: after.metadata.generation, annotations: after.metadata.annotations },
+                status: after.status,
+                states,
+            })}`,
         );
         const rolling = states.filter((s) => s.generation === after.metadata.generation);
         assert.ok(
