@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BacklineStack } from "../components";
 import { parseBacklineConfig } from "../components/config";
 import { declaredObjects, planAdoption } from "../components/specs/adoption";
+import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
 import { minimalInstall, selector, stackConfig, workerImage } from "./fixtures/adoption";
 import { RecordingMocks, runProgram, settle } from "./support/mocks";
@@ -165,4 +166,17 @@ describe("BacklineStack with an adoption (mocks)", () => {
             { release: "backline", ns: "backline", present: true, remove: 4 },
         );
     });
+});
+
+describe("the adoption's dynamic providers", () => {
+    // The engine runs them from their serialized text. Modules compiled by swc (tsconfig.json's
+    // `ts-node.swc`) copy namespace imports, and a copied `path` made the serializer walk into Node's
+    // own functions: an error on the engine and a silent hang under mocks. Named imports fix it.
+    for (const [name, provider] of Object.entries({ handoverProvider, releaseRemovalProvider })) {
+        it(`${name} serializes, and requires Node's modules rather than copying them`, async () => {
+            const closure = await pulumi.runtime.serializeFunction(() => provider, { isFactoryFunction: true });
+            assert.match(closure.text, /require\("child_process"\)/);
+            assert.doesNotMatch(closure.text, /validateString/);
+        });
+    }
 });
