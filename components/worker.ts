@@ -13,6 +13,7 @@ import {
     workerIgnoreChanges,
     workerImageUpdates,
     WorkerPodInputs,
+    workerRolloutWait,
     workerSelector,
 } from "./specs/worker";
 
@@ -76,7 +77,10 @@ export class Worker extends pulumi.ComponentResource {
                     name: names.workerDeployment,
                     namespace: ns,
                     labels,
-                    annotations: buildWorkerDeploymentAnnotations(image, awaitAnnotations(args.skipAwait)),
+                    annotations: buildWorkerDeploymentAnnotations(
+                        image,
+                        workerRolloutWait(args.worker.replicaCount, args.skipAwait),
+                    ),
                 },
                 spec: buildWorkerDeploymentSpec(args),
             },

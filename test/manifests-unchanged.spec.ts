@@ -7,9 +7,10 @@
  * derived from it) is a placeholder, because issue 12 changes the script (see
  * test/support/manifests.ts).
  *
- * One deliberate change since: every worker Deployment now rolls with `maxUnavailable: 0, maxSurge: 1`
- * (issue 13: a takeover, like any update, never drops below `worker.replicaCount`), added to the
- * fixture by hand as the only difference.
+ * Two deliberate changes since, added to the fixture by hand as the only differences: every worker
+ * Deployment rolls with `maxUnavailable: 0, maxSurge: 1` (issue 13: a takeover, like any update,
+ * never drops below `worker.replicaCount`), and carries the `pulumi.com/waitFor` conditions of
+ * `workerRolloutWait` (`pulumi up` waits for the new generation's rollout, components/specs/worker.ts).
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";

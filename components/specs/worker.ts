@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { ProbeConfig, SiteConfig, WorkerConfig, WorkerImageConfig } from "../config";
 import {
+    awaitAnnotations,
     imageReference,
     labelsFor,
     names,
@@ -170,13 +171,36 @@ export function workerIgnoreChanges(image: WorkerImageConfig): string[] {
     return workerImageUpdates(image) === "janitor" ? [workerImagePath] : [];
 }
 
+/**
+ * How `pulumi up` waits for the worker's rollout. pulumi-kubernetes' own wait for an apps/v1
+ * Deployment never compares `status.observedGeneration` with the new generation (provider v4,
+ * pkg/await/deployment.go), so right after an update it can take the previous rollout's status for
+ * the new one's and return while old pods still serve — seen in test/e2e/cluster.e2e.ts on a loaded
+ * API server. `pulumi.com/waitFor` JSONPath conditions wait for the new generation first
+ * (pkg/await/condition/jsonpath.go); these are `kubectl rollout status`' rules: every replica
+ * updated and available, none of the old ones left. With no replicas the status has none of these
+ * fields and the provider's own wait has nothing to get wrong.
+ */
+export function workerRolloutWait(replicas: number, skipAwait: boolean | undefined): Record<string, string> {
+    if (skipAwait) {
+        return awaitAnnotations(true);
+    }
+    if (replicas === 0) {
+        return {};
+    }
+    const conditions = ["updatedReplicas", "availableReplicas", "replicas"].map(
+        (field) => `jsonpath={.status.${field}}=${replicas}`,
+    );
+    return { "pulumi.com/waitFor": JSON.stringify(conditions) };
+}
+
 export function buildWorkerDeploymentAnnotations(
     image: WorkerImageConfig,
-    awaitAnnotations: Record<string, string>,
+    rolloutWait: Record<string, string>,
 ): Record<string, string> {
     const updates = workerImageUpdates(image);
     return {
-        ...awaitAnnotations,
+        ...rolloutWait,
         "backline.ai/image-updates": updates,
         ...(updates === "pinned" ? { "pulumi.com/patchForce": "true" } : {}),
     };
