@@ -173,13 +173,13 @@ export function workerIgnoreChanges(image: WorkerImageConfig): string[] {
 
 /**
  * How `pulumi up` waits for the worker's rollout. pulumi-kubernetes' own wait for an apps/v1
- * Deployment never compares `status.observedGeneration` with the new generation (provider v4,
- * pkg/await/deployment.go), so right after an update it can take the previous rollout's status for
- * the new one's and return while old pods still serve — seen in test/e2e/cluster.e2e.ts on a loaded
- * API server. `pulumi.com/waitFor` JSONPath conditions wait for the new generation first
- * (pkg/await/condition/jsonpath.go); these are `kubectl rollout status`' rules: every replica
- * updated and available, none of the old ones left. With no replicas the status has none of these
- * fields and the provider's own wait has nothing to get wrong.
+ * Deployment reads revisions and conditions but never compares `status.observedGeneration` with the
+ * new generation (provider v4, pkg/await/deployment.go), and was seen returning mid-rollout (3 pods,
+ * 1 updated, 2 available) in test/e2e/cluster.e2e.ts on a loaded box. `pulumi.com/waitFor` JSONPath
+ * conditions are checked only once the new generation is observed (pkg/await/condition/jsonpath.go)
+ * and cannot hold mid-rollout: they are `kubectl rollout status`' rules, every replica updated and
+ * available and none of the old ones left. With no replicas the status has none of these fields and
+ * the provider's own wait has nothing to get wrong.
  */
 export function workerRolloutWait(replicas: number, skipAwait: boolean | undefined): Record<string, string> {
     if (skipAwait) {
