@@ -11,5 +11,6 @@ export { proxyCredentials, splitSecretLeaves } from "./proxy-credentials";
 export type { ConfigProblem } from "./problems";
 export { backlineConfigSchema } from "./resolve";
 export type * from "./resolve";
-export { defaultLogGroupName, stackConfigSchema, topLevelKeys } from "./schema";
+export { defaultLogGroupName } from "./aws-sections";
+export { stackConfigSchema, topLevelKeys } from "./schema";
 export type { StackConfigInput, StackConfigOutput } from "./schema";

@@ -10,7 +10,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { commonMetadataOf, disruptionBudgetOf, networkPolicyOf, siteOf } from "./resolve-enterprise";
-import { defaultLogGroupName, stackConfigSchema, StackConfigOutput } from "./schema";
+import { defaultLogGroupName } from "./aws-sections";
+import { stackConfigSchema, StackConfigOutput } from "./schema";
 
 /** Everything read-only, all the way down. */
 export type DeepReadonly<T> = T extends (infer E)[]
