@@ -3,7 +3,6 @@
  * helpers share.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 /** Whether `p` is a regular file this process may execute. */
@@ -30,7 +29,5 @@ export function which(name: string, pathVar: string | undefined = process.env.PA
     return null;
 }
 
-/** `~` and `~/…` in the home folder; anything else unchanged. */
-export function expandHome(p: string, home: string = os.homedir()): string {
-    return p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
-}
+// One definition, shared with the program (components/paths.ts).
+export { expandHome } from "../components/paths";

@@ -17,8 +17,9 @@ import { spawnSync } from "child_process";
 // serializer (the dynamic providers capture this module) then tries to serialize Node's own
 // functions instead of emitting `require("fs")`.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
-import { homedir, tmpdir } from "os";
+import { tmpdir } from "os";
 import { join } from "path";
+import { expandHome } from "../paths";
 
 /** Which cluster: the provider's settings. */
 export interface KubeConnection {
@@ -36,7 +37,7 @@ export interface KubectlResult {
 
 /** `kubeconfig` as pulumi-kubernetes reads it: a path when such a file exists, else the contents. */
 function kubeconfigFile(kubeconfig: string): { file: string; cleanup: () => void } {
-    const asPath = kubeconfig.startsWith("~/") ? join(homedir(), kubeconfig.slice(2)) : kubeconfig;
+    const asPath = expandHome(kubeconfig);
     if (!kubeconfig.includes("\n") && existsSync(asPath)) {
         return { file: asPath, cleanup: () => undefined };
     }

@@ -20,6 +20,7 @@ import type * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { expandHome } from "../paths";
 
 /** Where and how to reach the API server. */
 export interface ClusterConnection {
@@ -47,10 +48,6 @@ interface Loaded {
     readonly users: Map<string, { value: any; dir: string }>;
     readonly contexts: Map<string, any>;
     currentContext?: string;
-}
-
-function expandHome(p: string): string {
-    return p === "~" ? os.homedir() : p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
 }
 
 function merge(into: Loaded, text: string, dir: string): void {
