@@ -25,40 +25,8 @@ import { TEST_CHART, useHelm, writeValuesFile } from "../support/helm";
 import { StackConfig, testAccessKey } from "../support/mocks";
 import { watchEvents, Watches } from "../support/watch";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import { Any, KINDS, release, removedByAdoption, scheduledJob, watched } from "./support/adopt-release";
 import { ProjectCopy, copyProject } from "./support/project";
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
-const release = "backline";
-/** What the chart renders besides the claim (test/fixtures/backline-chart/README.md). */
-const KINDS =
-    "serviceaccounts,secrets,configmaps,persistentvolumeclaims,roles,rolebindings,services,deployments,cronjobs,jobs";
-/** Collections watched while the adoption runs: deletions, and the worker's availability. */
-const watched = (ns: string) => [
-    ...["secrets", "configmaps", "serviceaccounts", "services", "persistentvolumeclaims"].map(
-        (r) => `/api/v1/namespaces/${ns}/${r}`,
-    ),
-    `/apis/apps/v1/namespaces/${ns}/deployments`,
-    `/apis/batch/v1/namespaces/${ns}/cronjobs`,
-    `/apis/batch/v1/namespaces/${ns}/jobs`,
-    ...["roles", "rolebindings"].map((r) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${r}`),
-    "/api/v1/namespaces",
-    "/api/v1/persistentvolumes",
-];
-
-/** What an adoption deletes, by design: the chart's RBAC (the stack has its own) and Helm's record. */
-const removedByAdoption = [
-    "Role/backline-janitor",
-    "Role/backline-worker",
-    "RoleBinding/backline-janitor",
-    "RoleBinding/backline-worker",
-    "Secret/sh.helm.release.v1.backline.v1",
-];
-
-/** A Job the CronJob `janitor` started on its schedule (`janitor-<minute>`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const scheduledJob = (o: any): boolean => o.kind === "Job" && /^janitor-\d+$/.test(o.metadata.name);
 
 describe("adopting a live Helm release (e2e)", function () {
     this.timeout(1_200_000);
