@@ -7,6 +7,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 export interface RecordedResource {
     readonly type: string;
@@ -169,4 +170,33 @@ export async function runProgramExpectingError(
         return err as Error;
     }
     throw new Error("expected the program to refuse this configuration, but it ran");
+}
+
+/**
+ * The URNs the program registers for `config`, sorted, as the real engine computes them: the
+ * qualified type is the whole chain of parent types (the mocks keep only the last), and children of
+ * the root stack carry no parent type.
+ */
+export async function registeredUrns(
+    config: StackConfig,
+    opts: { readonly stack?: string; readonly secretKeys?: readonly string[] } = {},
+): Promise<string[]> {
+    const proto = MockMonitor.prototype as unknown as {
+        newUrn: (parent: string, type: string, name: string) => string;
+    };
+    const original = proto.newUrn;
+    const urns: string[] = [];
+    proto.newUrn = function (parent: string, type: string, name: string): string {
+        const parentType = parent ? parent.split("::")[2] : "";
+        const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+        const urn = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+        urns.push(urn);
+        return urn;
+    };
+    try {
+        await runProgram(config, opts);
+    } finally {
+        proto.newUrn = original;
+    }
+    return [...new Set(urns)].sort();
 }
