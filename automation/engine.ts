@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
-import { packageRoot } from "../components/packageRoot";
+import { packageRoot } from "../components/package-root";
 import { EngineMissingError } from "./errors";
 import { isExecutableFile, pathDirs } from "./paths";
 import { stackConfigFile, writeProject } from "./project";

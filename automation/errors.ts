@@ -17,7 +17,7 @@ import * as path from "path";
 import * as automation from "@pulumi/pulumi/automation";
 import { formatProblems } from "../components/config";
 import type { ConfigProblem } from "../components/config";
-import { packageRoot } from "../components/packageRoot";
+import { packageRoot } from "../components/package-root";
 import { plainText, redact, tail } from "./text";
 import type { PolicyViolation } from "./types";
 

@@ -49,7 +49,7 @@ import type { BacklineOutputs, BacklineSettings, StackOptions } from "./types";
 export * from "./fleet-types";
 export { InvalidRolloutError, mergePatch, resolveWaves } from "./fleet-plan";
 export { combineChecks, defaultHealthGate, deploymentRolledOut, latestJanitorJob } from "./health";
-export { KubeClient, KubeconfigError, resolveKubeAccess } from "./kube-client";
+export { KubeClient, KubeconfigError, resolveKubeAccess } from "../components/cluster/client";
 
 /** History entries read per stack: enough to get past a few refreshes to the last update. */
 const HISTORY_PAGE = 25;

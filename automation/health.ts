@@ -3,10 +3,10 @@
  * `rollout status` rules: the controller saw the new generation, every replica is updated and
  * available, no old replica is left) and the newest janitor Job succeeded. The verdicts are pure
  * functions of the objects (unit-tested); `defaultHealthGate` reads the objects from the stack's
- * cluster with ./kube-client.ts.
+ * cluster with components/cluster/client.ts.
  */
 import type { GateCheck, GateTarget, HealthGate } from "./fleet-types";
-import { KubeClient } from "./kube-client";
+import { KubeClient } from "../components/cluster/client";
 import type { KubernetesTarget } from "./types";
 
 interface Condition {

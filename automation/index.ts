@@ -72,7 +72,7 @@ export {
 } from "./config";
 export type { ConfigValueJson, SecretConfigValue, StackConfigPlan } from "./config";
 export { localWorkspaceFactory, locateEngine } from "./engine";
-export { packageRoot } from "../components/packageRoot";
+export { packageRoot } from "../components/package-root";
 export { committedStacks, defaultDataDir, programPath, projectDirOf, stackConfigFile } from "./project";
 export type { EngineLocation } from "./engine";
 export type { ConfigProblem } from "../components/config";

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as automation from "@pulumi/pulumi/automation";
 import type { ConfigProblem } from "../components/config";
-import { codeRoot } from "../components/packageRoot";
+import { codeRoot } from "../components/package-root";
 import { isExecutableFile } from "./paths";
 import { plainText, redact } from "./text";
 import type { PolicySettings, PolicyViolation } from "./types";

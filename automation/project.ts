@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { isMap, isScalar, parseDocument } from "yaml";
 import type { ConfigProblem } from "../components/config";
-import { codeRoot, compiled, packageRoot } from "../components/packageRoot";
+import { codeRoot, compiled, packageRoot } from "../components/package-root";
 
 /**
  * The stacks committed to the repository (`Pulumi.<name>.yaml` next to `Pulumi.yaml`), which belong

@@ -5,7 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as automation from "@pulumi/pulumi/automation";
-import type { BacklineStackOutputs } from "../components/backlineStack";
+import type { BacklineStackOutputs } from "../components/backline-stack";
 import type { StackConfigInput } from "../components/config";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-export { BacklineStack } from "./backlineStack";
-export type { BacklineStackArgs, BacklineStackOutputs } from "./backlineStack";
+export { BacklineStack } from "./backline-stack";
+export type { BacklineStackArgs, BacklineStackOutputs } from "./backline-stack";
 export { BacklineNamespace } from "./namespace";
 export type { BacklineNamespaceArgs } from "./namespace";
 export { WorkerStorage } from "./storage";
@@ -10,12 +10,12 @@ export { Worker } from "./worker";
 export type { WorkerArgs } from "./worker";
 export { Janitor } from "./janitor";
 export type { JanitorArgs } from "./janitor";
-export { JobAdmission } from "./jobAdmission";
-export type { JobAdmissionArgs } from "./jobAdmission";
+export { JobAdmission } from "./job-admission";
+export type { JobAdmissionArgs } from "./job-admission";
 export { Outbound } from "./outbound";
 export type { OutboundArgs } from "./outbound";
-export { NetworkPolicies } from "./networkPolicies";
-export type { NetworkPoliciesArgs } from "./networkPolicies";
+export { NetworkPolicies } from "./network-policies";
+export type { NetworkPoliciesArgs } from "./network-policies";
 export {
     ConfigValidationError,
     formatProblems,
@@ -27,10 +27,10 @@ export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackC
 export { kubernetesProviderArgs } from "./provider";
 export { ClusterPreflightError, preflightCluster } from "./preflight";
 export type { PreflightOptions } from "./preflight";
-export { HelmTakeover } from "./helmTakeover";
-export type { HelmTakeoverArgs } from "./helmTakeover";
-export { HelmReleaseRemoval } from "./helmReleaseRemoval";
-export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
+export { HelmTakeover } from "./adoption/takeover";
+export type { HelmTakeoverArgs } from "./adoption/takeover";
+export { HelmReleaseRemoval } from "./adoption/release-removal";
+export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./adoption/release-removal";
 export { AdoptionRefusedError, prepareAdoption } from "./adoption/prepare";
 export type { PreparedAdoption, PrepareOptions } from "./adoption/prepare";
 export { names } from "./specs/common";

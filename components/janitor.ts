@@ -12,7 +12,7 @@ import {
     JanitorSpecInputs,
     readJanitorScript,
 } from "./specs/janitor";
-import { announceInstallJob } from "./installJobHint";
+import { announceInstallJob } from "./install-job-hint";
 
 export interface JanitorArgs extends JanitorSpecInputs {
     /** Namespace of every object. */

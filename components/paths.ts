@@ -2,7 +2,7 @@
  * `~` in the paths users give (`kubernetes.kubeconfig`, the Automation API's folders), expanded as a
  * shell would: one definition for the preflight, the adoption's kubectl calls and the Automation API
  * (which re-exports it). Node's modules are imported by name because the adoption's dynamic
- * providers capture this module (see adoption/kubectl.ts).
+ * providers capture this module (see cluster/kubectl.ts).
  */
 import { homedir } from "os";
 import { join } from "path";

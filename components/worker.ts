@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
 import { awaitAnnotations, labelsFor, names } from "./specs/common";
-import { buildPdbSpec } from "./specs/podSettings";
+import { buildPdbSpec } from "./specs/pod-settings";
 import {
     buildWorkerDeploymentAnnotations,
     buildWorkerDeploymentSpec,

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as zlib from "zlib";
 import { coalesceValues, decodeReleaseRecord, manifestObjects, releaseRecordOf } from "../components/adoption/release";
-import { foreignManagers, handOver, ManagedFieldsEntry } from "../components/specs/managedFields";
+import { foreignManagers, handOver, ManagedFieldsEntry } from "../components/adoption/managed-fields";
 import { helm, kcm } from "./fixtures/adoption";
 
 describe("handing Helm's field ownership over (managedFields)", () => {

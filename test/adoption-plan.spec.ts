@@ -5,8 +5,8 @@
  * thing runs in test/e2e/adopt.e2e.ts.
  */
 import { strict as assert } from "assert";
-import { planAdoption } from "../components/specs/adoption";
-import { describeAdoption, valueDifferences } from "../components/specs/adoptionChanges";
+import { planAdoption } from "../components/adoption/plan";
+import { describeAdoption, valueDifferences } from "../components/adoption/changes";
 import {
     Edit,
     kcm,

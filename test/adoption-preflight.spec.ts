@@ -4,7 +4,7 @@
  * accepts are in test/adoption-plan.spec.ts; the real thing runs in test/e2e/adopt.e2e.ts.
  */
 import { strict as assert } from "assert";
-import { planAdoption } from "../components/specs/adoption";
+import { planAdoption } from "../components/adoption/plan";
 import { Edit, minimalInstall, noRecord, pvc, stackConfig, withObject, withRecord } from "./fixtures/adoption";
 
 describe("the adoption's preflight refuses, with every reason (planAdoption)", () => {

@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { BacklineStack } from "../components";
 import { parseBacklineConfig } from "../components/config";
-import { declaredObjects, planAdoption } from "../components/specs/adoption";
+import { declaredObjects, planAdoption } from "../components/adoption/plan";
 import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
 import { minimalInstall, selector, stackConfig, workerImage } from "./fixtures/adoption";

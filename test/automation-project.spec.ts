@@ -26,7 +26,7 @@ import {
 } from "../automation";
 import { engineInstallHint } from "../automation/errors";
 import { projectFileText, workDirProblems, writeProject } from "../automation/project";
-import { compiled } from "../components/packageRoot";
+import { compiled } from "../components/package-root";
 import { janitorScriptPath } from "../components/specs/janitor";
 
 const repo = path.resolve(__dirname, "..");

@@ -17,7 +17,7 @@ import { restrictedVolumeTypes } from "../components/config/enterprise-shapes";
 import { withCommonMetadata } from "../components/specs/metadata";
 import { buildEgressPolicy, buildIngressPolicies } from "../components/specs/network";
 import { mirrorImage, proxyEnv, siteContainer, sitePod } from "../components/specs/site";
-import { restrictedVolumeTypes as policyVolumeTypes } from "../policy/src/podSecurity";
+import { restrictedVolumeTypes as policyVolumeTypes } from "../policy/src/pod-security";
 import { airGapped, proxyWithCredentials, testCaPem } from "./fixtures/enterprise-examples";
 import { testAccessKey } from "./support/mocks";
 

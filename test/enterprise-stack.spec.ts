@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { backlinePolicies } from "../policy/src/policies";
-import { restrictedViolations } from "../policy/src/podSecurity";
+import { restrictedViolations } from "../policy/src/pod-security";
 import { runPolicies } from "../policy/test/harness";
 import { airGapped, proxyWithCredentials, testCaPem } from "./fixtures/enterprise-examples";
 import { podSpecsOf, validateKubernetesObject } from "./support/k8s-schema";

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ClusterPreflightError, jobAdmissionProblem, preflightCluster } from "../components/preflight";
-import { connectionFor } from "../components/preflight/kubeconfig";
+import { connectionFor } from "../components/cluster/kubeconfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

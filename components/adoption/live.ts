@@ -4,10 +4,10 @@
  * managers), the claim's storage class, and the Pod Security warnings the namespace would raise.
  * Writes nothing (the Pod Security check is a server-side dry run).
  */
-import type { AdoptionStackConfig, LiveObject, LiveRelease, ObjectRef } from "../specs/adoption";
-import { declaredObjects, liveName } from "../specs/adoption";
+import type { AdoptionStackConfig, LiveObject, LiveRelease, ObjectRef } from "./plan";
+import { declaredObjects, liveName } from "./plan";
 import { podSecurityLabels } from "../specs/common";
-import { KubeConnection, kubectl, kubectlFailure, kubectlJson, kubectlType } from "./kubectl";
+import { KubeConnection, kubectl, kubectlFailure, kubectlJson, kubectlType } from "../cluster/kubectl";
 import { decodeReleaseRecord, releaseRecordOf, revisionOf } from "./release";
 
 /** API versions of the kinds the stack declares (to name them to kubectl). */

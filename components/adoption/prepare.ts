@@ -7,12 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BacklineConfig, ConfigProblem } from "../config";
 import { readStackConfig, stackConfigSchema } from "../config";
-import { AdoptionStackConfig, AdoptionSteps, planAdoption } from "../specs/adoption";
-import { describeAdoption } from "../specs/adoptionChanges";
+import { AdoptionStackConfig, AdoptionSteps, planAdoption } from "./plan";
+import { describeAdoption } from "./changes";
 import { names } from "../specs/common";
 import { networkPolicyNames } from "../specs/network";
 import { siteNames } from "../specs/site";
-import type { KubeConnection } from "./kubectl";
+import type { KubeConnection } from "../cluster/kubectl";
 import { readLiveRelease } from "./live";
 
 /** What `BacklineStack` takes to adopt a release (its `adoption` argument). */

@@ -3,7 +3,7 @@
  * objects and `preview` shows them as resources:
  *
  * - the handover (before any object is applied): Helm's field ownership of each object the stack
- *   declares becomes the stack's (`specs/managedFields.ts`);
+ *   declares becomes the stack's (`managed-fields.ts`);
  * - the release removal (after every object was applied): the record is copied, the chart's objects
  *   the stack replaces are deleted, the kept ones lose Helm's ownership metadata, and the record is
  *   removed last.
@@ -16,9 +16,9 @@
  * https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { backupOwner, backupSecretName, ObjectRef, refName } from "../specs/adoption";
-import { handOver, handOverPatch } from "../specs/managedFields";
-import { KubeConnection, kubectl, kubectlFailure, kubectlJson, kubectlOk, kubectlType } from "./kubectl";
+import { backupOwner, backupSecretName, ObjectRef, refName } from "./plan";
+import { handOver, handOverPatch } from "./managed-fields";
+import { KubeConnection, kubectl, kubectlFailure, kubectlJson, kubectlOk, kubectlType } from "../cluster/kubectl";
 
 export interface HandoverInputs {
     readonly connection: KubeConnection;

@@ -8,7 +8,7 @@
  */
 import { gunzipSync } from "zlib"; // named: see kubectl.ts
 import { parseAllDocuments } from "yaml";
-import type { HelmRevision, ObjectRef, ReleaseRecord } from "../specs/adoption";
+import type { HelmRevision, ObjectRef, ReleaseRecord } from "./plan";
 
 /** The release document, as far as the adoption reads it. */
 export interface HelmReleaseDocument {

@@ -98,7 +98,7 @@ export function intOrPercent() {
 // Volumes: only the types the "restricted" Pod Security profile allows.
 // ---------------------------------------------------------------------------------------------
 
-/** Volume types the "restricted" profile allows (policy/src/podSecurity.ts keeps the same list). */
+/** Volume types the "restricted" profile allows (policy/src/pod-security.ts keeps the same list). */
 export const restrictedVolumeTypes = [
     "configMap",
     "csi",

@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 // Not re-exported by `pulumi.runtime`; the class is how the SDK's mocks stand in for the engine.
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { BacklineConfig } from "../config";
-import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "./kubeconfig";
+import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "../cluster/kubeconfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

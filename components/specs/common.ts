@@ -1,7 +1,7 @@
 /**
  * Names, labels and security settings shared by every part of the stack. Pure data.
  */
-import { createHash } from "crypto"; // named: see adoption/kubectl.ts
+import { createHash } from "crypto"; // named: see cluster/kubectl.ts
 import type { ImageConfig, PodIdentity, ResourcesConfig } from "../config";
 
 /**

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import type { JanitorConfig, SiteConfig } from "../config";
-import { packageRoot } from "../packageRoot";
+import { packageRoot } from "../package-root";
 import {
     canonicalJson,
     imageReference,
@@ -18,7 +18,7 @@ import {
     restrictedPodSecurityContext,
     sha256,
 } from "./common";
-import { withJanitorJobSettings } from "./podSettings";
+import { withJanitorJobSettings } from "./pod-settings";
 
 export const janitorComponent = "janitor";
 export const janitorScriptFile = "janitor.sh";

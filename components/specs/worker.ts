@@ -15,7 +15,7 @@ import {
     selectorFor,
 } from "./common";
 import { buildCollectorContainer, collectorVolumes, CollectorSidecar } from "./observability";
-import { podTemplateMetadata, withWorkerPodSettings } from "./podSettings";
+import { podTemplateMetadata, withWorkerPodSettings } from "./pod-settings";
 import { siteWorkerEnv } from "./site";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;

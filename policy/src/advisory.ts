@@ -2,7 +2,7 @@
  * Advisory policies: good practice the preview reports without blocking it.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { containersOf, workloadPod } from "./podSecurity";
+import { containersOf, workloadPod } from "./pod-security";
 import { describeObject, known, kubernetesKind } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */

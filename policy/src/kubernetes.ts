@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { backlineNames } from "./names";
-import { containersOf, restrictedViolations, workloadPod } from "./podSecurity";
+import { containersOf, restrictedViolations, workloadPod } from "./pod-security";
 import { asList, describeObject, known, kubernetesKind, ofKubernetesKind, visitStrings } from "./resources";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped */

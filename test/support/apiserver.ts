@@ -6,7 +6,7 @@
  *
  * Binaries come from `scripts/build-kube.sh` (`.cache/kube/bin`) or from PATH.
  *
- *   import { useApiServer } from "../support/apiserver";
+ *   import { useApiServer } from "./apiserver";
  *   describe("my e2e", function () {
  *     const kube = useApiServer();          // before(): start (or skip), after(): stop
  *     it("works", () => {

@@ -4,7 +4,7 @@
  * with one database owned by one login role that has a password (scram-sha-256 over TCP, as a
  * team's server would have; the superuser is reached only over the folder's Unix socket).
  *
- *   import { usePostgres } from "../support/postgres";
+ *   import { usePostgres } from "./postgres";
  *   describe("my e2e", function () {
  *       const pg = usePostgres();              // before(): start (or skip), after(): stop
  *       it("works", () => {

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import { ProgramRun, RecordingMocks } from "./mocks";
 import { podSpecsOf, validateKubernetesObject } from "./k8s-schema";
-import { containersOf, restrictedViolations } from "../../policy/src/podSecurity";
+import { containersOf, restrictedViolations } from "../../policy/src/pod-security";
 
 export const T = {
     namespace: "kubernetes:core/v1:Namespace",

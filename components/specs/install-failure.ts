@@ -1,6 +1,6 @@
 /**
  * The pointer to the janitor install Job's log that `pulumi up` prints with the Job
- * (components/installJobHint.ts). Pure, so unit tests check the text.
+ * (components/install-job-hint.ts). Pure, so unit tests check the text.
  */
 
 /** What to run when the Job `jobName` in `namespace` fails, and what its failure means. */

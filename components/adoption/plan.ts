@@ -20,12 +20,12 @@ import {
     ReleaseRecord,
     refName,
     liveName,
-} from "./adoptionModel";
-import { names } from "./common";
-import { adoptionFieldManager, foreignManagers, isHandedOver } from "./managedFields";
+} from "./model";
+import { names } from "../specs/common";
+import { adoptionFieldManager, foreignManagers, isHandedOver } from "./managed-fields";
 
 // The types are their own module; importers keep reading them from here.
-export * from "./adoptionModel";
+export * from "./model";
 
 /**
  * The copy of one revision's record that the adoption keeps for a rollback: the record Secret under

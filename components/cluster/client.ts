@@ -21,9 +21,9 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { isInlineKubeconfig } from "./config";
-import { expandHome } from "./paths";
-import type { KubernetesTarget } from "./types";
+import { isInlineKubeconfig } from "../../automation/config";
+import { expandHome } from "../../automation/paths";
+import type { KubernetesTarget } from "../../automation/types";
 
 type Named<T> = { readonly name: string } & T;
 interface KubeconfigFile {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ReleaseRemovalInputs, releaseRemovalProvider } from "./adoption/providers";
-import { connectionInput } from "./helmTakeover";
+import { ReleaseRemovalInputs, releaseRemovalProvider } from "./providers";
+import { connectionInput } from "./takeover";
 
 export interface HelmReleaseRemovalArgs extends ReleaseRemovalInputs {
     /** Everything that takes the release over: the removal waits for all of it. */

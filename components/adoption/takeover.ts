@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeConnection } from "./adoption/kubectl";
-import { handoverProvider } from "./adoption/providers";
-import type { ObjectRef } from "./specs/adoption";
+import type { KubeConnection } from "../cluster/kubectl";
+import { handoverProvider } from "./providers";
+import type { ObjectRef } from "./plan";
 
 export interface HelmTakeoverArgs {
     /** The cluster, as the stack's Kubernetes provider reaches it (`kubernetes.kubeconfig`, `.context`). */

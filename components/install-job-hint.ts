@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { installJobFailureMessage } from "./specs/installFailure";
+import { installJobFailureMessage } from "./specs/install-failure";
 
 /**
  * The pointer to the janitor install Job's log that `pulumi up` shows, so a failed run says where to

@@ -14,8 +14,8 @@ import {
     foreignOwnership,
     LiveRelease,
     refName,
-} from "./adoption";
-import { canonicalJson, labelsFor, names } from "./common";
+} from "./plan";
+import { canonicalJson, labelsFor, names } from "../specs/common";
 
 const ourLabelKeys = new Set(Object.keys(labelsFor("any")));
 

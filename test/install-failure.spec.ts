@@ -1,9 +1,9 @@
 /**
  * The pointer to the janitor install Job's log that `pulumi up` prints with the Job
- * (components/installJobHint.ts; test/e2e/cluster.e2e.ts sees it in a real failed `pulumi up`).
+ * (components/install-job-hint.ts; test/e2e/cluster.e2e.ts sees it in a real failed `pulumi up`).
  */
 import { strict as assert } from "assert";
-import { installJobFailureMessage } from "../components/specs/installFailure";
+import { installJobFailureMessage } from "../components/specs/install-failure";
 
 describe("the install Job's failure message", () => {
     const cases: [string, string, string][] = [

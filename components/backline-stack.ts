@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PreparedAdoption } from "./adoption/prepare";
 import type { BacklineConfig } from "./config";
-import { HelmReleaseRemoval, HelmReleaseRemovalResult } from "./helmReleaseRemoval";
-import { HelmTakeover } from "./helmTakeover";
+import { HelmReleaseRemoval, HelmReleaseRemovalResult } from "./adoption/release-removal";
+import { HelmTakeover } from "./adoption/takeover";
 import { Janitor } from "./janitor";
-import { JobAdmission } from "./jobAdmission";
+import { JobAdmission } from "./job-admission";
 import { BacklineNamespace } from "./namespace";
-import { NetworkPolicies } from "./networkPolicies";
+import { NetworkPolicies } from "./network-policies";
 import { Observability } from "./observability";
 import { Outbound } from "./outbound";
 import { commonMetadataTransformation } from "./specs/metadata";

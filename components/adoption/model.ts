@@ -6,7 +6,7 @@
  */
 import type { ConfigProblem } from "../config/problems";
 import type { AdoptionConfig, ClaimConfig } from "../config";
-import type { ManagedFieldsEntry } from "./managedFields";
+import type { ManagedFieldsEntry } from "./managed-fields";
 
 /** An object by API version, kind and name (namespaced objects: in the stack's namespace). */
 export interface ObjectRef {
