@@ -83,7 +83,6 @@ export interface PreparedOperations {
     readonly outputs: PreparedStack<"outputs">;
     readonly history: PreparedStack<"history">;
 }
-export type Prepared = PreparedOperations[Operation];
 
 /** Operations that leave the stack as it is, and may run next to another one on it. */
 const readOnly: readonly Operation[] = ["outputs", "history"];
