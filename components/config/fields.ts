@@ -66,6 +66,8 @@ export interface Rule {
      * may still have failed a check of its own (a malformed URL is still a URL that is set).
      */
     typed(...path: KeyPath): boolean;
+    /** Whether a value is given at this path, of whatever type: the object holding it is typed. */
+    given(...path: KeyPath): boolean;
     /** Reports a problem at a path below the rule's object, in a message complete as it stands. */
     problem(path: KeyPath, message: string): void;
 }
@@ -76,8 +78,15 @@ const wrongType = new Set(["invalid_type", "invalid_value", "invalid_union", "in
 /** What a rule (a `superRefine` with `always`) reads and reports through. */
 export function rule(ctx: z.RefinementCtx): Rule {
     const wrong = ctx.issues.filter((i) => wrongType.has(i.code)).map((i) => i.path ?? []);
+    const typed = (...path: KeyPath) => !wrong.some((w) => w.length <= path.length && w.every((k, n) => k === path[n]));
+    const valueAt = (path: KeyPath) =>
+        path.reduce<unknown>(
+            (v, k) => (v === undefined || v === null ? v : (v as Record<PropertyKey, unknown>)[k]),
+            ctx.value,
+        );
     return {
-        typed: (...path) => !wrong.some((w) => w.length <= path.length && w.every((k, n) => k === path[n])),
+        typed,
+        given: (...path) => typed(...path.slice(0, -1)) && valueAt(path) !== undefined,
         problem: (path, message) => ctx.addIssue({ code: "custom", path: [...path], message, params: verbatim }),
     };
 }

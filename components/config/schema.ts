@@ -53,24 +53,26 @@ const shape = {
 
 type Config = z.output<ReturnType<typeof object<typeof shape>>>;
 
-/** The collector needs a region and a role; a role is either given or created. */
+/**
+ * The collector (on unless `worker.otel.enabled` is false) needs a region and a role; a role is
+ * either given or created. A key given with a wrong type still counts as given here.
+ */
 function collectorRules(c: Config, ctx: z.RefinementCtx): void {
-    const { typed, problem } = rule(ctx);
-    if (!typed("worker", "otel", "enabled") || !c.worker.otel.enabled) return;
-    if (typed("logging", "region") && c.logging.region === undefined) {
+    const { typed, given, problem } = rule(ctx);
+    if (typed("worker", "otel", "enabled") && !c.worker.otel.enabled) return;
+    if (!given("logging", "region")) {
         problem(
             ["logging", "region"],
             "missing; the ADOT collector needs the AWS region for CloudWatch Logs and X-Ray (e.g. `us-west-1`), or set `worker.otel.enabled` to false.",
         );
     }
-    if (!typed("logging", "roleArn") || !typed("logging", "oidc")) return;
-    if (c.logging.roleArn === undefined && c.logging.oidc === undefined) {
+    if (!given("logging", "roleArn") && !given("logging", "oidc")) {
         problem(
             ["logging", "roleArn"],
             "missing; give the IAM role the collector assumes (`arn:aws:iam::<account>:role/<name>`), or set `logging.oidc.providerArn` and `logging.oidc.subject` to have one created, or set `worker.otel.enabled` to false.",
         );
     }
-    if (c.logging.roleArn !== undefined && c.logging.oidc !== undefined) {
+    if (given("logging", "roleArn") && given("logging", "oidc")) {
         problem(
             ["logging", "oidc"],
             "set together with `logging.roleArn`; give either an existing role or the settings to create one, not both.",
@@ -80,16 +82,15 @@ function collectorRules(c: Config, ctx: z.RefinementCtx): void {
 
 /** EFS makes its own storage class and claim. */
 function storageRules(c: Config, ctx: z.RefinementCtx): void {
-    const { typed, problem } = rule(ctx);
-    if (!typed("efs") || c.efs === undefined || !typed("worker", "storage", "pvc")) return;
-    const { storageClassName, create } = c.worker.storage.pvc;
-    if (typed("worker", "storage", "pvc", "storageClassName") && storageClassName !== undefined) {
+    const { typed, given, problem } = rule(ctx);
+    if (!given("efs")) return;
+    if (given("worker", "storage", "pvc", "storageClassName")) {
         problem(
             ["worker", "storage", "pvc", "storageClassName"],
-            `got ${show(storageClassName)} together with \`efs\`; the EFS settings create their own storage class. Remove one of them.`,
+            `got ${show(c.worker.storage.pvc.storageClassName)} together with \`efs\`; the EFS settings create their own storage class. Remove one of them.`,
         );
     }
-    if (typed("worker", "storage", "pvc", "create") && create === false) {
+    if (typed("worker", "storage", "pvc", "create") && c.worker.storage.pvc.create === false) {
         problem(
             ["worker", "storage", "pvc", "create"],
             "is false together with `efs`; an existing claim cannot be bound to the filesystem this stack creates. Remove `efs` or set `create` to true.",
@@ -99,14 +100,10 @@ function storageRules(c: Config, ctx: z.RefinementCtx): void {
 
 /** `worker.env` may not set what `proxy` or `caBundle` set on it. */
 function siteEnvRules(c: Config, ctx: z.RefinementCtx): void {
-    const { typed, problem } = rule(ctx);
+    const { typed, given, problem } = rule(ctx);
     if (!typed("worker", "env")) return;
-    const proxied =
-        (typed("proxy", "httpProxy") && c.proxy.httpProxy !== undefined) ||
-        (typed("proxy", "httpsProxy") && c.proxy.httpsProxy !== undefined);
-    const bundled =
-        (typed("caBundle", "configMapName") && c.caBundle.configMapName !== undefined) ||
-        (typed("caBundle", "pem") && c.caBundle.pem !== undefined);
+    const proxied = given("proxy", "httpProxy") || given("proxy", "httpsProxy");
+    const bundled = given("caBundle", "configMapName") || given("caBundle", "pem");
     c.worker.env.forEach(({ name }, i) => {
         if (!typed("worker", "env", i, "name")) return;
         if (proxied && proxyEnvNames.includes(name)) {
@@ -126,15 +123,15 @@ function siteEnvRules(c: Config, ctx: z.RefinementCtx): void {
 
 /** Adopting reads and changes the live release and its claim. */
 function adoptionRules(c: Config, ctx: z.RefinementCtx): void {
-    const { typed, problem } = rule(ctx);
-    if (!typed("adopt", "helmRelease") || (c.adopt.helmRelease ?? "") === "") return;
-    if (typed("kubernetes", "renderYamlToDirectory") && (c.kubernetes.renderYamlToDirectory ?? "") !== "") {
+    const { given, problem } = rule(ctx);
+    if (!given("adopt", "helmRelease") || c.adopt.helmRelease === "") return;
+    if (given("kubernetes", "renderYamlToDirectory") && c.kubernetes.renderYamlToDirectory !== "") {
         problem(
             ["adopt", "helmRelease"],
             "set together with `kubernetes.renderYamlToDirectory`; adopting reads and changes the live release, render mode talks to no cluster. Remove one of them.",
         );
     }
-    if (typed("efs") && c.efs !== undefined) {
+    if (given("efs")) {
         problem(
             ["adopt", "helmRelease"],
             "set together with `efs`; the release's claim already lives on its storage class, and a claim cannot move to the filesystem this stack would create. Remove `efs` (the claim keeps its class).",

@@ -111,9 +111,9 @@ type Probe = z.output<ReturnType<typeof object<typeof probeShape>>>;
  */
 export function probe(defaults: Probe, description: string) {
     return object(probeShape)
-        .superRefine((p, ctx) => {
-            const { typed, problem } = rule(ctx);
-            const handlers = probeHandlers.filter((h) => typed(h) && p[h] !== undefined);
+        .superRefine((_, ctx) => {
+            const { given, problem } = rule(ctx);
+            const handlers = probeHandlers.filter((h) => given(h));
             if (handlers.length > 1) {
                 problem(
                     [],
@@ -161,13 +161,8 @@ export const envVar = object({
         })
         .optional(),
 }).superRefine((e, ctx) => {
-    const { typed, problem } = rule(ctx);
-    if (
-        typed("name") &&
-        typed("value") &&
-        typed("valueFrom") &&
-        (e.value === undefined) === (e.valueFrom === undefined)
-    ) {
+    const { typed, given, problem } = rule(ctx);
+    if (typed("name") && given("value") === given("valueFrom")) {
         problem([], `\`${e.name}\` needs exactly one of \`value\` and \`valueFrom\`.`);
     }
 }, always);
@@ -306,10 +301,8 @@ export const topologySpreadConstraint = object({
     nodeAffinityPolicy: oneOf(["Honor", "Ignore"]).optional(),
     nodeTaintsPolicy: oneOf(["Honor", "Ignore"]).optional(),
 }).superRefine((t, ctx) => {
-    const { typed, problem } = rule(ctx);
-    if (typed("minDomains") && typed("whenUnsatisfiable") && t.minDomains !== undefined) {
-        if (t.whenUnsatisfiable !== "DoNotSchedule") {
-            problem(["minDomains"], "needs `whenUnsatisfiable: DoNotSchedule` (Kubernetes ignores it otherwise).");
-        }
+    const { typed, given, problem } = rule(ctx);
+    if (given("minDomains") && typed("whenUnsatisfiable") && t.whenUnsatisfiable !== "DoNotSchedule") {
+        problem(["minDomains"], "needs `whenUnsatisfiable: DoNotSchedule` (Kubernetes ignores it otherwise).");
     }
 }, always);

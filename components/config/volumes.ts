@@ -144,9 +144,9 @@ export const volumeMount = object({
     subPath: text(checkSubPath).optional(),
     subPathExpr: text(checkSubPath).optional(),
     readOnly: bool().optional(),
-}).superRefine((m, ctx) => {
-    const { typed, problem } = rule(ctx);
-    if (typed("subPath") && typed("subPathExpr") && m.subPath !== undefined && m.subPathExpr !== undefined) {
+}).superRefine((_, ctx) => {
+    const { given, problem } = rule(ctx);
+    if (given("subPath") && given("subPathExpr")) {
         problem(["subPathExpr"], "set together with `subPath`; a mount takes one of them.");
     }
 }, always);

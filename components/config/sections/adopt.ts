@@ -41,15 +41,15 @@ export const adopt = object({
         ),
 })
     .superRefine((a, ctx) => {
-        const { typed, problem } = rule(ctx);
-        if (!typed("helmRelease") || (a.helmRelease ?? "") !== "") return;
-        if (typed("releaseNamespace") && a.releaseNamespace !== undefined) {
+        const { typed, given, problem } = rule(ctx);
+        if (!typed() || (given("helmRelease") && a.helmRelease !== "")) return;
+        if (given("releaseNamespace")) {
             problem(
                 ["releaseNamespace"],
                 `got ${show(a.releaseNamespace)} without \`adopt.helmRelease\`; set the release to adopt, or remove this key.`,
             );
         }
-        if (typed("keep") && a.keep.length > 0) {
+        if (given("keep") && !(typed("keep") && a.keep.length === 0)) {
             problem(
                 ["keep"],
                 `got ${show(a.keep)} without \`adopt.helmRelease\`; set the release to adopt, or remove this key.`,

@@ -14,9 +14,9 @@ export const caBundle = object({
         "The PEM roots inline instead: the stack makes ConfigMap `backline-ca-bundle` from them.",
     ),
 })
-    .superRefine((c, ctx) => {
-        const { typed, problem } = rule(ctx);
-        if (typed("configMapName") && typed("pem") && c.configMapName !== undefined && c.pem !== undefined) {
+    .superRefine((_, ctx) => {
+        const { given, problem } = rule(ctx);
+        if (given("configMapName") && given("pem")) {
             problem(
                 ["pem"],
                 "set together with `caBundle.configMapName`; give the bundle either inline or as an existing ConfigMap, not both.",

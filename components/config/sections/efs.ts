@@ -40,8 +40,8 @@ export const efs = before(
     })
         .superRefine((e, ctx) => {
             const { typed, problem } = rule(ctx);
-            const lists = typed("allowedCidrBlocks") && typed("allowedSecurityGroupIds");
-            if (lists && e.allowedCidrBlocks.length === 0 && e.allowedSecurityGroupIds.length === 0) {
+            const count = (key: "allowedCidrBlocks" | "allowedSecurityGroupIds") => (typed(key) ? e[key].length : 0);
+            if (typed() && count("allowedCidrBlocks") === 0 && count("allowedSecurityGroupIds") === 0) {
                 problem(
                     ["allowedSecurityGroupIds"],
                     "missing; say who may reach NFS (2049/tcp): the nodes' security group ids here, or their CIDR blocks in `efs.allowedCidrBlocks`.",

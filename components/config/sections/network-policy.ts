@@ -13,14 +13,13 @@ const networkPolicyPeer = object({
         cidr: text(checkCidrBlock, { missing: "missing; the block to admit, e.g. `10.0.0.0/8`" }),
         except: listOf(text(checkCidrBlock), "expected a list of CIDR blocks").optional(),
     }).optional(),
-}).superRefine((p, ctx) => {
-    const { typed, problem } = rule(ctx);
-    if (!typed("podSelector") || !typed("namespaceSelector") || !typed("ipBlock")) return;
-    const selectors = p.podSelector !== undefined || p.namespaceSelector !== undefined;
-    if (p.ipBlock !== undefined && selectors) {
+}).superRefine((_, ctx) => {
+    const { typed, given, problem } = rule(ctx);
+    const selectors = given("podSelector") || given("namespaceSelector");
+    if (given("ipBlock") && selectors) {
         problem(["ipBlock"], "set together with a selector; a peer is either selectors or an `ipBlock`.");
     }
-    if (p.ipBlock === undefined && !selectors) {
+    if (typed() && !given("ipBlock") && !selectors) {
         problem([], "is empty; give `podSelector`, `namespaceSelector` (or both), or `ipBlock`.");
     }
 }, always);
@@ -54,22 +53,21 @@ export const networkPolicy = object({
         ),
 })
     .superRefine((n, ctx) => {
-        const { typed, problem } = rule(ctx);
-        const keys = ["ingressFrom", "egressCidrs", "apiServerCidrs"] as const;
-        if (!typed("enabled") || keys.some((key) => !typed(key))) return;
+        const { typed, given, problem } = rule(ctx);
+        if (!typed("enabled")) return;
         if (!n.enabled) {
-            for (const key of keys.filter((k) => n[k] !== undefined)) {
+            for (const key of (["ingressFrom", "egressCidrs", "apiServerCidrs"] as const).filter((k) => given(k))) {
                 problem(
                     [key],
                     "is set but `networkPolicy.enabled` is false, so no NetworkPolicy is made; set `networkPolicy.enabled` to true, or remove it.",
                 );
             }
-        } else if (n.egressCidrs !== undefined && n.apiServerCidrs === undefined) {
+        } else if (given("egressCidrs") && !given("apiServerCidrs")) {
             problem(
                 ["apiServerCidrs"],
                 "missing; `networkPolicy.egressCidrs` limits every pod's egress, and the worker and the janitor must still reach the Kubernetes API server: give its addresses as CIDR blocks (`kubectl get endpointslice kubernetes -n default -o jsonpath='{.endpoints[*].addresses}'`, e.g. `10.0.0.10/32`; on a managed control plane, the subnets its addresses come from).",
             );
-        } else if (n.apiServerCidrs !== undefined && n.egressCidrs === undefined) {
+        } else if (given("apiServerCidrs") && !given("egressCidrs")) {
             problem(
                 ["apiServerCidrs"],
                 "is set without `networkPolicy.egressCidrs`: egress is open, so there is nothing to allow. Remove it, or limit egress with `networkPolicy.egressCidrs`.",

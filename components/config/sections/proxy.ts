@@ -35,9 +35,8 @@ export const proxy = object({
         }),
 })
     .superRefine((p, ctx) => {
-        const { typed, problem } = rule(ctx);
-        const proxied = (typed("httpProxy") && p.httpProxy) || (typed("httpsProxy") && p.httpsProxy);
-        if (typed("noProxy") && p.noProxy.length > 0 && !proxied) {
+        const { typed, given, problem } = rule(ctx);
+        if (typed("noProxy") && p.noProxy.length > 0 && !given("httpProxy") && !given("httpsProxy")) {
             problem(
                 ["noProxy"],
                 "is set but neither `proxy.httpProxy` nor `proxy.httpsProxy` is; without a proxy everything is reached directly. Set a proxy, or remove `proxy.noProxy`.",

@@ -127,14 +127,9 @@ const podDisruptionBudget = object({
         .optional()
         .describe("Or: one allowing this many (or this percentage) to be evicted at once."),
 })
-    .superRefine((b, ctx) => {
-        const { typed, problem } = rule(ctx);
-        if (
-            typed("minAvailable") &&
-            typed("maxUnavailable") &&
-            b.minAvailable !== undefined &&
-            b.maxUnavailable !== undefined
-        ) {
+    .superRefine((_, ctx) => {
+        const { given, problem } = rule(ctx);
+        if (given("minAvailable") && given("maxUnavailable")) {
             problem(["maxUnavailable"], "set together with `minAvailable`; a PodDisruptionBudget takes one of them.");
         }
     }, always)
