@@ -18,24 +18,15 @@ export interface Quantity {
     readonly suffix: string;
 }
 
-const suffixes: Readonly<Record<string, number>> = {
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-    n: 1e-9,
-    u: 1e-6,
-    m: 1e-3,
-    "": 1,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-};
+const binarySuffixes = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+const decimalSuffixes = ["n", "u", "m", "", "k", "M", "G", "T", "P", "E"];
+
+/** The factor of a suffix: `Ki` is 2^10, `m` 10^-3, `e3` 10^3. */
+function factor(suffix: string): number {
+    if (binarySuffixes.includes(suffix)) return 2 ** (10 * (binarySuffixes.indexOf(suffix) + 1));
+    if (decimalSuffixes.includes(suffix)) return 10 ** (3 * (decimalSuffixes.indexOf(suffix) - 3));
+    return 10 ** Number(suffix.slice(1));
+}
 
 const quantityPattern = /^\+?(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
@@ -44,7 +35,7 @@ export function parseQuantity(text: string): Quantity | undefined {
     const match = quantityPattern.exec(text);
     if (!match) return undefined;
     const [, digits, suffix = ""] = match;
-    const value = Number(digits) * (suffixes[suffix] ?? 10 ** Number(suffix.slice(1)));
+    const value = Number(digits) * factor(suffix);
     return Number.isFinite(value) ? { value, suffix } : undefined;
 }
 

@@ -39,30 +39,10 @@ export const restrictedVolumeTypes = [
 ] as const;
 
 /** Every other volume type of the core API: refused by name, with the reason. */
-const refusedVolumeTypes = [
-    "awsElasticBlockStore",
-    "azureDisk",
-    "azureFile",
-    "cephfs",
-    "cinder",
-    "fc",
-    "flexVolume",
-    "flocker",
-    "gcePersistentDisk",
-    "gitRepo",
-    "glusterfs",
-    "hostPath",
-    "image",
-    "iscsi",
-    "nfs",
-    "photonPersistentDisk",
-    "portworxVolume",
-    "quobyte",
-    "rbd",
-    "scaleIO",
-    "storageos",
-    "vsphereVolume",
-];
+const refusedVolumeTypes = (
+    "awsElasticBlockStore azureDisk azureFile cephfs cinder fc flexVolume flocker gcePersistentDisk gitRepo " +
+    "glusterfs hostPath image iscsi nfs photonPersistentDisk portworxVolume quobyte rbd scaleIO storageos vsphereVolume"
+).split(" ");
 
 const typeList = restrictedVolumeTypes.map((t) => `\`${t}\``).join(", ");
 const fileMode = int(0, 0o777, { accepted: "expected a file mode from 0 to 511 (0777 in octal), as a decimal number" });
