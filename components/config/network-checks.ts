@@ -26,18 +26,22 @@ function cidrBits(text: string, family: "any" | "ipv4" = "any"): number | undefi
     return block ? Number(text.slice(text.lastIndexOf("/") + 1)) : undefined;
 }
 
+function parseUrl(text: string): URL | undefined {
+    try {
+        return new URL(text);
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * The SaaS endpoint. https only, because the access key travels in its Authorization header; plain
  * http is tolerated for loopback addresses, where tests and port-forwards live.
  */
 export function checkBaseUrl(text: string): string | undefined {
     const accepted = "expected an https:// URL such as `https://app.backline.ai` (http:// only for localhost)";
-    let url: URL;
-    try {
-        url = new URL(text);
-    } catch {
-        return accepted;
-    }
+    const url = parseUrl(text);
+    if (!url) return accepted;
     if (url.username || url.password) return `${accepted}, without credentials in it`;
     if (url.search || url.hash) return `${accepted}, without a query or fragment`;
     const loopback = ["localhost", "[::1]"].includes(url.hostname) || /^127\./.test(url.hostname);
@@ -51,12 +55,8 @@ export function checkBaseUrl(text: string): string | undefined {
  */
 export function checkProxyUrl(text: string): string | undefined {
     const accepted = "expected a proxy URL `http://host:port` (or `https://`) with an explicit port";
-    let url: URL;
-    try {
-        url = new URL(text);
-    } catch {
-        return accepted;
-    }
+    const url = parseUrl(text);
+    if (!url) return accepted;
     if (url.protocol !== "http:" && url.protocol !== "https:") return `${accepted}; other schemes are not supported`;
     // `url.port` is empty for a scheme's default port (`http://proxy:80`), which is still explicit.
     if (!url.port && !/:\d+(\/|$)/.test(text.replace(/^[a-z]+:\/\/([^@/]*@)?/i, "//"))) {
@@ -73,12 +73,8 @@ export function checkProxyUrl(text: string): string | undefined {
 
 /** Whether a proxy URL carries `user[:password]@`. */
 export function hasCredentials(proxyUrl: string): boolean {
-    try {
-        const url = new URL(proxyUrl);
-        return url.username !== "" || url.password !== "";
-    } catch {
-        return /^[a-z]+:\/\/[^/]*@/i.test(proxyUrl);
-    }
+    const url = parseUrl(proxyUrl);
+    return url ? url.username !== "" || url.password !== "" : /^[a-z]+:\/\/[^/]*@/i.test(proxyUrl);
 }
 
 /**
