@@ -66,7 +66,10 @@ export interface Rule {
      * may still have failed a check of its own (a malformed URL is still a URL that is set).
      */
     typed(...path: KeyPath): boolean;
-    /** Whether a value is given at this path, of whatever type: the object holding it is typed. */
+    /**
+     * Whether a value is given at this path, of whatever type (the object holding it is typed): an
+     * empty string is given only where it is a value of the key's type, else it means "unset".
+     */
     given(...path: KeyPath): boolean;
     /** Reports a problem at a path below the rule's object, in a message complete as it stands. */
     problem(path: KeyPath, message: string): void;
@@ -86,7 +89,10 @@ export function rule(ctx: z.RefinementCtx): Rule {
         );
     return {
         typed,
-        given: (...path) => typed(...path.slice(0, -1)) && valueAt(path) !== undefined,
+        given: (...path) => {
+            const value = typed(...path.slice(0, -1)) ? valueAt(path) : undefined;
+            return value !== undefined && (value !== "" || typed(...path));
+        },
         problem: (path, message) => ctx.addIssue({ code: "custom", path: [...path], message, params: verbatim }),
     };
 }

@@ -104,8 +104,9 @@ function siteEnvRules(c: Config, ctx: z.RefinementCtx): void {
     if (!typed("worker", "env")) return;
     const proxied = given("proxy", "httpProxy") || given("proxy", "httpsProxy");
     const bundled = given("caBundle", "configMapName") || given("caBundle", "pem");
-    c.worker.env.forEach(({ name }, i) => {
+    c.worker.env.forEach((entry, i) => {
         if (!typed("worker", "env", i, "name")) return;
+        const name = entry.name;
         if (proxied && proxyEnvNames.includes(name)) {
             problem(
                 ["worker", "env", i, "name"],
