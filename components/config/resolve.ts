@@ -10,7 +10,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { commonMetadataOf, disruptionBudgetOf, networkPolicyOf, siteOf } from "./resolve-enterprise";
-import { defaultLogGroupName } from "./aws-sections";
+import { defaultLogGroupName } from "./sections/logging";
 import { stackConfigSchema, StackConfigOutput } from "./schema";
 
 /** Everything read-only, all the way down. */
