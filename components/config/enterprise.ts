@@ -7,7 +7,7 @@
  * without them renders exactly as before.
  */
 import { z } from "zod";
-import { caBundleDir, proxyEnvNames, workerCaEnvNames } from "../specs/site";
+import { caBundleDir, proxyEnvNames, reservedWorkerVolumeNames, workerCaEnvNames } from "../model";
 import {
     checkConfigMapKey,
     checkNarrowCidr,
@@ -256,16 +256,6 @@ export const janitorEnterpriseKeys = {
     serviceAccount: serviceAccount("janitor"),
     ...podMetadataKeys("janitor"),
 };
-
-/** The program's own volume names and mount paths in the worker's pod (`specs/worker.ts`, `specs/site.ts`). */
-export const reservedWorkerVolumeNames = [
-    "storage",
-    "tmp",
-    "collector-config",
-    "jwt-token",
-    "collector-tmp",
-    "backline-ca-bundle",
-];
 
 /** Pods kept available out of `replicas`, as the disruption controller rounds: up. */
 function keptAvailable(value: number | string, replicas: number): number {

@@ -14,8 +14,7 @@
  * `aws-sections.ts`, the enterprise keys in `enterprise.ts`, `adopt` in `adopt.ts`.
  */
 import { z } from "zod";
-import { checkAllowedJobSecret } from "../specs/admission";
-import { reservedWorkerEnvNames } from "../specs/worker";
+import { reservedWorkerEnvNames } from "../model";
 import { adoptionRules, adoptSection } from "./adopt";
 import { efsSection, loggingSection } from "./aws-sections";
 import {
@@ -42,6 +41,7 @@ import {
     workerEnterpriseKeys,
     workerEnterpriseRules,
 } from "./enterprise";
+import { checkAllowedJobSecret } from "./job-secrets";
 import { envVar, imageShape, nonRootId, probe, resources, toleration } from "./shapes";
 import {
     checkBaseUrl,

@@ -3,7 +3,7 @@
  * requests and limits, probes, environment variables, tolerations, pod identities.
  */
 import { z } from "zod";
-import { reservedWorkerEnvNames } from "../specs/worker";
+import { reservedWorkerEnvNames } from "../model";
 import { blankIsUnset, freeform, int, object, oneOf, show, text, verbatim } from "./fields";
 import {
     checkBytes,
