@@ -4,8 +4,11 @@
  * existing class, the cluster default or an existing claim; the collector's role is an existing
  * one or one to create — so no component re-derives them or checks optionals at run time.
  *
- * Keys are carried over by spreading their section, so a key added to the schema reaches its
- * component without an edit here, once the model (`model/config*.ts`) declares it.
+ * The result is the model's `ResolvedConfig` (`model/config*.ts`). It is inferred here, not
+ * annotated: an annotation would let a key the schema adds pass unseen, where
+ * `test/model-types.spec.ts` compares what is really produced with the model, key for key. Keys are
+ * carried over by spreading their section, so a key added to the schema and declared in the model
+ * reaches its component without an edit here.
  */
 import { z } from "zod";
 import { commonMetadataOf, disruptionBudgetOf, networkPolicyOf, siteOf } from "./resolve-enterprise";

@@ -98,19 +98,25 @@ export interface WorkerPodInputs {
     readonly imageOverride?: string;
 }
 
-/** `Worker`: the Deployment `worker`, its Service, RBAC and the Jobs' ServiceAccount. */
-export interface WorkerArgs extends WorkerPodInputs {
+/** What `Worker` and `Janitor` take besides their builders' inputs. */
+export interface WorkloadArgs {
     /** Namespace of every object. */
     readonly namespace: pulumi.Input<string>;
-    /** Do not wait for the Deployment and Service to become ready (`kubernetes.skipAwait`). @default false */
+    /**
+     * Do not wait for the workload (`kubernetes.skipAwait`): the worker's Deployment and Service
+     * to become ready, the janitor's install Job to finish. @default false
+     */
     readonly skipAwait?: boolean;
     /**
-     * Resources the Deployment waits for: the janitor's install Job, so that the pull secret and
-     * the token exist before the first pod starts.
-     * @default none
+     * Resources the workload waits for: the worker, the janitor's install Job (so that the pull
+     * secret and the token exist before its first pod starts); the janitor's Jobs, the
+     * access-key Secret they read. @default none
      */
     readonly waitFor?: readonly pulumi.Resource[];
 }
+
+/** `Worker`: the Deployment `worker`, its Service, RBAC and the Jobs' ServiceAccount. */
+export type WorkerArgs = WorkerPodInputs & WorkloadArgs;
 
 /** What the janitor's Jobs are built from. */
 export interface JanitorSpecInputs {
@@ -125,14 +131,7 @@ export interface JanitorSpecInputs {
 }
 
 /** `Janitor`: the CronJob `janitor`, its RBAC, script and install Job. */
-export interface JanitorArgs extends JanitorSpecInputs {
-    /** Namespace of every object. */
-    readonly namespace: pulumi.Input<string>;
-    /** Do not wait for the install Job to finish (`kubernetes.skipAwait`). @default false */
-    readonly skipAwait?: boolean;
-    /** Resources the janitor's Jobs wait for: the access-key Secret they read. @default none */
-    readonly waitFor?: readonly pulumi.Resource[];
-}
+export type JanitorArgs = JanitorSpecInputs & WorkloadArgs;
 
 /** What the admission policy on the worker's Jobs is built from; all known from the configuration. */
 export interface JobAdmissionInputs {

@@ -20,7 +20,9 @@ export interface ProxyConfig {
 
 /** Private CA roots in an existing ConfigMap of the namespace (`caBundle.configMapName`). */
 export interface CaBundleConfigMap {
+    /** The bundle is in a ConfigMap the stack does not make. */
     readonly kind: "configMap";
+    /** The ConfigMap (e.g. one trust-manager distributes); pods wait until it exists. */
     readonly configMapName: string;
     /** The ConfigMap key that holds the bundle. @default "ca.crt" */
     readonly key: string;
@@ -28,6 +30,7 @@ export interface CaBundleConfigMap {
 
 /** Private CA roots given inline (`caBundle.pem`): the stack makes ConfigMap `backline-ca-bundle`. */
 export interface CaBundleInline {
+    /** The stack makes the ConfigMap. */
     readonly kind: "inline";
     /** The PEM roots. */
     readonly pem: string;
@@ -60,10 +63,15 @@ export interface CommonMetadata {
 
 /** A NetworkPolicy peer, in Kubernetes' shape: selectors, or an IP block. */
 export interface NetworkPolicyPeerConfig {
+    /** Pods (of the policy's namespace, or of `namespaceSelector`'s). @default none */
     readonly podSelector?: LabelSelectorConfig;
+    /** Namespaces. @default none */
     readonly namespaceSelector?: LabelSelectorConfig;
+    /** Addresses, instead of selectors. @default none */
     readonly ipBlock?: {
+        /** The block admitted, e.g. `10.0.0.0/8`. */
         readonly cidr: string;
+        /** Blocks within it that are not. @default none */
         readonly except?: readonly string[];
     };
 }

@@ -35,7 +35,9 @@ export interface NewClaimConfig {
 
 /** A claim on an EFS filesystem this stack creates (`efs` set). */
 export interface EfsClaimConfig extends NewClaimConfig {
+    /** The claim is on an EFS filesystem this stack creates. */
     readonly kind: "efs";
+    /** The filesystem. */
     readonly efs: EfsConfig;
     /**
      * Owner of the CSI driver's access points: the worker's uid and gid
@@ -46,17 +48,21 @@ export interface EfsClaimConfig extends NewClaimConfig {
 
 /** A claim on an existing ReadWriteMany class (`worker.storage.pvc.storageClassName`). */
 export interface StorageClassClaimConfig extends NewClaimConfig {
+    /** The claim is on an existing class. */
     readonly kind: "storageClass";
+    /** An existing ReadWriteMany class. */
     readonly storageClassName: string;
 }
 
 /** A claim on the cluster's default class, as the Helm chart makes it. */
 export interface ClusterDefaultClaimConfig extends NewClaimConfig {
+    /** The claim is on the cluster's default class. */
     readonly kind: "clusterDefault";
 }
 
 /** An existing claim, used by name (`worker.storage.pvc.create: false`); nothing is created. */
 export interface ExistingClaimConfig {
+    /** The claim exists. */
     readonly kind: "existingClaim";
     /** Its name (`worker.storage.pvc.name`). */
     readonly name: string;
@@ -69,6 +75,7 @@ export type ClaimConfig = EfsClaimConfig | StorageClassClaimConfig | ClusterDefa
 export interface StorageConfig {
     /** Let `pulumi destroy` delete the claim, the namespace and the EFS filesystem. @default false */
     readonly deleteOnDestroy: boolean;
+    /** The claim, and where its volume comes from. */
     readonly claim: ClaimConfig;
 }
 
@@ -87,11 +94,13 @@ export interface OidcTrust {
 /** The collector's IAM role: an existing one (`logging.roleArn`), or one this stack creates (`logging.oidc`). */
 export type CollectorRole =
     | {
+          /** The role exists. */
           readonly kind: "existing";
           /** The role the collector assumes; nothing is created in AWS. */
           readonly roleArn: string;
       }
     | {
+          /** This stack creates the role. */
           readonly kind: "create";
           /** The trust of the role this stack creates, with the log group. */
           readonly oidc: OidcTrust;
@@ -113,6 +122,8 @@ export interface ObservabilityConfig {
     readonly logGroupName: string;
     /** Retention of the log group, a value CloudWatch accepts. @default 30 */
     readonly retentionInDays: number;
+    /** The role the collector assumes. */
     readonly role: CollectorRole;
+    /** The sidecar's image and resources. */
     readonly collector: CollectorConfig;
 }

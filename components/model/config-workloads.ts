@@ -39,7 +39,9 @@ export interface ResourceAmounts {
 
 /** A container's requests and limits; no request is above its limit. */
 export interface ResourcesConfig {
+    /** What the scheduler reserves. */
     readonly requests: ResourceAmounts;
+    /** What the container may use at most (each at least its request). */
     readonly limits: ResourceAmounts;
 }
 
@@ -56,17 +58,17 @@ export interface ProbeConfig {
     readonly exec?: Readonly<Record<string, unknown>>;
     /** gRPC health check. */
     readonly grpc?: Readonly<Record<string, unknown>>;
-    /** @default Kubernetes' (0) */
+    /** Wait before the first check. @default Kubernetes' (0) */
     readonly initialDelaySeconds?: number;
-    /** @default Kubernetes' (10) */
+    /** Between checks. @default Kubernetes' (10) */
     readonly periodSeconds?: number;
-    /** @default Kubernetes' (1) */
+    /** Of each check. @default Kubernetes' (1) */
     readonly timeoutSeconds?: number;
-    /** @default Kubernetes' (1) */
+    /** Successes in a row that count. @default Kubernetes' (1) */
     readonly successThreshold?: number;
-    /** @default Kubernetes' (3) */
+    /** Failures in a row that count. @default Kubernetes' (3) */
     readonly failureThreshold?: number;
-    /** @default the pod's */
+    /** Grace period of a pod the probe kills. @default the pod's */
     readonly terminationGracePeriodSeconds?: number;
 }
 
@@ -78,9 +80,13 @@ export interface EnvVarConfig {
     readonly value?: string;
     /** Exactly one source, in Kubernetes' shape. */
     readonly valueFrom?: {
+        /** A key of a Secret of the namespace. */
         readonly secretKeyRef?: Readonly<Record<string, unknown>>;
+        /** A key of a ConfigMap of the namespace. */
         readonly configMapKeyRef?: Readonly<Record<string, unknown>>;
+        /** A field of the pod (downward API). */
         readonly fieldRef?: Readonly<Record<string, unknown>>;
+        /** A request or limit of the container (downward API). */
         readonly resourceFieldRef?: Readonly<Record<string, unknown>>;
     };
 }
@@ -89,11 +95,11 @@ export interface EnvVarConfig {
 export interface TolerationConfig {
     /** The taint's key. @default any key (with `Exists`) */
     readonly key?: string;
-    /** @default "Equal" */
+    /** How the taint's value is compared. @default "Equal" */
     readonly operator?: "Exists" | "Equal";
     /** The taint's value; empty with `Exists`. */
     readonly value?: string;
-    /** @default any effect */
+    /** The taint's effect. @default any effect */
     readonly effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
     /** How long a `NoExecute` taint is tolerated. @default forever */
     readonly tolerationSeconds?: number;
@@ -101,8 +107,11 @@ export interface TolerationConfig {
 
 /** Affinity, in Kubernetes' shape. */
 export interface AffinityConfig {
+    /** Which nodes the pods may or prefer to run on. @default none */
     readonly nodeAffinity?: Readonly<Record<string, unknown>>;
+    /** Which pods they run next to. @default none */
     readonly podAffinity?: Readonly<Record<string, unknown>>;
+    /** Which pods they keep away from. @default none */
     readonly podAntiAffinity?: Readonly<Record<string, unknown>>;
 }
 
@@ -116,21 +125,24 @@ export interface PodIdentity {
     readonly fsGroup?: number;
 }
 
-/** The worker's identity (`worker.securityContext.*`), also the owner of the EFS access points. */
+/**
+ * The worker's identity (`worker.securityContext.*`, each 1000 by default), also the owner of the
+ * EFS access points.
+ */
 export interface WorkerSecurityContext extends PodIdentity {
-    /** @default 1000 */
-    readonly runAsUser: number;
-    /** @default 1000 */
-    readonly runAsGroup: number;
     /** Group of the claim (the EFS access points' gid). @default 1000 */
     readonly fsGroup: number;
 }
 
 /** A label selector (`matchLabels`, `matchExpressions`), in Kubernetes' shape. */
 export interface LabelSelectorConfig {
+    /** Labels every selected pod has. @default none */
     readonly matchLabels?: Readonly<Record<string, string>>;
+    /** Expressions every selected pod meets. @default none */
     readonly matchExpressions?: readonly {
+        /** A label key. */
         readonly key: string;
+        /** How the label's value is compared with `values`. */
         readonly operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
         /** At least one with `In` and `NotIn`, none otherwise. */
         readonly values?: readonly string[];
@@ -145,13 +157,21 @@ export interface LabelSelectorConfig {
 export interface ExtraVolumeConfig {
     /** A DNS-1123 label. */
     readonly name: string;
+    /** A ConfigMap of the namespace (`name`, `items`, `defaultMode`, `optional`). */
     readonly configMap?: Readonly<Record<string, unknown>>;
+    /** A CSI driver's inline volume (`driver`, `volumeAttributes`, …). */
     readonly csi?: Readonly<Record<string, unknown>>;
+    /** Fields of the pod as files. */
     readonly downwardAPI?: Readonly<Record<string, unknown>>;
+    /** Scratch space (`medium`, `sizeLimit`). */
     readonly emptyDir?: Readonly<Record<string, unknown>>;
+    /** A claim made and deleted with the pod (`volumeClaimTemplate`). */
     readonly ephemeral?: Readonly<Record<string, unknown>>;
+    /** An existing claim (`claimName`, `readOnly`). */
     readonly persistentVolumeClaim?: Readonly<Record<string, unknown>>;
+    /** Several sources in one folder (`sources`). */
     readonly projected?: Readonly<Record<string, unknown>>;
+    /** A Secret of the namespace (`secretName`, `items`, `defaultMode`, `optional`). */
     readonly secret?: Readonly<Record<string, unknown>>;
 }
 
@@ -161,26 +181,31 @@ export interface VolumeMountConfig {
     readonly name: string;
     /** Absolute, and none of the program's own mount paths. */
     readonly mountPath: string;
-    /** @default the volume's root */
+    /** A path within the volume. @default the volume's root */
     readonly subPath?: string;
-    /** Instead of `subPath`. @default none */
+    /** Instead of `subPath`: one with `$(VAR)` references to the container's variables. @default none */
     readonly subPathExpr?: string;
-    /** @default false */
+    /** Mounted read-only. @default false */
     readonly readOnly?: boolean;
 }
 
 /** How the worker's replicas spread (`worker.topologySpreadConstraints[]`), in Kubernetes' shape. */
 export interface TopologySpreadConfig {
+    /** How many more pods one domain may have than another (at least 1). */
     readonly maxSkew: number;
     /** A node label, e.g. `topology.kubernetes.io/zone`. */
     readonly topologyKey: string;
+    /** Whether a pod that would break `maxSkew` waits or is scheduled anyway. */
     readonly whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway";
     /** Pods counted. @default the worker's own selector */
     readonly labelSelector?: LabelSelectorConfig;
     /** Only with `DoNotSchedule`. @default Kubernetes' (1) */
     readonly minDomains?: number;
+    /** Label keys whose values the counted pods share with the new one (e.g. `pod-template-hash`). @default none */
     readonly matchLabelKeys?: readonly string[];
+    /** Whether only nodes the pod's node affinity allows count. @default Kubernetes' ("Honor") */
     readonly nodeAffinityPolicy?: "Honor" | "Ignore";
+    /** Whether tainted nodes the pod does not tolerate count. @default Kubernetes' ("Ignore") */
     readonly nodeTaintsPolicy?: "Honor" | "Ignore";
 }
 
@@ -189,7 +214,14 @@ export interface TopologySpreadConfig {
  * allows `maxUnavailable`, pods or a percentage, and always allows at least one eviction.
  */
 export type DisruptionBudgetConfig =
-    { readonly minAvailable: number | string } | { readonly maxUnavailable: number | string };
+    | {
+          /** Pods (`1`) or a percentage of them (`50%`, rounded up) kept available. */
+          readonly minAvailable: number | string;
+      }
+    | {
+          /** Pods (`1`) or a percentage of them (`50%`, rounded up) that may be evicted at once. */
+          readonly maxUnavailable: number | string;
+      };
 
 /** A workload's ServiceAccount. */
 export interface ServiceAccountConfig {
@@ -211,49 +243,50 @@ export interface PodSettingsConfig {
 
 /** The worker Deployment, its Service and pods (`worker.*`). */
 export interface WorkerConfig extends PodSettingsConfig {
-    /** @default 1 */
+    /** Replicas. @default 1 */
     readonly replicaCount: number;
-    /** @default 580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651, kept fresh by the janitor */
+    /** The worker's image. @default 580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651, kept fresh by the janitor */
     readonly image: WorkerImageConfig;
+    /** The Service `worker`. */
     readonly service: {
         /** Container and Service port; the probes use it. @default 8080 */
         readonly httpPort: number;
     };
-    /** @default requests 500m / 1Gi, limits 2000m / 2Gi */
+    /** The worker container's requests and limits. @default requests 500m / 1Gi, limits 2000m / 2Gi */
     readonly resources: ResourcesConfig;
-    /** @default `/health` on port `http`, after 30 s, every 10 s, 5 s timeout, 3 failures */
+    /** When the kubelet restarts the worker. @default `/health` on port `http`, after 30 s, every 10 s, 5 s timeout, 3 failures */
     readonly livenessProbe: ProbeConfig;
-    /** @default `/health` on port `http`, after 10 s, every 5 s, 3 s timeout, 3 failures */
+    /** When the worker gets traffic. @default `/health` on port `http`, after 10 s, every 5 s, 3 s timeout, 3 failures */
     readonly readinessProbe: ProbeConfig;
     /** Extra variables, each name once. @default [] */
     readonly env: readonly EnvVarConfig[];
-    /** @default {} */
+    /** Node labels the pods need. @default {} */
     readonly nodeSelector: Readonly<Record<string, string>>;
-    /** @default [] */
+    /** Taints the pods tolerate. @default [] */
     readonly tolerations: readonly TolerationConfig[];
-    /** @default {} */
+    /** Node and pod affinity. @default {} */
     readonly affinity: AffinityConfig;
-    /** The pod's uid and gids. */
+    /** The pod's uid and gids. @default 1000 each */
     readonly securityContext: WorkerSecurityContext;
     /** Where the worker mounts the claim (`worker.storage.mountPath`, `BACKLINE_STORAGE_PATH`). @default "/data" */
     readonly mountPath: string;
     /** `undefined` when neither `minAvailable` nor `maxUnavailable` is set: no PodDisruptionBudget. */
     readonly disruptionBudget: DisruptionBudgetConfig | undefined;
-    /** @default [] */
+    /** Volumes of the pod besides the program's. @default [] */
     readonly extraVolumes: readonly ExtraVolumeConfig[];
-    /** @default [] */
+    /** Mounts of `extraVolumes` into the worker container. @default [] */
     readonly extraVolumeMounts: readonly VolumeMountConfig[];
-    /** @default [] */
+    /** How the replicas spread over zones or nodes. @default [] */
     readonly topologySpreadConstraints: readonly TopologySpreadConfig[];
 }
 
 /** The janitor CronJob (`janitor.*`), which keeps the credentials and the worker image fresh. */
 export interface JanitorConfig extends PodSettingsConfig {
-    /** @default docker.io/dtzar/helm-kubectl:3.16.1 */
+    /** The janitor's image (bash, curl, jq, kubectl). @default docker.io/dtzar/helm-kubectl:3.16.1 */
     readonly image: ImageConfig;
     /** Cron schedule (five fields, or a macro such as `@hourly`). @default "* * * * *" */
     readonly schedule: string;
-    /** @default requests 100m / 128Mi, limits 200m / 256Mi */
+    /** The janitor container's requests and limits. @default requests 100m / 128Mi, limits 200m / 256Mi */
     readonly resources: ResourcesConfig;
     /** Refresh a token or credential that expires within this many seconds. @default 900 */
     readonly refreshWindowSeconds: number;

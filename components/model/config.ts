@@ -41,15 +41,21 @@ export interface BacklineConfig {
     readonly accessKey: pulumi.Input<string>;
     /** Namespace of every object (`namespaceOverride`). @default "backline" */
     readonly namespace: string;
+    /** The janitor CronJob (`janitor.*`). */
     readonly janitor: JanitorConfig;
+    /** The worker Deployment (`worker.*`). */
     readonly worker: WorkerConfig;
+    /** The shared claim (`worker.storage.*`, `efs`). */
     readonly storage: StorageConfig;
     /** The `adot-collector` sidecar; `undefined` when `worker.otel.enabled` is false. */
     readonly observability: ObservabilityConfig | undefined;
+    /** The program's Kubernetes provider (`kubernetes.*`). */
     readonly kubernetes: KubernetesConfig;
     /** `undefined` when `security.jobAdmissionPolicy` is false. @default on */
     readonly jobAdmission: JobAdmissionConfig | undefined;
+    /** Proxy, CA bundle, registry mirror and pull secrets of every pod. */
     readonly site: SiteConfig;
+    /** Labels and annotations of every object. */
     readonly commonMetadata: CommonMetadata;
     /** `undefined` when `networkPolicy.enabled` is false (the default): no NetworkPolicy. */
     readonly networkPolicy: NetworkPolicyConfig | undefined;
@@ -59,5 +65,6 @@ export interface BacklineConfig {
 
 /** What `parseBacklineConfig` returns: the resolved configuration, the access key as given. */
 export interface ResolvedConfig extends BacklineConfig {
+    /** Access key for the Backline SaaS, as the stack configuration holds it. */
     readonly accessKey: string;
 }

@@ -48,8 +48,11 @@ export const networkPolicyNames = {
 
 /** The objects the janitor manages. Fixed by the program; a parameter of the builders so tests can vary them. */
 export interface JanitorObjectNames {
+    /** The Secret with the Backline JWT. */
     readonly jwtSecret: string;
+    /** The registry credentials' Secret. */
     readonly dockerconfigSecret: string;
+    /** The Deployment whose image the janitor keeps fresh. */
     readonly workerDeployment: string;
 }
 
