@@ -116,7 +116,7 @@ export interface WorkloadArgs {
 }
 
 /** `Worker`: the Deployment `worker`, its Service, RBAC and the Jobs' ServiceAccount. */
-export type WorkerArgs = WorkerPodInputs & WorkloadArgs;
+export interface WorkerArgs extends WorkerPodInputs, WorkloadArgs {}
 
 /** What the janitor's Jobs are built from. */
 export interface JanitorSpecInputs {
@@ -131,7 +131,7 @@ export interface JanitorSpecInputs {
 }
 
 /** `Janitor`: the CronJob `janitor`, its RBAC, script and install Job. */
-export type JanitorArgs = JanitorSpecInputs & WorkloadArgs;
+export interface JanitorArgs extends JanitorSpecInputs, WorkloadArgs {}
 
 /** What the admission policy on the worker's Jobs is built from; all known from the configuration. */
 export interface JobAdmissionInputs {
