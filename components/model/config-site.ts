@@ -55,9 +55,9 @@ export interface SiteConfig {
 
 /** Labels and annotations of every object and pod the stack makes (`commonLabels`, `commonAnnotations`). */
 export interface CommonMetadata {
-    /** @default {} */
+    /** Labels, outside the program's prefixes (`app.kubernetes.io/`, `backline.ai/`). @default {} */
     readonly labels: Readonly<Record<string, string>>;
-    /** @default {} */
+    /** Annotations, outside the program's prefixes (`backline.ai/`, `pulumi.com/`). @default {} */
     readonly annotations: Readonly<Record<string, string>>;
 }
 

@@ -15,9 +15,9 @@ export interface EfsConfig {
     readonly allowedCidrBlocks: readonly string[];
     /** Security groups (e.g. the nodes') allowed to reach NFS. @default [] (but not both empty) */
     readonly allowedSecurityGroupIds: readonly string[];
-    /** @default "generalPurpose" */
+    /** EFS performance mode. @default "generalPurpose" */
     readonly performanceMode: "generalPurpose" | "maxIO";
-    /** @default "elastic" */
+    /** EFS throughput mode. @default "elastic" */
     readonly throughputMode: "elastic" | "bursting";
     /** Directory of the CSI driver's access points. @default "/backline" */
     readonly basePath: string;
@@ -108,9 +108,9 @@ export type CollectorRole =
 
 /** The `adot-collector` sidecar's image and resources (`worker.otel.collector.*`). */
 export interface CollectorConfig {
-    /** @default "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2" */
+    /** The collector's image. @default "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.2" */
     readonly image: string;
-    /** @default requests 50m / 64Mi, limits 200m / 256Mi */
+    /** The collector container's requests and limits. @default requests 50m / 64Mi, limits 200m / 256Mi */
     readonly resources: ResourcesConfig;
 }
 
@@ -118,7 +118,7 @@ export interface CollectorConfig {
 export interface ObservabilityConfig {
     /** AWS region of CloudWatch Logs and X-Ray. */
     readonly region: string;
-    /** @default "/backline/<namespace>/worker" */
+    /** The CloudWatch log group the collector writes to. @default "/backline/<namespace>/worker" */
     readonly logGroupName: string;
     /** Retention of the log group, a value CloudWatch accepts. @default 30 */
     readonly retentionInDays: number;
