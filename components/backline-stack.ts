@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PreparedAdoption } from "./adoption/prepare";
-import type { BacklineConfig } from "./config";
+import type { BacklineConfig } from "./model";
 import { HelmReleaseRemoval } from "./adoption/release-removal";
 import { HelmTakeover } from "./adoption/takeover";
 import { Janitor } from "./janitor";
@@ -92,9 +92,10 @@ export class BacklineStack extends pulumi.ComponentResource {
         );
         const ns = namespace.name;
 
+        // A live claim keeps its class and access modes: a bound claim never changes them.
         const storage = new WorkerStorage(
             `${name}-storage`,
-            { storage: cfg.storage, namespace: ns, skipAwait, adoptedClaim: adoption?.steps.facts.claim },
+            { storage: cfg.storage, namespace: ns, skipAwait, claimOverride: adoption?.steps.facts.claim },
             child,
         );
 
@@ -136,10 +137,9 @@ export class BacklineStack extends pulumi.ComponentResource {
                 namespace: ns,
                 skipAwait,
                 waitFor: [namespace, ...siteReady, ...(janitor.installJob ? [janitor.installJob] : [])],
-                adopted: adoption && {
-                    selector: adoption.steps.facts.workerSelector,
-                    image: adoption.steps.facts.workerImage,
-                },
+                // A live Deployment keeps its (immutable) selector, and the image the janitor set.
+                selectorOverride: adoption?.steps.facts.workerSelector,
+                imageOverride: adoption?.steps.facts.workerImage,
             },
             child,
         );

@@ -14,7 +14,7 @@
  * `config.worker.revisionHistoryLimit`.
  */
 import { z } from "zod";
-import { proxyEnvNames, workerCaEnvNames } from "../specs/site";
+import { proxyEnvNames, workerCaEnvNames } from "../model";
 import { always, object, rule, show } from "./fields";
 import { adopt } from "./sections/adopt";
 import { caBundle } from "./sections/ca-bundle";

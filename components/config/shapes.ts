@@ -10,7 +10,7 @@
  * is what keeps them in line with Kubernetes at compile time.
  */
 import { z } from "zod";
-import { reservedWorkerEnvNames } from "../specs/worker";
+import { reservedWorkerEnvNames } from "../model";
 import {
     always,
     before,

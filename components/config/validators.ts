@@ -7,6 +7,7 @@
  * in the Automation API before any engine exists.
  */
 import { X509Certificate } from "crypto";
+import { names, stackSecrets } from "../model";
 import { isHostName } from "./network-checks";
 
 /**
@@ -253,4 +254,16 @@ export function checkPemBundle(text: string): string | undefined {
     return broken >= 0
         ? `${accepted}; certificate ${broken + 1} of ${blocks.length} does not parse as X.509`
         : undefined;
+}
+
+/**
+ * `worker.jobs.allowedSecrets` may not name a Secret the stack holds (`stackSecrets`): the worker's
+ * Jobs run code it was asked to run, and the admission policy (`security.jobAdmissionPolicy`) is
+ * there to keep those credentials from them.
+ */
+export function checkAllowedJobSecret(name: string): string | undefined {
+    if (stackSecrets.includes(name)) {
+        return `expected a Secret of your own; ${stackSecrets.map((s) => `\`${s}\``).join(", ")} hold the stack's credentials, which the worker's Jobs must never see (\`${names.dockerconfigSecret}\` is already allowed as their image pull secret)`;
+    }
+    return undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * `caBundle`: private CA roots for every pod.
  */
-import { caBundleDir } from "../../specs/site";
+import { caBundleDir } from "../../model";
 import { always, blankIsUnset, object, rule, text } from "../fields";
 import { checkConfigMapKey, checkDns1123Subdomain, checkPemBundle } from "../validators";
 

@@ -3,9 +3,7 @@
  * runs, and its pods' settings; with the rules among its keys.
  */
 import { z } from "zod";
-import { caBundleDir } from "../../specs/site";
-import { checkAllowedJobSecret } from "../../specs/admission";
-import { reservedWorkerEnvNames } from "../../specs/worker";
+import { caBundleDir, reservedWorkerEnvNames, reservedWorkerVolumeNames } from "../../model";
 import {
     always,
     before,
@@ -32,7 +30,13 @@ import {
     toleration,
     topologySpreadConstraint,
 } from "../shapes";
-import { checkBytes, checkDns1123Subdomain, checkImageReference, checkMountPath } from "../validators";
+import {
+    checkAllowedJobSecret,
+    checkBytes,
+    checkDns1123Subdomain,
+    checkImageReference,
+    checkMountPath,
+} from "../validators";
 import { extraVolume, volumeMounts } from "../volumes";
 
 const httpHealth = { path: "/health", port: "http" };
@@ -184,16 +188,6 @@ const shape = {
             "How the worker's replicas spread over zones or nodes (Kubernetes' shape; `labelSelector` defaults to the worker's own).",
         ),
 };
-
-/** The program's own volume names and mount paths in the worker's pod (`specs/worker.ts`, `specs/site.ts`). */
-export const reservedWorkerVolumeNames = [
-    "storage",
-    "tmp",
-    "collector-config",
-    "jwt-token",
-    "collector-tmp",
-    "backline-ca-bundle",
-];
 
 type Worker = z.output<ReturnType<typeof object<typeof shape>>>;
 
