@@ -1,13 +1,2 @@
-/**
- * `~` in the paths users give (`kubernetes.kubeconfig`, the Automation API's folders), expanded as a
- * shell would: one definition for the preflight, the adoption's kubectl calls and the Automation API
- * (which re-exports it). Node's modules are imported by name because the adoption's dynamic
- * providers capture this module (see cluster/kubectl.ts).
- */
-import { homedir } from "os";
-import { join } from "path";
-
-/** `~` and `~/…` in the home folder; anything else unchanged. */
-export function expandHome(p: string, home: string = homedir()): string {
-    return p === "~" ? home : p.startsWith("~/") ? join(home, p.slice(2)) : p;
-}
+// Where the Automation API finds it (automation/paths.ts); defined with the cluster clients.
+export { expandHome } from "./cluster/home";

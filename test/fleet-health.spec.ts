@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { DeploymentLike, JobLike, combineChecks, deploymentRolledOut, latestJanitorJob } from "../automation/health";
-import { KubeconfigError, credentialsFor, resolveKubeAccess } from "../components/cluster/client";
+import { KubeconfigError, credentialsFor, resolveKubeAccess } from "../components/cluster";
 
 function deployment(generation: number, status: NonNullable<DeploymentLike["status"]>, replicas = 2): DeploymentLike {
     return { metadata: { name: "worker", generation }, spec: { replicas }, status };

@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
-import { connectionFor } from "../../components/cluster/kubeconfig";
+import { connectionFor } from "../../components/cluster";
 import { jobAdmissionName } from "../../components/specs/admission";
 import { startApiServer, useApiServer } from "../support/apiserver";
 import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
