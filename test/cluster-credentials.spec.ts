@@ -6,7 +6,6 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import {
@@ -16,18 +15,13 @@ import {
     credentialsSync,
     resolveKubeconfig,
 } from "../components/cluster";
+import { useTempDir } from "./fixtures/kubeconfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-let dir: string;
-beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-credentials-"))));
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function write(name: string, text: string, mode = 0o644): string {
-    fs.writeFileSync(path.join(dir, name), text, { mode });
-    return path.join(dir, name);
-}
+const tmp = useTempDir("backline-credentials-");
+const write = tmp.write;
 
 /** A kubeconfig file of one context whose user is `user`. */
 function accessFor(user: Any, cluster: Any = {}) {
@@ -113,12 +107,12 @@ describe("cluster credentials: the user's own", () => {
         assert.deepEqual(credentialsSync(a, {}).headers, { Authorization: "Bearer one" });
         write("token", "two");
         assert.deepEqual(credentialsSync(a, {}).headers, { Authorization: "Bearer two" });
-        fs.rmSync(path.join(dir, "token"));
+        fs.rmSync(path.join(tmp.path(), "token"));
         assert.throws(
             () => credentialsSync(a, {}),
             (e: Error) =>
                 e instanceof KubeconfigError &&
-                e.message === `cannot read the \`tokenFile\` of user "u", ${dir}/token: the file does not exist`,
+                e.message === `cannot read the \`tokenFile\` of user "u", ${tmp.path()}/token: the file does not exist`,
         );
     });
 });
@@ -164,7 +158,7 @@ describe("cluster credentials: exec credential plugins", () => {
                 );
                 const creds = await run(a, env);
                 assert.deepEqual(creds.headers, { Authorization: "Bearer arg-eu-caller" });
-                assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "info.json"), "utf8")), {
+                assert.deepEqual(JSON.parse(fs.readFileSync(path.join(tmp.path(), "info.json"), "utf8")), {
                     apiVersion: "client.authentication.k8s.io/v1beta1",
                     kind: "ExecCredential",
                     spec: {
@@ -186,7 +180,7 @@ describe("cluster credentials: exec credential plugins", () => {
                     expirationTimestamp: "2030-01-02T03:04:05Z",
                 });
                 write("plugin.sh", `#!/bin/bash\necho '${out}'\n`, 0o755);
-                const creds = await run(accessFor({ exec: { command: path.join(dir, "plugin.sh") } }), env);
+                const creds = await run(accessFor({ exec: { command: path.join(tmp.path(), "plugin.sh") } }), env);
                 assert.deepEqual(creds.headers, {});
                 assert.equal(`${creds.cert}/${creds.key}`, "CERT/KEY");
                 assert.equal(creds.expires, Date.parse("2030-01-02T03:04:05Z"));

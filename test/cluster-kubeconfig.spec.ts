@@ -6,9 +6,7 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
 import {
     KubeconfigError,
     KubeconfigSource,
@@ -17,28 +15,11 @@ import {
     resolveKubeAccess,
     resolveKubeconfig,
 } from "../components/cluster";
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import { kubeconfigYaml, useTempDir } from "./fixtures/kubeconfig";
 
 /** In every user of these kubeconfigs: no message may show it. */
 const secret = "s3cr3t-t0ken-never-shown";
-
-function kubeconfig(over: { users?: Any[]; clusters?: Any[]; contexts?: Any[]; current?: string } = {}): string {
-    return stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: over.clusters ?? [
-            { name: "c", cluster: { server: "https://10.1.2.3:6443/", "certificate-authority": "ca.pem" } },
-        ],
-        users: over.users ?? [{ name: "u", user: { token: secret } }],
-        contexts: over.contexts ?? [
-            { name: "main", context: { cluster: "c", user: "u" } },
-            { name: "other", context: { cluster: "c", user: "v" } },
-        ],
-        "current-context": over.current ?? "main",
-    });
-}
+const kubeconfig = (over: Parameters<typeof kubeconfigYaml>[0] = {}) => kubeconfigYaml({ token: secret, ...over });
 
 describe("kubeconfig resolver: contents or path (isInlineKubeconfig)", () => {
     const table: [string, boolean][] = [
@@ -62,16 +43,9 @@ describe("kubeconfig resolver: contents or path (isInlineKubeconfig)", () => {
 });
 
 describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", () => {
-    let dir: string;
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-kubeconfig-"));
-        fs.writeFileSync(path.join(dir, "ca.pem"), "CA");
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const write = (name: string, text: string) => {
-        fs.writeFileSync(path.join(dir, name), text);
-        return path.join(dir, name);
-    };
+    const tmp = useTempDir("backline-kubeconfig-");
+    beforeEach(() => tmp.write("ca.pem", "CA"));
+    const write = (name: string, text: string) => tmp.write(name, text);
 
     const cases: {
         name: string;
@@ -83,7 +57,7 @@ describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", (
     }[] = [
         {
             name: "a path that does not exist (never read as contents)",
-            source: () => ({ kubeconfig: path.join(dir, "no-such-file") }),
+            source: () => ({ kubeconfig: path.join(tmp.path(), "no-such-file") }),
             message: (d) =>
                 new RegExp(
                     `^cannot read the kubeconfig ${d}/no-such-file \\(\`kubernetes\\.kubeconfig\`\\): the file does not exist\\. A one-line \`kubernetes\\.kubeconfig\` .* is a path: give the path of an existing kubeconfig file, or the kubeconfig's contents$`,
@@ -97,7 +71,7 @@ describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", (
         },
         {
             name: "a folder",
-            source: () => ({ kubeconfig: dir }),
+            source: () => ({ kubeconfig: tmp.path() }),
             message: (d) => new RegExp(`^cannot read the kubeconfig ${d} \\(\`kubernetes\\.kubeconfig\`\\): EISDIR$`),
         },
         {
@@ -155,7 +129,7 @@ describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", (
         {
             name: "a CA file that is not there, relative to its kubeconfig",
             source: (w) => {
-                fs.rmSync(path.join(dir, "ca.pem"));
+                fs.rmSync(path.join(tmp.path(), "ca.pem"));
                 return { kubeconfig: w("config", kubeconfig()) };
             },
             message: (d) =>
@@ -222,6 +196,7 @@ describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", (
     ];
     for (const c of cases) {
         it(`${c.name}: a KubeconfigError that says so`, () => {
+            const dir = tmp.path();
             const source = c.source(write);
             const env = c.env?.(dir) ?? {};
             const opts = { home: dir, inClusterDir: path.join(dir, "no-pod") };
@@ -244,15 +219,9 @@ describe("kubeconfig resolver: what it says about a kubeconfig it cannot use", (
 });
 
 describe("kubeconfig resolver: finding and merging kubeconfigs as kubectl does", () => {
-    let dir: string;
-    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-kubeconfig-"))));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const write = (name: string, text: string | Buffer) => {
-        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), text);
-        return path.join(dir, name);
-    };
-    const opts = () => ({ home: dir, cwd: dir, inClusterDir: path.join(dir, "pod") });
+    const tmp = useTempDir("backline-kubeconfig-");
+    const write = (name: string, text: string) => tmp.write(name, text);
+    const opts = () => ({ home: tmp.path(), cwd: tmp.path(), inClusterDir: path.join(tmp.path(), "pod") });
 
     it("merges $KUBECONFIG first-wins (entries and current-context), skips missing files, paths relative to each file", () => {
         write("a/ca.pem", "CA of a");
@@ -281,7 +250,7 @@ describe("kubeconfig resolver: finding and merging kubeconfigs as kubectl does",
                 ],
             }),
         );
-        const env = { KUBECONFIG: [a, path.join(dir, "missing"), "", b].join(path.delimiter) };
+        const env = { KUBECONFIG: [a, path.join(tmp.path(), "missing"), "", b].join(path.delimiter) };
         const main = resolveKubeconfig({}, env, opts());
         assert.equal(main.server, "https://a");
         assert.equal(String(main.ca), "CA of a");
@@ -337,9 +306,12 @@ describe("kubeconfig resolver: finding and merging kubeconfigs as kubectl does",
             assert.equal(a.describe, "the pod's ServiceAccount");
             assert.deepEqual(credentialsSync(a, {}).headers, { Authorization: "Bearer sa-token" });
             assert.deepEqual(a.kubeconfig.users, [
-                { name: "in-cluster", user: { tokenFile: path.join(dir, "pod/token") } },
+                { name: "in-cluster", user: { tokenFile: path.join(tmp.path(), "pod/token") } },
             ]);
-            assert.equal(a.kubeconfig.clusters[0].cluster["certificate-authority"], path.join(dir, "pod/ca.crt"));
+            assert.equal(
+                a.kubeconfig.clusters[0].cluster["certificate-authority"],
+                path.join(tmp.path(), "pod/ca.crt"),
+            );
         });
 
         it("brackets an IPv6 service address", () => {
@@ -366,15 +338,12 @@ describe("kubeconfig resolver: finding and merging kubeconfigs as kubectl does",
 });
 
 describe("kubeconfig resolver: the kubeconfig kubectl is given", () => {
-    let dir: string;
-    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-kubeconfig-"))));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = useTempDir("backline-kubeconfig-");
 
     it("holds the one context, its cluster and user, as written but with absolute paths", () => {
-        for (const f of ["ca.pem", "cert.pem", "key.pem"]) fs.writeFileSync(path.join(dir, f), f);
-        const file = path.join(dir, "config");
-        fs.writeFileSync(
-            file,
+        for (const f of ["ca.pem", "cert.pem", "key.pem"]) tmp.write(f, f);
+        const file = tmp.write(
+            "config",
             kubeconfig({
                 clusters: [
                     {
@@ -408,7 +377,7 @@ describe("kubeconfig resolver: the kubeconfig kubectl is given", () => {
                     name: "c",
                     cluster: {
                         server: "https://h",
-                        "certificate-authority": path.join(dir, "ca.pem"),
+                        "certificate-authority": path.join(tmp.path(), "ca.pem"),
                         "proxy-url": "http://p",
                     },
                 },
@@ -417,10 +386,10 @@ describe("kubeconfig resolver: the kubeconfig kubectl is given", () => {
                 {
                     name: "v",
                     user: {
-                        "client-certificate": path.join(dir, "cert.pem"),
-                        "client-key": path.join(dir, "key.pem"),
-                        tokenFile: path.join(dir, "token"),
-                        exec: { command: path.join(dir, "bin/plugin"), args: ["a"] },
+                        "client-certificate": path.join(tmp.path(), "cert.pem"),
+                        "client-key": path.join(tmp.path(), "key.pem"),
+                        tokenFile: path.join(tmp.path(), "token"),
+                        exec: { command: path.join(tmp.path(), "bin/plugin"), args: ["a"] },
                         as: "alice",
                     },
                 },
