@@ -1,6 +1,6 @@
 /**
  * The default health gate's verdicts (automation/health.ts) on Deployment and Job objects, and how
- * its client finds the cluster and credentials in a kubeconfig (components/cluster/client.ts). The
+ * its client finds the cluster and credentials in a kubeconfig (components/cluster). The
  * requests themselves run against a real API server in test/e2e/fleet.e2e.ts.
  */
 import * as assert from "assert";
