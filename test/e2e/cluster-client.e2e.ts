@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { KubeClient, KubeconfigSource, connectionFor, requestsSync } from "../../components/cluster";
+import { KubeClient, KubeRequestError, KubeconfigSource, connectionFor, requestsSync } from "../../components/cluster";
 import { kubectl } from "../../components/cluster/kubectl";
 import { useApiServer } from "../support/apiserver";
 
@@ -79,8 +79,17 @@ describe("the cluster clients on a real API server", function () {
             assert.deepEqual(who(answer.body.status.userInfo), identity);
         });
 
-        it(`the asynchronous transport reads objects with context ${context}`, async () => {
+        it(`the asynchronous transport reads as ${identity.username} with context ${context}`, async () => {
             const client = KubeClient.forTarget({ kubeconfig: file, context });
+            if (identity.username === "jane") {
+                // Nobody gave jane any rights: the API server took the request for hers.
+                await assert.rejects(
+                    client.get("/api/v1/namespaces/default"),
+                    (e: Error) =>
+                        e instanceof KubeRequestError && e.status === 403 && /User "jane" cannot get/.test(e.message),
+                );
+                return;
+            }
             const ns = await client.get<Any>("/api/v1/namespaces/default");
             assert.equal(ns.metadata.name, "default");
             assert.equal(await client.get("/api/v1/namespaces/no-such-namespace"), undefined);
