@@ -15,7 +15,7 @@
  * stack creates the policy before anything else, so a refusal at `up` still leaves nothing behind.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { BacklineConfig } from "../config";
+import type { BacklineConfig } from "../model";
 import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "../cluster";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
