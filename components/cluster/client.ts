@@ -1,7 +1,7 @@
 /**
  * The asynchronous transport: JSON GETs for the fleet's health gate (`automation/health.ts`), with
  * the credentials of the one resolver (`kubeconfig.ts`, `credentials.ts`) and Node's `https`.
- * docs/decisions/0001-cluster-client.md says why not `@kubernetes/client-node`.
+ * docs/decisions/0003-cluster-client.md says why not `@kubernetes/client-node`.
  */
 import * as https from "https";
 import { CredentialOptions, Credentials, credentialsFor, resolveKubeAccess } from "./credentials";
