@@ -75,6 +75,8 @@ export class BacklineStack extends pulumi.ComponentResource {
                       namespace: cfg.namespace,
                       claimName: cfg.storage.claim.name,
                       allowedSecrets: cfg.jobAdmission.allowedSecrets,
+                      // The selector the worker keeps below: its Jobs' pods may not carry it.
+                      workerSelectorOverride: adoption?.steps.facts.workerSelector,
                   },
                   { parent: this },
               )

@@ -12,8 +12,11 @@ export type { JobAdmissionArgs };
  * name (`security.jobAdmissionPolicy`): the Jobs, Pods and CronJobs the worker's ServiceAccount
  * creates in the namespace are admitted only as ServiceAccount `backline-jobs`, without an API
  * token, with the claim, `emptyDir`, `configMap` and token-free `projected` volumes, and with no
- * Secret but `dockerconfig` (to pull) and `worker.jobs.allowedSecrets`. Rules and messages:
- * `specs/admission.ts`. Both objects are cluster-scoped (Kubernetes 1.30+); the stack's preflight
+ * Secret but `dockerconfig` (to pull) and `worker.jobs.allowedSecrets`; not with the labels that
+ * select the worker's pods (the selector Deployment `worker` really uses) or the janitor's, nor
+ * posing as a run of CronJob `janitor`; and the worker may not delete the janitor's Jobs. Rules and
+ * messages: `specs/admission.ts`, `specs/admission-workloads.ts`. Both objects are cluster-scoped
+ * (Kubernetes 1.30+); the stack's preflight
  * (`preflight/`) says so before anything changes when the cluster cannot hold them.
  */
 export class JobAdmission extends pulumi.ComponentResource {

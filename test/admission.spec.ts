@@ -1,10 +1,16 @@
 /**
  * The job admission policy (issue 18): its builders, the intent of its CEL rules (evaluated with a
- * CEL interpreter, table-driven: each pod spec and the rules it must trip), and what the program
- * makes with `security.jobAdmissionPolicy` on and off (under mocks). The API server is the real
- * proof: test/e2e/admission.e2e.ts.
+ * CEL interpreter, table-driven: each object and the rules it must trip, on CREATE and on DELETE),
+ * and what the program makes with `security.jobAdmissionPolicy` on and off, and with an adopted
+ * release's worker selector (under mocks). The API server is the real proof:
+ * test/e2e/admission.e2e.ts.
  */
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { BacklineStack } from "../components";
+import { parseBacklineConfig } from "../components/config";
+import { planAdoption } from "../components/adoption/plan";
+import { reservedSelectors } from "../components/specs/admission-workloads";
 import {
     buildJobAdmissionBindingSpec,
     buildJobAdmissionPolicySpec,
@@ -16,9 +22,24 @@ import {
 import type { JobAdmissionInputs } from "../components/model";
 import { buildWorkerRoleRules } from "../components/specs/worker";
 import { decide } from "./support/cel";
-import { caseInputs, cronJob, job, jobAdmissionCases, withPod } from "./fixtures/job-admission-cases";
+import {
+    adoptedInputs,
+    adoptedSelector,
+    adoptedSelectorCases,
+    caseInputs,
+    cronJob,
+    janitorLabels,
+    job,
+    jobAdmissionCases,
+    jobDeleteCases,
+    podsLabelled,
+    properPod,
+    withPod,
+    workerSelectorLabels,
+} from "./fixtures/job-admission-cases";
 import * as examples from "./fixtures/examples";
-import { runProgram } from "./support/mocks";
+import { minimalInstall, stackConfig } from "./fixtures/adoption";
+import { RecordingMocks, runProgram, settle } from "./support/mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -28,6 +49,7 @@ const worker = workerUsername("backline");
 
 const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 
 describe("job admission policy: builders", () => {
     it("derives both names from the namespace, so two stacks in one cluster do not collide", () => {
@@ -36,7 +58,7 @@ describe("job admission policy: builders", () => {
         assert.equal(buildJobAdmissionBindingSpec(inputs).policyName, jobAdmissionName("backline"));
     });
 
-    it("looks only at the namespace, at the worker's requests, at Jobs, CronJobs and Pods", () => {
+    it("looks only at the namespace, at the worker's requests, at Jobs, CronJobs and Pods, and at the deletion of Jobs", () => {
         const spec = buildJobAdmissionPolicySpec(inputs) as Any;
         assert.equal(spec.failurePolicy, "Fail");
         assert.deepEqual(spec.matchConstraints.namespaceSelector, {
@@ -47,6 +69,7 @@ describe("job admission policy: builders", () => {
             [
                 [["batch"], ["jobs", "cronjobs"], ["CREATE", "UPDATE"]],
                 [[""], ["pods", "pods/ephemeralcontainers"], ["CREATE", "UPDATE"]],
+                [["batch"], ["jobs"], ["DELETE"]],
             ],
         );
         assert.deepEqual(spec.matchConditions, [
@@ -78,21 +101,82 @@ describe("job admission policy: builders", () => {
         const none = buildJobAdmissionPolicySpec({ ...inputs, allowedSecrets: [] }) as Any;
         assert.equal(none.variables.find((v: Any) => v.name === "allowedSecrets").expression, "[]");
     });
+
+    it("reserves the live worker selector, the stack's own and the janitor's, each once", () => {
+        assert.deepEqual(
+            reservedSelectors(inputs).map((s) => s.labels),
+            [workerSelectorLabels, { "app.kubernetes.io/name": "backline", "app.kubernetes.io/component": "janitor" }],
+        );
+        assert.deepEqual(
+            reservedSelectors(adoptedInputs).map((s) => s.labels),
+            [
+                adoptedSelector,
+                workerSelectorLabels,
+                { "app.kubernetes.io/name": "backline", "app.kubernetes.io/component": "janitor" },
+            ],
+        );
+        // An empty selector would match every pod: never reserved.
+        assert.equal(reservedSelectors({ ...inputs, workerSelectorOverride: {} }).length, 2);
+    });
 });
+
+/** The first word of each refusal: the rule's name. */
+const rulesOf = (refusals: readonly string[]) => refusals.map((m) => m.split(":")[0]);
 
 describe("job admission policy: what its CEL admits (interpreted; the API server is the proof)", () => {
     const spec = buildJobAdmissionPolicySpec(inputs);
+    const title = (rules: string[], name: string) =>
+        `${rules.length === 0 ? "admits" : `refuses (${rules.join(", ")})`} ${name}`;
     for (const [name, object, rules] of jobAdmissionCases) {
-        it(`${rules.length === 0 ? "admits" : `refuses (${rules.join(", ")})`} ${name}`, () => {
+        it(title(rules, name), () => {
             const d = decide(spec, object, worker);
             assert.ok(d.matched);
-            assert.deepEqual(
-                d.refusals.map((m) => m.split(":")[0]),
-                rules,
-                d.refusals.join("\n"),
-            );
+            assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
         });
     }
+
+    describe("with the selector an adopted release kept", () => {
+        const adopted = buildJobAdmissionPolicySpec(adoptedInputs);
+        for (const [name, object, rules] of adoptedSelectorCases) {
+            it(title(rules, name), () => {
+                const d = decide(adopted, object, worker);
+                assert.ok(d.matched);
+                assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
+            });
+        }
+    });
+
+    describe("deleting a Job (DELETE: only `oldObject`)", () => {
+        for (const [name, oldObject, rules] of jobDeleteCases) {
+            it(title(rules, name), () => {
+                const d = decide(spec, null, worker, { operation: "DELETE", oldObject });
+                assert.ok(d.matched);
+                assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
+            });
+        }
+        it("judges only what is deleted: a Job that breaks every rule of CREATE may be deleted if it is not the janitor's", () => {
+            const bad = job(
+                withPod((p) => (p.serviceAccountName = "other")),
+                { name: "janitorial", labels: workerSelectorLabels },
+            );
+            const d = decide(spec, null, worker, { operation: "DELETE", oldObject: bad });
+            assert.deepEqual(d, { matched: true, refusals: [] });
+        });
+        it("leaves the garbage collector, the CronJob controller and Pulumi alone", () => {
+            const run = jobDeleteCases[0][1];
+            for (const user of [
+                "system:serviceaccount:kube-system:generic-garbage-collector",
+                "system:kube-controller-manager",
+                "admin",
+            ]) {
+                assert.deepEqual(
+                    decide(spec, null, user, { operation: "DELETE", oldObject: run }),
+                    { matched: false },
+                    user,
+                );
+            }
+        });
+    });
 
     it("says in each refusal what was found and what to change", () => {
         const refusals = (object: Any) => {
@@ -124,6 +208,46 @@ describe("job admission policy: what its CEL admits (interpreted; the API server
         assert.match(
             volume,
             /may not mount volume jwt\. Allowed: the claim worker-storage, emptyDir, configMap, projected/,
+        );
+        const labels = refusals(podsLabelled(job(properPod()), workerSelectorLabels));
+        assert.equal(
+            labels,
+            "labels: the worker's Jobs may not carry the labels that select the stack's workloads; spec.template.metadata.labels " +
+                "has app.kubernetes.io/name=backline, app.kubernetes.io/component=worker (the selector of Deployment worker, its Service " +
+                "and its PodDisruptionBudget). Label them with a key of their own instead (e.g. backline.ai/job: <run>); a part of such " +
+                "a selector alone is fine.",
+        );
+        const cronLabels = refusals(
+            podsLabelled(cronJob(properPod(), { labels: janitorLabels }), workerSelectorLabels),
+        );
+        assert.match(
+            cronLabels,
+            /CronJobs may not .*; metadata\.labels has app\.kubernetes\.io\/name=backline, app\.kubernetes\.io\/component=janitor \(the labels of the janitor's Jobs and pods\); spec\.jobTemplate\.spec\.template\.metadata\.labels has app\.kubernetes\.io\/name=backline, app\.kubernetes\.io\/component=worker/,
+        );
+        const adoptedSpec = buildJobAdmissionPolicySpec(adoptedInputs);
+        const adopted = decide(adoptedSpec, podsLabelled(job(properPod()), adoptedSelector), worker);
+        assert.ok(adopted.matched);
+        assert.match(
+            adopted.refusals.join("\n"),
+            /spec\.template\.metadata\.labels has app\.kubernetes\.io\/name=backline-worker, app\.kubernetes\.io\/instance=backline \(the selector of Deployment worker/,
+        );
+        const run = refusals(job(properPod(), { name: "janitor-29000000" }));
+        assert.match(
+            run,
+            /^janitor-run: the worker's Jobs may not pose as runs of CronJob janitor; metadata\.name is janitor-29000000, how CronJob janitor names its runs \(janitor-<minutes>\)\. A Job of such a name keeps the CronJob's run of that minute from starting\. Name them otherwise/,
+        );
+    });
+
+    it("says in the refusal of a delete which Job it is, why it is the janitor's and what the worker may delete", () => {
+        const d = decide(spec, null, worker, { operation: "DELETE", oldObject: jobDeleteCases[0][1] });
+        assert.ok(d.matched);
+        assert.equal(
+            d.refusals.join("\n"),
+            "janitor-delete: the worker may not delete the janitor's Jobs; Job janitor-29000000 is a run of CronJob janitor " +
+                "(metadata.ownerReferences), labelled app.kubernetes.io/name=backline, app.kubernetes.io/component=janitor, run as " +
+                "ServiceAccount janitor. They refresh jwt-token and dockerconfig: CronJob janitor removes its finished runs itself " +
+                "(janitor.successfulJobsHistoryLimit, janitor.failedJobsHistoryLimit) and pulumi the install Job. The worker may " +
+                "delete the Jobs it ran (ServiceAccount backline-jobs).",
         );
     });
 
@@ -169,6 +293,34 @@ describe("job admission policy: in the program (under mocks)", function () {
             .map((r) => r.type);
         assert.deepEqual(clusterScoped, ["kubernetes:core/v1:Namespace"]);
         assert.ok(!("jobAdmissionPolicy" in off.outputs));
+    });
+
+    it("is built from the selector Deployment worker really uses, also when an adopted release kept its own", async () => {
+        // The selector read back from the Deployment the program declares, not from the configuration.
+        const refusesItsPods = (policy: Any, deployment: Any) => {
+            const selector = deployment.spec.selector.matchLabels;
+            const d = decide(policy.spec, podsLabelled(job(properPod()), selector), workerUsername(policy.namespace));
+            assert.ok(d.matched);
+            return rulesOf(d.refusals);
+        };
+        const plain = await runProgram(examples.minimal);
+        const plainPolicy = { ...plain.mocks.one(VAP).inputs, namespace: "backline" };
+        assert.deepEqual(refusesItsPods(plainPolicy, plain.mocks.one(DEPLOYMENT).inputs), ["labels"]);
+
+        const mocks = new RecordingMocks();
+        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
+        const r = parseBacklineConfig({ ...examples.minimal, adopt: { helmRelease: "backline" } });
+        assert.ok(r.ok);
+        const plan = planAdoption(stackConfig(), minimalInstall());
+        assert.ok(plan.kind === "plan");
+        new BacklineStack("backline", {
+            config: r.config,
+            adoption: { steps: plan, connection: { context: "prod" }, recordPresent: true, changes: [] },
+        });
+        await settle();
+        const deployment = mocks.one(DEPLOYMENT).inputs;
+        assert.deepEqual(deployment.spec.selector.matchLabels, adoptedSelector);
+        assert.deepEqual(refusesItsPods({ ...mocks.one(VAP).inputs, namespace: "backline" }, deployment), ["labels"]);
     });
 
     it("leaves the worker's Role as it was: the policy narrows what `create jobs` can make", () => {

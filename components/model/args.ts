@@ -141,6 +141,12 @@ export interface JobAdmissionInputs {
     readonly claimName: string;
     /** `worker.jobs.allowedSecrets`: Secrets the Jobs may mount or read from `env`/`envFrom`. */
     readonly allowedSecrets: readonly string[];
+    /**
+     * The selector Deployment `worker` keeps instead of the stack's (`WorkerArgs.selectorOverride`,
+     * an adopted Helm release's): the Jobs' pods may not carry it, nor the stack's own.
+     * @default none: the worker uses the stack's selector (`app.kubernetes.io/name`, `app.kubernetes.io/component`)
+     */
+    readonly workerSelectorOverride?: Readonly<Record<string, string>>;
 }
 
 /** `JobAdmission`: the ValidatingAdmissionPolicy on the worker's Jobs and its binding. */

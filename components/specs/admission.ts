@@ -1,14 +1,16 @@
 /**
  * The admission policy that keeps the worker's Jobs to what they are for (issue 18): a
  * ValidatingAdmissionPolicy (CEL, `admissionregistration.k8s.io/v1`, GA since Kubernetes 1.30) and
- * its binding, as pure functions of the namespace, the claim and `worker.jobs.allowedSecrets`.
+ * its binding, as pure functions of the namespace, the claim, `worker.jobs.allowedSecrets` and the
+ * worker's selector. The rules about the stack's own workloads (labels, the janitor's Jobs) are in
+ * `admission-workloads.ts`.
  *
  * Why: Kubernetes lets anyone who may create a pod pick any ServiceAccount of the namespace and
  * mount any Secret of it. The worker's Role lets it create Jobs (its Coder and Dependabot-upgrader
  * runs), so without this policy a compromised worker could start a Job as `janitor` (and write
  * `jwt-token`, `dockerconfig`, the worker Deployment) or read `backline-access-key` from `env`.
  * Neither RBAC nor the "restricted" Pod Security profile can say "only this ServiceAccount, only
- * these Secrets"; an admission policy can.
+ * these Secrets"; an admission policy can. Nor can it say "delete Jobs, but not the janitor's".
  *
  * The CEL keeps to the portable core (`has()`, macros, `in`, `join`): no optional types, so the
  * unit tests can evaluate the same expressions with a JavaScript CEL interpreter; the API server
@@ -17,6 +19,9 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { names } from "../model";
 import type { JobAdmissionInputs } from "../model";
+import { buildJanitorDeleteValidation, buildWorkloadValidations, buildWorkloadVariables } from "./admission-workloads";
+import type { Validation, Variable } from "./admission-workloads";
+import { celList, celString } from "./cel";
 
 /** The ServiceAccount whose requests the policy checks: the worker's, in its namespace. */
 export function workerUsername(namespace: string): string {
@@ -29,15 +34,6 @@ export function workerUsername(namespace: string): string {
  */
 export function jobAdmissionName(namespace: string): string {
     return `backline-worker-jobs-${namespace}`;
-}
-
-/** A CEL string literal. Names reaching here are DNS-1123 names, but quote them properly anyway. */
-export function celString(text: string): string {
-    return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
-
-function celList(items: readonly string[]): string {
-    return `[${items.map(celString).join(", ")}]`;
 }
 
 /**
@@ -109,9 +105,6 @@ function secretRefsOf(list: (typeof containerLists)[number]): string {
     return `(has(variables.spec.${list}) ? variables.spec.${list}.map(c, (${env} + ${envFrom}).join(', ')).filter(s, s != '') : [])`;
 }
 
-type Variable = { name: string; expression: string };
-type Validation = { expression: string; messageExpression: string; message: string };
-
 export function buildJobAdmissionVariables(i: JobAdmissionInputs): Variable[] {
     const kindIs = (k: keyof typeof podSpecPaths) => `object.kind == ${celString(k)}`;
     const byKind = (pick: (k: keyof typeof podSpecPaths) => string) =>
@@ -134,6 +127,7 @@ export function buildJobAdmissionVariables(i: JobAdmissionInputs): Variable[] {
             expression:
                 "has(variables.spec.imagePullSecrets) ? variables.spec.imagePullSecrets.filter(s, has(s.name) && !(s.name in variables.pullSecrets)).map(s, s.name) : []",
         },
+        ...buildWorkloadVariables(i),
     ];
 }
 
@@ -189,11 +183,29 @@ type PolicySpec = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPo
 type BindingSpec = k8s.types.input.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec;
 
 /**
- * The policy: Jobs, Pods and CronJobs (CREATE and UPDATE) in the Backline namespace, requested by
- * the worker's ServiceAccount. Pulumi's own identity (the janitor's CronJob and install Job) and the
- * controllers (the Jobs' pods, the CronJob's Jobs) are other users and pass untouched. The worker's
- * Role grants neither Pods nor CronJobs; they are matched so that a Role widened later, or a
- * CronJob whose Jobs the CronJob controller would create, cannot go around the policy.
+ * Each rule judges one kind of request. On DELETE there is no `object` (only `oldObject`): the
+ * rules on what is created are true at once, before they read anything (`||` in CEL is true when
+ * either side is, even if the other fails), and the API server reads a variable only when an
+ * expression needs it.
+ */
+function onCreateOrUpdate(v: Validation): Validation {
+    return { ...v, expression: `request.operation == 'DELETE' || (${v.expression})` };
+}
+
+function onDelete(v: Validation): Validation {
+    return { ...v, expression: `request.operation != 'DELETE' || (${v.expression})` };
+}
+
+/**
+ * The policy: Jobs, Pods and CronJobs (CREATE and UPDATE) and the deletion of Jobs in the Backline
+ * namespace, requested by the worker's ServiceAccount. Pulumi's own identity (the janitor's CronJob
+ * and install Job) and the controllers (the Jobs' pods, the CronJob's Jobs, the garbage collector,
+ * the CronJob's history limits) are other users and pass untouched. The worker's Role grants
+ * neither Pods nor CronJobs; they are matched so that a Role widened later, or a CronJob whose Jobs
+ * the CronJob controller would create, cannot go around the policy. A `deletecollection` of Jobs
+ * (which the Role does not grant either) reaches admission as one DELETE per Job, each with its
+ * `oldObject` (k8s.io/apiserver: `DeleteCollection` calls `Delete` per item with
+ * `AdmissionToValidateObjectDeleteFunc`), so the DELETE rule covers it too.
  */
 export function buildJobAdmissionPolicySpec(i: JobAdmissionInputs): PolicySpec {
     return {
@@ -214,6 +226,12 @@ export function buildJobAdmissionPolicySpec(i: JobAdmissionInputs): PolicySpec {
                     operations: ["CREATE", "UPDATE"],
                     resources: ["pods", "pods/ephemeralcontainers"],
                 },
+                {
+                    apiGroups: ["batch"],
+                    apiVersions: ["v1"],
+                    operations: ["DELETE"],
+                    resources: ["jobs"],
+                },
             ],
         },
         matchConditions: [
@@ -223,7 +241,10 @@ export function buildJobAdmissionPolicySpec(i: JobAdmissionInputs): PolicySpec {
             },
         ],
         variables: buildJobAdmissionVariables(i),
-        validations: buildJobAdmissionValidations(i),
+        validations: [
+            ...[...buildJobAdmissionValidations(i), ...buildWorkloadValidations(i)].map(onCreateOrUpdate),
+            onDelete(buildJanitorDeleteValidation()),
+        ],
     };
 }
 
