@@ -1,10 +1,13 @@
 /**
  * The job admission policy (issue 18) on a real kube-apiserver, deployed by the real engine: what
- * the worker's ServiceAccount may create (server-side dry runs go through admission), that the
- * janitor's Jobs — made by Pulumi's identity and the CronJob controller — pass untouched, the
- * `kubectl auth can-i` matrix of the three ServiceAccounts, the preflight refusing a preview for an
- * identity without rights and a cluster without the API, and that with
- * `security.jobAdmissionPolicy` off the worker can run a Job as `janitor` again.
+ * the worker's ServiceAccount may create (server-side dry runs go through admission) — also with the
+ * worker selector an adopted Helm release kept —, that it may delete its own Jobs (the garbage
+ * collector then removes their pods) but not the janitor's (a CronJob run, a manual run, the
+ * install Job; one by one or as a collection), that the janitor's Jobs — made by Pulumi's identity
+ * and the CronJob controller — pass untouched, the `kubectl auth can-i` matrix of the three
+ * ServiceAccounts, the preflight refusing a preview for an identity without rights and a cluster
+ * without the API, and that with `security.jobAdmissionPolicy` off the worker can run a Job as
+ * `janitor` again.
  *
  * Needs the engine (scripts/build-engine.sh) and the API server with its controller-manager
  * (scripts/build-kube.sh); skips with the reason otherwise. Run alone with
@@ -17,9 +20,23 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
 import { connectionFor } from "../../components/cluster";
-import { jobAdmissionName } from "../../components/specs/admission";
+import {
+    buildJobAdmissionBindingSpec,
+    buildJobAdmissionPolicySpec,
+    jobAdmissionName,
+} from "../../components/specs/admission";
 import { startApiServer, useApiServer } from "../support/apiserver";
-import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
+import {
+    adoptedInputs,
+    adoptedSelector,
+    adoptedSelectorCases,
+    caseInputs,
+    janitorLabels,
+    jobAdmissionCases,
+    job,
+    podsLabelled,
+    properPod,
+} from "../fixtures/job-admission-cases";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
 
@@ -53,11 +70,20 @@ describe("the job admission policy on a real API server", function () {
         return r.stdout;
     };
     const json = (args: string[]): Any => JSON.parse(kubectl([...args, "-o", "json"]));
-    /** A server-side dry run of `object` as the worker: admission runs, nothing is stored. */
-    const dryRunAsWorker = (object: Any) =>
-        kube().run(["create", "--dry-run=server", "-f", "-", `--as=${sa("worker")}`], {
-            input: JSON.stringify({ metadata: { name: "dry-run", namespace: ns }, ...object }),
+    /** A server-side dry run of `object` as the worker (of `namespace`): admission runs, nothing is stored. */
+    const dryRunAsWorker = (object: Any, namespace = ns) =>
+        kube().run(["create", "--dry-run=server", "-f", "-", `--as=system:serviceaccount:${namespace}:worker`], {
+            input: JSON.stringify({ ...object, metadata: { name: "dry-run", ...object.metadata, namespace } }),
         });
+    /** Refused by the policy, by one of `rules` (the first word of the refusal); returns the refusal. */
+    const assertRefused = (what: string, r: { status: number | null; stderr: string }, rules: string[]) => {
+        assert.notEqual(r.status, 0, `${what}: admitted`);
+        const refusal = /denied request: ([a-z-]+): (.*)$/m.exec(r.stderr);
+        assert.ok(refusal, `${what}: not refused by the policy: ${r.stderr}`);
+        assert.ok(rules.includes(refusal[1]), `${what}: refused by ${refusal[1]}, expected ${rules.join(", ")}`);
+        return refusal[0];
+    };
+    const asWorker = (args: string[]) => kube().run([...args, "-n", ns, `--as=${sa("worker")}`]);
     const waitFor = async (what: string, ok: () => boolean, timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;
         while (!ok()) {
@@ -207,12 +233,14 @@ describe("the job admission policy on a real API server", function () {
                 assert.equal(r.status, 0, `${name}: refused: ${r.stderr}`);
                 continue;
             }
-            assert.notEqual(r.status, 0, `${name}: admitted`);
-            const refusal = /denied request: ([a-z-]+): (.*)$/m.exec(r.stderr);
-            assert.ok(refusal, `${name}: not refused by the policy: ${r.stderr}`);
-            assert.ok(rules.includes(refusal[1]), `${name}: refused by ${refusal[1]}, expected ${rules.join(", ")}`);
+            assertRefused(name, r, rules);
             assert.ok(r.stderr.includes(`ValidatingAdmissionPolicy '${policyName}'`), r.stderr);
         }
+        const labelled = jobs.find(([, , rules]) => rules[0] === "labels");
+        assert.ok(labelled);
+        console.log(
+            `      refusal as printed by kubectl: ${assertRefused(labelled[0], dryRunAsWorker(labelled[1]), ["labels"])}`,
+        );
         const janitor = dryRunAsWorker(asJanitor).stderr;
         console.log(`      refusal as printed by kubectl: ${janitor.trim()}`);
         assert.match(
@@ -229,12 +257,21 @@ describe("the job admission policy on a real API server", function () {
 
     it("runs a proper Job as the worker: the Job controller makes its pod, the worker deletes it, the garbage collector its pod", async () => {
         const name = "coder-e2e";
-        const proper = { ...job(properPod()), metadata: { name, namespace: ns } };
+        // Labels of its own, and a part of the worker's selector and of the janitor's: admitted.
+        const proper = podsLabelled(
+            job(properPod(), {
+                name,
+                namespace: ns,
+                labels: { "backline.ai/job": name, "app.kubernetes.io/component": "janitor" },
+            }),
+            { "backline.ai/job": name, "app.kubernetes.io/name": "backline" },
+        );
         const created = kube().run(["create", "-f", "-", `--as=${sa("worker")}`], { input: JSON.stringify(proper) });
         assert.equal(created.status, 0, created.stderr);
         const pods = () => json(["get", "pods", "-n", ns, "-l", `job-name=${name}`]).items as Any[];
         await waitFor("the Job's pod", () => pods().length > 0);
         assert.equal(pods()[0].spec.serviceAccountName, "backline-jobs");
+        assert.equal(pods()[0].metadata.labels["backline.ai/job"], name);
         // The worker has `delete` on Jobs only; Background propagation lets the garbage collector
         // remove the pod (the API's default for Jobs would orphan it).
         const deleted = kube().run([
@@ -251,18 +288,51 @@ describe("the job admission policy on a real API server", function () {
         await waitFor("the garbage collector to remove the pod", () => pods().length === 0);
     });
 
-    it("leaves the janitor's Jobs alone: the install Job, the CronJob's own Job and `create job --from=cronjob/janitor`", async () => {
-        const owned = (kind: string) =>
-            (json(["get", "jobs", "-n", ns]).items as Any[]).filter(
-                (j) => j.metadata.ownerReferences?.[0]?.kind === kind,
-            );
-        assert.equal(json(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install"]).items.length, 1);
-        kubectl(["create", "job", "-n", ns, "--from=cronjob/janitor", "janitor-manual"]);
-        // The CronJob runs every minute: its controller creates a Job within a minute of `up`.
+    it("refuses, as the worker of a stack whose worker kept an adopted release's selector, Jobs whose pods carry it", async () => {
+        // The policy for that selector built and applied directly, in a namespace of its own.
         const started = Date.now();
-        await waitFor("a Job of the CronJob controller", () => owned("CronJob").length > 0, 90_000);
-        timings.push(`waited ${((Date.now() - started) / 1000).toFixed(1)} s for the CronJob's Job`);
-        assert.equal(owned("CronJob")[0].spec.template.spec.serviceAccountName, "janitor");
+        const other = "adopted";
+        const inputs = { ...adoptedInputs, namespace: other };
+        const name = jobAdmissionName(other);
+        kubectl(["create", "namespace", other]);
+        kubectl(["create", "serviceaccount", "worker", "-n", other]);
+        kubectl(["create", "role", "worker", "-n", other, "--verb=create", "--resource=jobs.batch"]);
+        kubectl(["create", "rolebinding", "worker", "-n", other, "--role=worker", `--serviceaccount=${other}:worker`]);
+        const objects = [
+            {
+                apiVersion: "admissionregistration.k8s.io/v1",
+                kind: "ValidatingAdmissionPolicy",
+                metadata: { name },
+                spec: buildJobAdmissionPolicySpec(inputs),
+            },
+            {
+                apiVersion: "admissionregistration.k8s.io/v1",
+                kind: "ValidatingAdmissionPolicyBinding",
+                metadata: { name },
+                spec: buildJobAdmissionBindingSpec(inputs),
+            },
+        ];
+        kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+        try {
+            const carrying = podsLabelled(job(properPod()), adoptedSelector);
+            await waitFor("the policy to be in force", () =>
+                /denied request/.test(dryRunAsWorker(carrying, other).stderr),
+            );
+            for (const [what, object, rules] of adoptedSelectorCases) {
+                const r = dryRunAsWorker(object, other);
+                if (rules.length === 0) assert.equal(r.status, 0, `${what}: refused: ${r.stderr}`);
+                else assertRefused(what, r, rules);
+            }
+            const refusal = dryRunAsWorker(carrying, other).stderr;
+            assert.match(
+                refusal,
+                /spec\.template\.metadata\.labels has app\.kubernetes\.io\/name=backline-worker, app\.kubernetes\.io\/instance=backline \(the selector of Deployment worker/,
+            );
+        } finally {
+            kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name]);
+            kubectl(["delete", "namespace", other, "--wait=false"]);
+        }
+        timings.push(`adopted selector ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 
     it("prints the `kubectl auth can-i` matrix of the three ServiceAccounts, and it is the expected one", async () => {
@@ -313,6 +383,113 @@ describe("the job admission policy on a real API server", function () {
                 `${question}: ${accounts.map((a, j) => `${a}=${answers[i][j]}`).join(", ")}`,
             ),
         );
+    });
+
+    it("leaves the janitor's Jobs alone: the install Job, the CronJob's own Job and `create job --from=cronjob/janitor`", async () => {
+        // `create job --from` also names the CronJob as controller; it marks its Job as manual.
+        const runs = () =>
+            (json(["get", "jobs", "-n", ns]).items as Any[]).filter(
+                (j) =>
+                    j.metadata.ownerReferences?.[0]?.kind === "CronJob" &&
+                    j.metadata.annotations?.["cronjob.kubernetes.io/instantiate"] !== "manual",
+            );
+        assert.equal(json(["get", "jobs", "-n", ns, "-l", "backline.ai/run=install"]).items.length, 1);
+        kubectl(["create", "job", "-n", ns, "--from=cronjob/janitor", "janitor-manual"]);
+        // The CronJob runs every minute: its controller creates a Job within a minute of `up` (this
+        // test comes late so that the tests before it take part of that minute).
+        const started = Date.now();
+        await waitFor("a Job of the CronJob controller", () => runs().length > 0, 90_000);
+        timings.push(`waited ${((Date.now() - started) / 1000).toFixed(1)} s for the CronJob's Job`);
+        assert.equal(runs()[0].spec.template.spec.serviceAccountName, "janitor");
+        assert.match(runs()[0].metadata.name, /^janitor-\d+$/);
+    });
+
+    it("refuses, as the worker, deleting the janitor's Jobs: a CronJob run, a manual run, the install Job, also as a collection", async () => {
+        const started = Date.now();
+        const jobs = json(["get", "jobs", "-n", ns]).items as Any[];
+        const named = (pick: (j: Any) => boolean, what: string) => {
+            const found = jobs.find(pick);
+            assert.ok(found, `no ${what} among ${jobs.map((j) => j.metadata.name).join(", ")}`);
+            return found.metadata.name as string;
+        };
+        const manual = (j: Any) => j.metadata.annotations?.["cronjob.kubernetes.io/instantiate"] === "manual";
+        const janitors = [
+            named((j) => j.metadata.ownerReferences?.[0]?.kind === "CronJob" && !manual(j), "run of CronJob janitor"),
+            named(manual, "manual run"),
+            named((j) => j.metadata.labels?.["backline.ai/run"] === "install", "install Job"),
+        ];
+        for (const name of janitors) {
+            const refusal = assertRefused(name, asWorker(["delete", "job", name, "--wait=false"]), ["janitor-delete"]);
+            if (name === janitors[0]) console.log(`      refusal as printed by kubectl: ${refusal}`);
+            assert.match(
+                refusal,
+                new RegExp(
+                    `Job ${name} is .*labelled app\\.kubernetes\\.io/name=backline, app\\.kubernetes\\.io/component=janitor`,
+                ),
+            );
+            kubectl(["get", "job", name, "-n", ns]);
+        }
+
+        // The Role grants no deletecollection; granted here for a moment, each Job of the collection
+        // reaches the policy as a DELETE of its own: the janitor's are refused, the worker's deleted.
+        const canI = kube().run(["auth", "can-i", "deletecollection", "jobs", "-n", ns, `--as=${sa("worker")}`]);
+        assert.equal(canI.stdout.trim(), "no");
+        const ownJob = job(properPod(), {
+            name: "coder-collection",
+            namespace: ns,
+            labels: { "backline.ai/job": "collection" },
+        });
+        const created = kube().run(["create", "-f", "-", `--as=${sa("worker")}`], { input: JSON.stringify(ownJob) });
+        assert.equal(created.status, 0, created.stderr);
+        kubectl([
+            "create",
+            "role",
+            "e2e-deletecollection",
+            "-n",
+            ns,
+            "--verb=deletecollection",
+            "--resource=jobs.batch",
+        ]);
+        kubectl([
+            "create",
+            "rolebinding",
+            "e2e-deletecollection",
+            "-n",
+            ns,
+            "--role=e2e-deletecollection",
+            `--serviceaccount=${ns}:worker`,
+        ]);
+        try {
+            const collection = (selector: string) =>
+                asWorker([
+                    "delete",
+                    "--raw",
+                    `/apis/batch/v1/namespaces/${ns}/jobs?propagationPolicy=Background&labelSelector=${encodeURIComponent(selector)}`,
+                ]);
+            const janitorSelector = Object.entries(janitorLabels)
+                .slice(0, 2)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",");
+            // RBAC reads bindings from a cache: until it has this one the answer is "cannot deletecollection".
+            let r = collection(janitorSelector);
+            await waitFor(
+                "the deletecollection grant",
+                () => !/cannot deletecollection/.test((r = collection(janitorSelector)).stderr),
+            );
+            const refusal = assertRefused("deletecollection of the janitor's Jobs", r, ["janitor-delete"]);
+            console.log(`      deletecollection refused: ${refusal}`);
+            for (const name of janitors) kubectl(["get", "job", name, "-n", ns]);
+            const own = collection("backline.ai/job=collection");
+            assert.equal(own.status, 0, own.stderr);
+            assert.equal(
+                kube().run(["get", "job", "coder-collection", "-n", ns]).status,
+                1,
+                "the worker's Job is still there",
+            );
+        } finally {
+            kubectl(["delete", "rolebinding,role", "e2e-deletecollection", "-n", ns]);
+        }
+        timings.push(`janitor deletes refused ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 
     it("with `security.jobAdmissionPolicy` off: removes the policy, and the worker can run a Job as janitor again", async () => {
