@@ -16,12 +16,14 @@ import {
     secretWritesNamed,
     storageClassRetains,
 } from "./kubernetes";
+import { workerJobsDeleteAdmission, workerSelectorExclusive } from "./stack-workloads";
 
 export const backlinePolicies: Policies = [
     podSecurityRestricted,
     namespaceEnforcesRestricted,
     noClusterRbac,
     admissionPolicyNamespaced,
+    workerSelectorExclusive,
     secretWritesNamed,
     janitorRoleScope,
     accessKeyFromSecretRef,
@@ -35,4 +37,5 @@ export const backlinePolicies: Policies = [
     containerResources,
     pdbForReplicatedWorkloads,
     workerJobsAdmission,
+    workerJobsDeleteAdmission,
 ];

@@ -22,8 +22,8 @@ describe("the Backline policy pack", () => {
             table.map(([p]) => p.name),
         );
         const levels = backlinePolicies.map((p) => p.enforcementLevel);
-        assert.deepEqual(levels.slice(0, 13), Array(13).fill("mandatory"));
-        assert.deepEqual(levels.slice(13), Array(4).fill("advisory"));
+        assert.deepEqual(levels.slice(0, 14), Array(14).fill("mandatory"));
+        assert.deepEqual(levels.slice(14), Array(5).fill("advisory"));
     });
 
     for (const [policy, cases] of table) {

@@ -7,6 +7,7 @@ import { workerJobsAdmission } from "../../src/admission";
 import { containerResources, imagesPinnedByDigest, pdbForReplicatedWorkloads } from "../../src/advisory";
 import * as f from "../fixtures";
 import { PolicyCases, withPod } from "./case";
+import { deleteAdmissionCases } from "./stack-workloads";
 
 export const advisoryCases: PolicyCases[] = [
     [
@@ -105,4 +106,5 @@ export const advisoryCases: PolicyCases[] = [
             },
         ],
     ],
+    deleteAdmissionCases,
 ];

@@ -16,6 +16,7 @@ import {
 } from "../../src/kubernetes";
 import * as f from "../fixtures";
 import { PolicyCases, withPod } from "./case";
+import { workerSelectorCases } from "./stack-workloads";
 
 export const kubernetesCases: PolicyCases[] = [
     [
@@ -149,6 +150,7 @@ export const kubernetesCases: PolicyCases[] = [
             },
         ],
     ],
+    workerSelectorCases,
     [
         secretWritesNamed,
         [
