@@ -139,11 +139,10 @@ describe("issue 12 configuration", () => {
         assert.deepEqual(plainProxy.plain["backline:proxy"].objectValue, { httpsProxy: "http://p:3128" });
     });
 
-    it("accepts the README's example stack file (secure values as the CLI decrypts them)", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("## Enterprise clusters"));
-        const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
-        assert.ok(yaml, "no YAML example under Enterprise clusters");
+    it("accepts the enterprise page's example stack file (secure values as the CLI decrypts them)", () => {
+        const page = fs.readFileSync(path.join(__dirname, "..", "docs", "enterprise.md"), "utf8");
+        const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1];
+        assert.ok(yaml, "no YAML example in docs/enterprise.md");
         const decrypted: Record<string, unknown> = { "backline:accessKey": testAccessKey };
         const stackFile = parse(yaml) as { config: Record<string, unknown> };
         const values: Record<string, unknown> = {};
