@@ -149,7 +149,9 @@ export function chartsOf(doc: BenchDoc, file: string): Chart[] {
     const name = path.basename(file, ".json");
     switch (doc.benchmark) {
         case "preview": {
-            const r = resultsOf<{ programs: { name: string; wallMs: SampleStats; peakRssTreeBytes: SampleStats }[] }>(doc);
+            const r = resultsOf<{ programs: { name: string; wallMs: SampleStats; peakRssTreeBytes: SampleStats }[] }>(
+                doc,
+            );
             return [
                 {
                     name,
@@ -173,9 +175,9 @@ export function chartsOf(doc: BenchDoc, file: string): Chart[] {
         }
         case "operations":
         case "growth": {
-            const r = resultsOf<{ operations: { operation: string; variants: { name: string; wallMs: SampleStats }[] }[] }>(
-                doc,
-            );
+            const r = resultsOf<{
+                operations: { operation: string; variants: { name: string; wallMs: SampleStats }[] }[];
+            }>(doc);
             const rows = r.operations.flatMap((o) =>
                 o.variants.map((v) => ({ group: o.operation, series: v.name, ...statRow(v.wallMs, seconds) })),
             );
@@ -221,7 +223,11 @@ export function chartsOf(doc: BenchDoc, file: string): Chart[] {
                     spec: lines(
                         "Fleet rollout of one change: wall time (s)",
                         doc,
-                        r.rollouts.map((x) => ({ x: x.stacks, y: seconds(x.wallMs.median), series: series(x.concurrency) })),
+                        r.rollouts.map((x) => ({
+                            x: x.stacks,
+                            y: seconds(x.wallMs.median),
+                            series: series(x.concurrency),
+                        })),
                         "stacks in the fleet (N)",
                         "median s",
                     ),
@@ -300,7 +306,10 @@ export function janitorChart(docs: readonly BenchDoc[]): Chart | undefined {
             { group: r.tools.jq, series: "CPU", ...statRow(r.steadyState.cpuMs, (v) => v) },
         ];
     });
-    return { name: "janitor", spec: groupedBars("The janitor's steady-state run, by jq version (ms)", janitor[0], rows, "ms") };
+    return {
+        name: "janitor",
+        spec: groupedBars("The janitor's steady-state run, by jq version (ms)", janitor[0], rows, "ms"),
+    };
 }
 
 export function readDocs(dir = dataDir): { file: string; doc: BenchDoc }[] {
@@ -321,10 +330,7 @@ export function allCharts(dir = dataDir): Chart[] {
 const importEsm = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
 
 interface VegaModule {
-    View: new (
-        runtime: unknown,
-        opts: { renderer: "none" },
-    ) => { toSVG(): Promise<string>; finalize(): void };
+    View: new (runtime: unknown, opts: { renderer: "none" }) => { toSVG(): Promise<string>; finalize(): void };
     parse(spec: unknown): unknown;
 }
 

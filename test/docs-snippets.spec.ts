@@ -58,12 +58,27 @@ describe("documentation snippets: configuration keys", () => {
 
     const fake = (lang: string, code: string): Snippet => ({ file: "fake.md", line: 1, lang, code });
     const table: [string, Snippet, (s: Snippet) => ReturnType<typeof configSetKeys>, RegExp | undefined][] = [
-        ["a known --path key", fake("bash", "pulumi config set --path worker.replicaCount 2"), configSetKeys, undefined],
+        [
+            "a known --path key",
+            fake("bash", "pulumi config set --path worker.replicaCount 2"),
+            configSetKeys,
+            undefined,
+        ],
         ["a list index", fake("bash", "pulumi config set --path 'worker.env[0].name' X"), configSetKeys, undefined],
         ["a secret top-level key", fake("bash", "pulumi config set --secret accessKey"), configSetKeys, undefined],
         ["a free-form map", fake("bash", "pulumi config set --path commonLabels.team x"), configSetKeys, undefined],
-        ["an unknown key", fake("bash", "pulumi config set --path worker.replicas 2"), configSetKeys, /worker\.replicas/],
-        ["a dotted key without --path", fake("bash", "pulumi config set worker.replicaCount 2"), configSetKeys, /--path/],
+        [
+            "an unknown key",
+            fake("bash", "pulumi config set --path worker.replicas 2"),
+            configSetKeys,
+            /worker\.replicas/,
+        ],
+        [
+            "a dotted key without --path",
+            fake("bash", "pulumi config set worker.replicaCount 2"),
+            configSetKeys,
+            /--path/,
+        ],
         ["an unknown section", fake("bash", "x && pulumi config set --path wroker.a 1"), configSetKeys, /wroker/],
         [
             "an unknown YAML key",
@@ -108,7 +123,9 @@ describe("documentation snippets: imports from the package", () => {
             packageImports(s).flatMap((i) => {
                 const names = exported.get(i.specifier);
                 if (!names) return [`${where(s)}: \`${i.specifier}\` is not an entry point of the package`];
-                return i.names.filter((n) => !names.has(n)).map((n) => `${where(s)}: \`${i.specifier}\` has no export \`${n}\``);
+                return i.names
+                    .filter((n) => !names.has(n))
+                    .map((n) => `${where(s)}: \`${i.specifier}\` has no export \`${n}\``);
             }),
         );
     }

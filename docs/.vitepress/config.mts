@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { defineConfig } from "vitepress";
 import { withMermaid } from "vitepress-plugin-mermaid";
-import { repositoryLinks, REPOSITORY_URL } from "./repository-links";
+import { githubSlug, repositoryLinks, REPOSITORY_URL } from "./repository-links";
 
 const docsDir = path.resolve(__dirname, "..");
 
@@ -28,8 +28,11 @@ export default withMermaid(
         cleanUrls: false,
         ignoreDeadLinks: false,
         markdown: {
+            anchor: { slugify: githubSlug },
             config: (md) => repositoryLinks(md, docsDir),
         },
+        // Mermaid is one large chunk; it loads only on pages with a diagram.
+        vite: { build: { chunkSizeWarningLimit: 4096 } },
         themeConfig: {
             search: { provider: "local" },
             outline: [2, 3],

@@ -34,3 +34,15 @@ export function repositoryLinks(md: MarkdownIt, docsDir: string): void {
         }
     });
 }
+
+/**
+ * Heading anchors as GitHub makes them (lower case, punctuation dropped, each space a hyphen), so a
+ * link to `page.md#a-section` works on the site and on GitHub alike.
+ */
+export function githubSlug(text: string): string {
+    return text
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+        .replace(/ /g, "-");
+}

@@ -139,7 +139,8 @@ export function configSetKeys(snippet: Snippet): KeyUse[] {
 
 /** The leaf paths of a value (objects and lists walked; anything else a leaf). */
 function leafPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-    if (Array.isArray(value)) return value.length === 0 ? [prefix] : value.flatMap((v, i) => leafPaths(v, [...prefix, i]));
+    if (Array.isArray(value))
+        return value.length === 0 ? [prefix] : value.flatMap((v, i) => leafPaths(v, [...prefix, i]));
     if (value && typeof value === "object") {
         const entries = Object.entries(value);
         return entries.length === 0 ? [prefix] : entries.flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
@@ -169,8 +170,7 @@ function literalPaths(node: ts.Expression, prefix: (string | number)[] = []): (s
     if (ts.isObjectLiteralExpression(node)) {
         const out: (string | number)[][] = [];
         for (const p of node.properties) {
-            const name =
-                p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+            const name = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
             if (name === undefined) continue;
             if (ts.isPropertyAssignment(p)) out.push(...literalPaths(p.initializer, [...prefix, name]));
             else out.push([...prefix, name]);
@@ -207,9 +207,7 @@ export function typeScriptConfigKeys(snippet: Snippet): KeyUse[] {
         ts.forEachChild(node, visit);
     };
     visit(source);
-    return found.flatMap((literal) =>
-        literalPaths(literal).map((p) => ({ snippet, written: p.join("."), path: p })),
-    );
+    return found.flatMap((literal) => literalPaths(literal).map((p) => ({ snippet, written: p.join("."), path: p })));
 }
 
 /**
@@ -315,7 +313,8 @@ export function exportedNames(file: string, root = REPO_ROOT, seen = new Set<str
             }
             continue;
         }
-        const exported = ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+        const exported =
+            ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
         if (!exported) continue;
         if (ts.isVariableStatement(st)) {
             st.declarationList.declarations.forEach((d) => ts.isIdentifier(d.name) && out.add(d.name.text));
