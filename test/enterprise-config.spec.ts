@@ -29,7 +29,7 @@ function resolved(values: Record<string, unknown>, opts?: ParseOptions) {
     return r.config;
 }
 
-describe("issue 12 configuration", () => {
+describe("enterprise-cluster configuration", () => {
     it("is off and empty by default", () => {
         const c = resolved(base);
         assert.deepEqual(c.site, {
@@ -52,7 +52,7 @@ describe("issue 12 configuration", () => {
         assert.equal(c.worker.priorityClassName, undefined);
     });
 
-    it("resolves the README's air-gapped example into the unions the components take", () => {
+    it("resolves the enterprise page's air-gapped example into the unions the components take", () => {
         const c = resolved(airGapped);
         assert.deepEqual(c.site.proxy, {
             httpProxy: "http://proxy.corp.example.com:3128",
@@ -181,7 +181,7 @@ describe("issue 12 configuration", () => {
     });
 });
 
-describe("issue 12 builders", () => {
+describe("enterprise-cluster builders", () => {
     it("mirrorImage replaces the registry, keeps repository and tag or digest, and adds Docker Hub's library/", () => {
         const digest = `sha256:${"ab".repeat(32)}`;
         const m = "mirror.corp:5000/cache";
