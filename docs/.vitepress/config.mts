@@ -1,5 +1,5 @@
 /**
- * The documentation site (VitePress; why: docs/decisions/0100-docs-site.md). Built offline by
+ * The documentation site (VitePress; why: docs/decisions/0003-docs-site.md). Built offline by
  * `npm run docs:build` into docs/.vitepress/dist, served by `npm run docs:dev`.
  */
 import * as fs from "node:fs";

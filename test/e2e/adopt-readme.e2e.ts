@@ -19,19 +19,10 @@ import * as path from "path";
 import { findKubeBinaries, REPO_ROOT } from "../support/apiserver";
 import { findHelm } from "../support/helm";
 import { findEngine } from "./support/engine";
+import { pageBlock } from "./support/page-blocks";
 
 /** The page the walk-through lives on. */
-export const WALKTHROUGH_PAGE = "docs/move-from-helm.md";
-
-/** The fenced bash block of a page between `<!-- <name>:start -->` and `<!-- <name>:end -->`. */
-export function pageBlock(page: string, name: string): string {
-    const start = page.indexOf(`<!-- ${name}:start -->`);
-    const end = page.indexOf(`<!-- ${name}:end -->`);
-    assert.ok(start >= 0 && end > start, `${WALKTHROUGH_PAGE} has no ${name} block`);
-    const fenced = /```bash\n([\s\S]*?)```/.exec(page.slice(start, end));
-    assert.ok(fenced, `the ${name} block of ${WALKTHROUGH_PAGE} holds no bash code`);
-    return fenced[1];
-}
+const WALKTHROUGH_PAGE = "docs/move-from-helm.md";
 
 function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve, reject) => {
@@ -79,12 +70,12 @@ describe("docs: moving from the Helm chart, as written (e2e)", function () {
         const local = (block: string) => block.split(".cache/local").join(dir);
         const report = path.join(dir, "report");
         const script = [
-            local(pageBlock(page, "adopt-local-release")),
-            local(pageBlock(page, "adopt-walkthrough")),
+            local(pageBlock(page, "adopt-local-release", WALKTHROUGH_PAGE)),
+            local(pageBlock(page, "adopt-walkthrough", WALKTHROUGH_PAGE)),
             `mkdir -p ${report}`,
             `helm list -n backline-helm -a -o json > ${report}/adopted.json`,
             `kubectl get deploy,pvc,cronjob -n backline-helm -o json > ${report}/objects-adopted.json`,
-            local(pageBlock(page, "adopt-rollback")),
+            local(pageBlock(page, "adopt-rollback", WALKTHROUGH_PAGE)),
             `helm list -n backline-helm -a -o json > ${report}/rolled-back.json`,
             `kubectl get deploy,pvc,cronjob -n backline-helm -o json > ${report}/objects-rolled-back.json`,
         ].join("\n");
