@@ -97,6 +97,7 @@ export default withMermaid(
                     items: [
                         { text: "Versioning", link: "/versioning" },
                         { text: "Contributing", link: "/contributing/" },
+                        { text: "Architecture", link: "/architecture" },
                         { text: "Tests", link: "/contributing/tests" },
                         { text: "Benchmarks", link: "/contributing/benchmarks" },
                         { text: "The engine, built here", link: "/engine" },
