@@ -1,5 +1,5 @@
 /**
- * The job admission policy (issue 18): its builders, the intent of its CEL rules (evaluated with a
+ * The job admission policy: its builders, the intent of its CEL rules (evaluated with a
  * CEL interpreter, table-driven: each object and the rules it must trip, on CREATE and on DELETE),
  * and what the program makes with `security.jobAdmissionPolicy` on and off, and with an adopted
  * release's worker selector (under mocks). The API server is the real proof:

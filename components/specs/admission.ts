@@ -1,5 +1,5 @@
 /**
- * The admission policy that keeps the worker's Jobs to what they are for (issue 18): a
+ * The admission policy that keeps the worker's Jobs to what they are for: a
  * ValidatingAdmissionPolicy (CEL, `admissionregistration.k8s.io/v1`, GA since Kubernetes 1.30) and
  * its binding, as pure functions of the namespace, the claim, `worker.jobs.allowedSecrets` and the
  * worker's selector. The rules about the stack's own workloads (labels, the janitor's Jobs) are in

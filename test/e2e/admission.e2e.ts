@@ -1,5 +1,5 @@
 /**
- * The job admission policy (issue 18) on a real kube-apiserver, deployed by the real engine: what
+ * The job admission policy on a real kube-apiserver, deployed by the real engine: what
  * the worker's ServiceAccount may create (server-side dry runs go through admission) — also with the
  * worker selector an adopted Helm release kept —, that it may delete its own Jobs (the garbage
  * collector then removes their pods) but not the janitor's (a CronJob run, a manual run, the
