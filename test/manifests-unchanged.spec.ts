@@ -7,10 +7,12 @@
  * derived from it) is a placeholder, because those keys change the script (see
  * test/support/manifests.ts).
  *
- * Two deliberate changes since, added to the fixture by hand as the only differences: every worker
+ * Three deliberate changes since, added to the fixture by hand as the only differences: every worker
  * Deployment rolls with `maxUnavailable: 0, maxSurge: 1` (a Helm takeover, like any update,
  * never drops below `worker.replicaCount`), and carries the `pulumi.com/waitFor` conditions of
- * `workerRolloutWait` (`pulumi up` waits for the new generation's rollout, components/specs/worker.ts).
+ * `workerRolloutWait` (`pulumi up` waits for the new generation's rollout, components/specs/worker.ts);
+ * the job admission policy also judges the Jobs' labels and names and the worker's deletes of Jobs
+ * (components/specs/admission-workloads.ts).
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
