@@ -6,10 +6,6 @@
  * test/e2e/admission.e2e.ts.
  */
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { BacklineStack } from "../components";
-import { parseBacklineConfig } from "../components/config";
-import { planAdoption } from "../components/adoption/plan";
 import { reservedSelectors } from "../components/specs/admission-workloads";
 import {
     buildJobAdmissionBindingSpec,
@@ -38,8 +34,8 @@ import {
     workerSelectorLabels,
 } from "./fixtures/job-admission-cases";
 import * as examples from "./fixtures/examples";
-import { minimalInstall, stackConfig } from "./fixtures/adoption";
-import { RecordingMocks, runProgram, settle } from "./support/mocks";
+import { adoptedStackUnderMocks } from "./fixtures/adoption";
+import { runProgram } from "./support/mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -125,35 +121,26 @@ const rulesOf = (refusals: readonly string[]) => refusals.map((m) => m.split(":"
 
 describe("job admission policy: what its CEL admits (interpreted; the API server is the proof)", () => {
     const spec = buildJobAdmissionPolicySpec(inputs);
-    const title = (rules: string[], name: string) =>
-        `${rules.length === 0 ? "admits" : `refuses (${rules.join(", ")})`} ${name}`;
-    for (const [name, object, rules] of jobAdmissionCases) {
-        it(title(rules, name), () => {
-            const d = decide(spec, object, worker);
-            assert.ok(d.matched);
-            assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
-        });
-    }
-
-    describe("with the selector an adopted release kept", () => {
-        const adopted = buildJobAdmissionPolicySpec(adoptedInputs);
-        for (const [name, object, rules] of adoptedSelectorCases) {
-            it(title(rules, name), () => {
-                const d = decide(adopted, object, worker);
+    /** One test per row: `object` created, or with `operation: "DELETE"` the Job deleted. */
+    const table = (policy: typeof spec, cases: [string, Any, string[]][], operation?: "DELETE") => {
+        for (const [name, object, rules] of cases) {
+            it(`${rules.length === 0 ? "admits" : `refuses (${rules.join(", ")})`} ${name}`, () => {
+                const d = operation
+                    ? decide(policy, null, worker, { operation, oldObject: object })
+                    : decide(policy, object, worker);
                 assert.ok(d.matched);
                 assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
             });
         }
+    };
+    table(spec, jobAdmissionCases);
+
+    describe("with the selector an adopted release kept", () => {
+        table(buildJobAdmissionPolicySpec(adoptedInputs), adoptedSelectorCases);
     });
 
     describe("deleting a Job (DELETE: only `oldObject`)", () => {
-        for (const [name, oldObject, rules] of jobDeleteCases) {
-            it(title(rules, name), () => {
-                const d = decide(spec, null, worker, { operation: "DELETE", oldObject });
-                assert.ok(d.matched);
-                assert.deepEqual(rulesOf(d.refusals), rules, d.refusals.join("\n"));
-            });
-        }
+        table(spec, jobDeleteCases, "DELETE");
         it("judges only what is deleted: a Job that breaks every rule of CREATE may be deleted if it is not the janitor's", () => {
             const bad = job(
                 withPod((p) => (p.serviceAccountName = "other")),
@@ -307,17 +294,7 @@ describe("job admission policy: in the program (under mocks)", function () {
         const plainPolicy = { ...plain.mocks.one(VAP).inputs, namespace: "backline" };
         assert.deepEqual(refusesItsPods(plainPolicy, plain.mocks.one(DEPLOYMENT).inputs), ["labels"]);
 
-        const mocks = new RecordingMocks();
-        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
-        const r = parseBacklineConfig({ ...examples.minimal, adopt: { helmRelease: "backline" } });
-        assert.ok(r.ok);
-        const plan = planAdoption(stackConfig(), minimalInstall());
-        assert.ok(plan.kind === "plan");
-        new BacklineStack("backline", {
-            config: r.config,
-            adoption: { steps: plan, connection: { context: "prod" }, recordPresent: true, changes: [] },
-        });
-        await settle();
+        const mocks = await adoptedStackUnderMocks();
         const deployment = mocks.one(DEPLOYMENT).inputs;
         assert.deepEqual(deployment.spec.selector.matchLabels, adoptedSelector);
         assert.deepEqual(refusesItsPods({ ...mocks.one(VAP).inputs, namespace: "backline" }, deployment), ["labels"]);

@@ -6,13 +6,12 @@
 import { testCaPem } from "./fixtures/enterprise-examples";
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { BacklineStack } from "../components";
 import { parseBacklineConfig } from "../components/config";
-import { declaredObjects, planAdoption } from "../components/adoption/plan";
+import { declaredObjects } from "../components/adoption/plan";
 import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
-import { minimalInstall, selector, stackConfig, workerImage } from "./fixtures/adoption";
-import { RecordingMocks, runProgram, settle } from "./support/mocks";
+import { adoptedStackUnderMocks, selector, stackConfig, workerImage } from "./fixtures/adoption";
+import { runProgram } from "./support/mocks";
 
 describe("the `adopt` keys", () => {
     const problems = (values: Record<string, unknown>) => {
@@ -113,17 +112,7 @@ describe("declaredObjects", () => {
 describe("BacklineStack with an adoption (mocks)", () => {
     it("applies every Kubernetes object as the handed-over manager, keeps the live selector and claim, adds the two steps", async function () {
         this.timeout(60_000); // the dynamic providers are serialized with what they use
-        const mocks = new RecordingMocks();
-        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
-        const r = parseBacklineConfig({ ...minimal, adopt: { helmRelease: "backline" } });
-        assert.ok(r.ok);
-        const plan = planAdoption(stackConfig(), minimalInstall());
-        assert.ok(plan.kind === "plan");
-        new BacklineStack("backline", {
-            config: r.config,
-            adoption: { steps: plan, connection: { context: "prod" }, recordPresent: true, changes: [] },
-        });
-        await settle();
+        const mocks = await adoptedStackUnderMocks();
 
         const k8s = mocks.kubernetesObjects();
         assert.ok(k8s.length >= 15);

@@ -75,40 +75,30 @@ function judgesJobs(policy: PolicyResource, operation: string): boolean {
 export const workerJobsDeleteAdmission: StackValidationPolicy = {
     name: "worker-jobs-delete-admission",
     description:
-        'When Role "worker" may delete Jobs and the stack\'s admission policy checks its Jobs, a policy bound with Deny also checks what it deletes.',
+        'When Role "worker" may delete Jobs and an admission policy of the stack checks the Jobs it creates, one also checks what it deletes.',
     enforcementLevel: "advisory",
     validateStack: (args, reportViolation) => {
-        const ofKind = (group: string, kind: string) => ofKubernetesKind(args.resources, group, kind);
-        const worker = ofKind("rbac.authorization.k8s.io", "Role").find(
+        const worker = ofKubernetesKind(args.resources, "rbac.authorization.k8s.io", "Role").find(
             (r) => known(() => r.props.metadata?.name) === backlineNames.workerRole,
         );
-        const mayDelete = ((worker && known(() => worker.props.rules)) ?? []) as any[];
-        const deletes = mayDelete.some((rule) => {
-            const groups = asList(rule?.apiGroups);
+        const deletes = ((worker && known(() => worker.props.rules)) ?? ([] as any[])).some((rule: any) => {
             const verbs = asList(rule?.verbs);
             return (
-                (groups.includes("batch") || groups.includes("*")) &&
+                (asList(rule?.apiGroups).includes("batch") || asList(rule?.apiGroups).includes("*")) &&
                 (asList(rule?.resources).includes("jobs") || asList(rule?.resources).includes("*")) &&
                 (verbs.includes("delete") || verbs.includes("deletecollection") || verbs.includes("*"))
             );
         });
-        const policies = ofKind(admissionGroup, "ValidatingAdmissionPolicy");
-        // Off (no policy on the worker's Jobs at all): worker-jobs-admission says so.
+        const policies = ofKubernetesKind(args.resources, admissionGroup, "ValidatingAdmissionPolicy");
+        // Without a policy on what it creates, worker-jobs-admission warns; whether the policy is
+        // bound with Deny is that policy's question too.
         if (!worker || !deletes || !policies.some((p) => judgesJobs(p, "CREATE"))) return;
-        const judgingDeletes = policies.filter((p) => judgesJobs(p, "DELETE"));
-        const names = judgingDeletes.map((p) => known(() => p.props.metadata?.name));
-        const enforced = ofKind(admissionGroup, "ValidatingAdmissionPolicyBinding").some((b) => {
-            const policyName = known(() => b.props.spec?.policyName);
-            // A name only known after `up` is one of the stack's own policies.
-            const ours = policyName === undefined ? judgingDeletes.length > 0 : names.includes(policyName);
-            return ours && asList(known(() => b.props.spec?.validationActions)).includes("Deny");
-        });
-        if (!enforced) {
+        if (!policies.some((p) => judgesJobs(p, "DELETE"))) {
             reportViolation(
                 'Role "worker" may delete Jobs and no admission policy of the stack checks what it deletes: the worker can ' +
                     "delete the janitor's Jobs (the CronJob's runs, the install Job) and so keep jwt-token and dockerconfig from " +
-                    "being refreshed. Use the stack's job admission policy of this version (it judges DELETE of jobs), or bind " +
-                    "a policy of your own on DELETE of batch jobs with validationActions [Deny].",
+                    "being refreshed. Use the stack's job admission policy of this version (it judges DELETE of jobs), or add " +
+                    "DELETE of batch jobs to a policy of your own.",
                 worker.urn,
             );
         }

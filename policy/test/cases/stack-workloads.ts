@@ -115,7 +115,7 @@ export const deleteAdmissionCases: PolicyCases = [
     workerJobsDeleteAdmission,
     [
         {
-            title: "the stack's policy judges DELETE of jobs, bound with Deny",
+            title: "the stack's policy judges DELETE of jobs",
             resources: [f.role("worker", [f.workerJobsRule]), policyJudgingDeletes(), f.admissionBinding()],
             expect: null,
         },
@@ -141,11 +141,11 @@ export const deleteAdmissionCases: PolicyCases = [
             ],
         },
         {
-            title: "a policy on deletes bound only to warn",
+            title: "a worker that may only deletecollection Jobs, and a policy on what it creates",
             resources: [
-                f.role("worker", [f.workerJobsRule]),
-                policyJudgingDeletes(),
-                f.admissionBinding({ validationActions: ["Warn"] }),
+                f.role("worker", [{ ...f.workerJobsRule, verbs: ["create", "deletecollection"] }]),
+                f.admissionPolicy(),
+                f.admissionBinding(),
             ],
             expect: [/no admission policy of the stack checks what it deletes/],
         },
