@@ -18,7 +18,7 @@ import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
 import { connectionFor } from "../../components/cluster";
 import { jobAdmissionName } from "../../components/specs/admission";
-import { startApiServer, useApiServer } from "../support/apiserver";
+import { canIAnswer, startApiServer, useApiServer } from "../support/apiserver";
 import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
@@ -291,9 +291,17 @@ describe("the job admission policy on a real API server", function () {
         ];
         const accounts = ["worker", "janitor", "backline-jobs"];
         const canI = (account: string, question: string) =>
-            new Promise<boolean>((resolve) => {
-                const args = ["auth", "can-i", ...question.split(" "), "-n", ns, `--as=${sa(account)}`];
-                execFile(kube().kubectl, args, { env: kube().env() }, (_e, stdout) => resolve(stdout.trim() === "yes"));
+            new Promise<boolean>((resolve, reject) => {
+                const args = [...question.split(" "), "-n", ns, `--as=${sa(account)}`];
+                execFile(kube().kubectl, ["auth", "can-i", ...args], { env: kube().env() }, (e, stdout, stderr) => {
+                    // execFile's error carries the exit status; canIAnswer fails on anything but yes/0 and no/1
+                    const status = e === null ? 0 : typeof e.code === "number" ? e.code : null;
+                    try {
+                        resolve(canIAnswer({ status, stdout, stderr }, args.join(" ")));
+                    } catch (err) {
+                        reject(err);
+                    }
+                });
             });
         const answers = await Promise.all(
             checks.map(([question]) => Promise.all(accounts.map((a) => canI(a, question)))),
