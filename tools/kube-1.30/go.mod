@@ -3,7 +3,8 @@
 // support-matrix smoke test (scripts/build-kube.sh 1.30, test/e2e/kube-1.30.e2e.ts); tools/kube
 // builds the newest. Same layout as tools/kube: the replace block mirrors the staging replaces of
 // k8s.io/kubernetes's own go.mod (./staging/src/k8s.io/X), mapped to the published module of the
-// same release. v1.30.14 is the newest 1.30 patch the Go module proxy serves.
+// same release, except k8s.io/sample-cli-plugin and k8s.io/sample-controller, which the proxy does
+// not serve (403) and which nothing imports. v1.30.14 is the newest 1.30 patch the proxy serves.
 // godebug: the GODEBUG defaults of Go 1.22, the Go that 1.30 was released with.
 // To bump the patch: change k8s.io/kubernetes and every v0.30.Y below together, then `go mod tidy`.
 module backline-pulumi/tools/kube-1.30
@@ -235,6 +236,4 @@ replace (
 	k8s.io/mount-utils => k8s.io/mount-utils v0.30.14
 	k8s.io/pod-security-admission => k8s.io/pod-security-admission v0.30.14
 	k8s.io/sample-apiserver => k8s.io/sample-apiserver v0.30.14
-	k8s.io/sample-cli-plugin => k8s.io/sample-cli-plugin v0.30.14
-	k8s.io/sample-controller => k8s.io/sample-controller v0.30.14
 )
