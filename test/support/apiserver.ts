@@ -234,6 +234,7 @@ async function startOnce(
             timeoutMs,
             controllerManager: opts.controllerManager !== false,
             kwok: opts.kwok,
+            minor: opts.minor,
             etcdArgs: opts.etcdArgs,
             apiServerArgs: opts.apiServerArgs,
             controllerManagerArgs: opts.controllerManagerArgs,
