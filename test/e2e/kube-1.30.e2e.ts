@@ -13,10 +13,9 @@
 import { strict as assert } from "assert";
 import { jobAdmissionName } from "../../components/specs/admission";
 import { job, properPod } from "../fixtures/job-admission-cases";
-import { Any, condition, ns, useClusterStack } from "./support/cluster-stack";
+import { Any, condition, dryRunAs, ns, useClusterStack, waitFor } from "./support/cluster-stack";
 
 const policyName = jobAdmissionName(ns);
-const worker = `system:serviceaccount:${ns}:worker`;
 
 describe("the dev stack on Kubernetes 1.30, the oldest supported minor", function () {
     this.timeout(900_000);
@@ -29,18 +28,7 @@ describe("the dev stack on Kubernetes 1.30, the oldest supported minor", functio
         timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         return result;
     };
-    /** A server-side dry run as the worker: admission runs, nothing is stored. */
-    const dryRunAsWorker = (object: Any) =>
-        kube().run(["create", "--dry-run=server", "-f", "-", `--as=${worker}`], {
-            input: JSON.stringify({ metadata: { name: "dry-run", namespace: ns }, ...object }),
-        });
-    const waitFor = async (what: string, ok: () => boolean, timeoutMs = 60_000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!ok()) {
-            assert.ok(Date.now() < deadline, `timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 250));
-        }
-    };
+    const dryRunAsWorker = (object: Any) => dryRunAs(kube(), "worker", object);
 
     after(() => {
         if (timings.length > 0) console.log(`      timings: ${timings.join("; ")}`);

@@ -11,7 +11,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { OlderMinor, canIAnswer, useApiServer } from "../../support/apiserver";
+import { ApiServer, KubectlResult, OlderMinor, canIAnswer, useApiServer } from "../../support/apiserver";
 import { FakeSaas } from "../../support/fake-saas";
 import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./engine";
 import { ProjectCopy, copyProject } from "./project";
@@ -173,6 +173,22 @@ export interface WorkerState {
 function parseWorkerState(line: string): WorkerState {
     const [generation, specReplicas, replicas, updated, available] = line.split("|").map((f) => Number(f || "0"));
     return { generation, specReplicas, replicas, updated, available };
+}
+
+/** Polls `ok` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ok()) {
+        assert.ok(Date.now() < deadline, `timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+/** A server-side dry run of `object` as ServiceAccount `account` of `ns`: admission runs, nothing is stored. */
+export function dryRunAs(kube: ApiServer, account: string, object: Any): KubectlResult {
+    return kube.run(["create", "--dry-run=server", "-f", "-", `--as=system:serviceaccount:${ns}:${account}`], {
+        input: JSON.stringify({ metadata: { name: "dry-run", namespace: ns }, ...object }),
+    });
 }
 
 export function condition(o: Any, type: string): Any {
