@@ -76,8 +76,8 @@ export function findBinary(name: string, minor?: OlderMinor): string | null {
     return minor === undefined ? whichOnPath(name) : null;
 }
 
-/** Which folder `key` is looked up in for `minor`: its own build's for the four it makes. */
-function minorOf(key: keyof KubeBinaries, minor: OlderMinor | undefined): OlderMinor | undefined {
+/** Which build `key` comes from for `minor`: that minor's own for the four it makes, else the default. */
+export function minorOf(key: keyof KubeBinaries, minor: OlderMinor | undefined): OlderMinor | undefined {
     return PER_MINOR.includes(key) ? minor : undefined;
 }
 

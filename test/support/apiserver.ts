@@ -50,14 +50,22 @@
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as path from "path";
 import { strict as assert } from "assert";
-import { BINARY_NAMES, binDir, findBinary, findKubeBinaries, KubeBinaries, OlderMinor } from "./apiserver-binaries";
+import {
+    BINARY_NAMES,
+    binDir,
+    findBinary,
+    findKubeBinaries,
+    KubeBinaries,
+    minorOf,
+    OlderMinor,
+} from "./apiserver-binaries";
 import { installHooks, manageNewDir, spawnWatched, stopManaged } from "./apiserver-processes";
 import { bootControlPlane, freePorts, PortInUseError } from "./control-plane";
 import type { KwokOptions } from "./kwok";
 
 export { freePorts };
 export type { KwokOptions };
-export { findKubeBinaries, KUBE_CACHE_BIN, OLDER_MINORS, REPO_ROOT } from "./apiserver-binaries";
+export { findKubeBinaries, KUBE_CACHE_BIN, REPO_ROOT } from "./apiserver-binaries";
 export type { FindKubeBinariesResult, KubeBinaries, OlderMinor } from "./apiserver-binaries";
 export { pidsUsing } from "./apiserver-processes";
 
@@ -143,8 +151,8 @@ export interface ApiServer {
 }
 
 /**
- * The answer of `kubectl auth can-i`, which exits 0 with "yes" and 1 with "no": anything else (an
- * unknown resource, a server that is down, a bad flag) is an error, not a "no", and fails the test.
+ * The answer of `kubectl auth can-i`, which exits 0 with "yes" and 1 with "no": anything else (a
+ * server that is down, a bad flag or kubeconfig) is an error, not a "no", and fails the test.
  */
 export function canIAnswer(r: KubectlResult, question: string): boolean {
     const answer = r.stdout.trim();
@@ -183,7 +191,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     ];
     for (const key of wanted) {
         if (!binaries[key]) {
-            const minor = key === "kwok" ? undefined : opts.minor;
+            const minor = minorOf(key, opts.minor);
             const found = findBinary(BINARY_NAMES[key], minor);
             if (!found) {
                 throw new Error(
