@@ -6,7 +6,7 @@
  * its largest process (what `/usr/bin/time -f %M` reports): median, min–max, and the ratios of
  * the medians.
  *
- *   npm run bench:preview -- [--runs=5] [--compare]
+ *   npm run bench:preview -- [--runs=5] [--compare] [--policy] [--json=FILE]
  *
  * The Backline stack is the dev stack's configuration (the chart's minimal installation: collector
  * on with an existing role, the cluster's default storage class) in render mode (manifests to a temp
@@ -14,12 +14,14 @@
  * with swc). `--compare` adds the stack compiled the two earlier ways, through a tsconfig that
  * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
  * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
- * issue 10).
+ * issue 10). `--policy` adds the stack previewed with Backline's policy pack
+ * (`--policy-pack policy/analyzer`, README "Checking a stack against Backline's policies").
+ * The figures also go to a JSON file (bench/report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/support/engine";
+import { REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
 import {
     conditions,
@@ -35,6 +37,7 @@ import {
     ratio,
     stats,
 } from "./support";
+import { BenchReport, sample } from "./report";
 
 /** The dev stack's settings (Pulumi.dev.yaml), rendering instead of applying. */
 export function devStackConfig(renderDir: string): string[][] {
@@ -60,12 +63,27 @@ async function main(): Promise<void> {
         const r = await runPulumi(args, { cwd, env: env.env, pulumi: engine.pulumi });
         if (r.code !== 0) throw new Error(describeRun(args, r));
     };
-    type Name = "backline" | "backline, TypeScript transpiler" | "backline, type-checked" | "one ConfigMap" | "empty";
-    const programs: { name: Name; dir: string; env: NodeJS.ProcessEnv }[] = [
+    type Name =
+        | "backline"
+        | "backline, TypeScript transpiler"
+        | "backline, type-checked"
+        | "backline with the policy pack"
+        | "one ConfigMap"
+        | "empty";
+    const report = new BenchReport("preview");
+    const programs: { name: Name; dir: string; env: NodeJS.ProcessEnv; extraArgs?: string[] }[] = [
         { name: "backline", dir: backline.dir, env: env.env },
         { name: "one ConfigMap", dir: configmap.dir, env: env.env },
         { name: "empty", dir: empty.dir, env: env.env },
     ];
+    if (hasFlag("policy")) {
+        programs.splice(1, 0, {
+            name: "backline with the policy pack",
+            dir: backline.dir,
+            env: env.env,
+            extraArgs: ["--policy-pack", path.join(REPO_ROOT, "policy", "analyzer")],
+        });
+    }
     if (hasFlag("compare")) {
         const tsconfig = fs.readFileSync(path.join(backline.dir, "tsconfig.json"), "utf8");
         const section = /"ts-node": \{[^}]*\},\n/;
@@ -95,13 +113,14 @@ async function main(): Promise<void> {
 
         const preview = ["preview", "--refresh=false", "--non-interactive"];
         const once = async (p: (typeof programs)[number]) => {
-            const r = await measure(engine.pulumi, preview, { cwd: p.dir, env: p.env });
+            const r = await measure(engine.pulumi, [...preview, ...(p.extraArgs ?? [])], { cwd: p.dir, env: p.env });
             if (r.code !== 0) throw new Error(`${p.name}: preview failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
             return r;
         };
         // One unmeasured run each: the first start of Node, ts-node and the plugins fills OS caches.
         for (const p of programs) await once(p);
         const before = conditions();
+        report.begin();
         const ms = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
         const rss = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
         const largest = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
@@ -140,6 +159,23 @@ async function main(): Promise<void> {
                 ratio(t(p.name), t("empty")),
             ]),
         );
+        if (hasFlag("policy")) {
+            console.log(`with the policy pack / without: ${ratio(t("backline with the policy pack"), t("backline"))}`);
+        }
+        report.write({
+            command: "pulumi preview --refresh=false",
+            engine: { version: engine.version, source: engine.source },
+            runs,
+            programs: programs.map((p) => ({
+                name: p.name,
+                extraArgs: p.extraArgs ?? [],
+                wallMs: sample(ms.get(p.name) ?? []),
+                peakRssTreeBytes: sample(rss.get(p.name) ?? []),
+                peakRssLargestProcessBytes: sample(largest.get(p.name) ?? []),
+                wallRatioToOneConfigMap: t(p.name).median / t("one ConfigMap").median,
+                wallRatioToEmpty: t(p.name).median / t("empty").median,
+            })),
+        });
     } finally {
         backline.cleanup();
         configmap.cleanup();
