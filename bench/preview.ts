@@ -6,7 +6,7 @@
  * its largest process (what `/usr/bin/time -f %M` reports): median, min–max, and the ratios of
  * the medians.
  *
- *   npm run bench:preview -- [--runs=5] [--compare] [--policy] [--json=FILE]
+ *   npm run bench:preview -- [--runs=5] [--compare] [--policy[=PACK,...]] [--json=FILE]
  *
  * The Backline stack is the dev stack's configuration (the chart's minimal installation: collector
  * on with an existing role, the cluster's default storage class) in render mode (manifests to a temp
@@ -15,7 +15,8 @@
  * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
  * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
  * issue 10). `--policy` adds the stack previewed with Backline's policy pack
- * (`--policy-pack policy/analyzer`, README "Checking a stack against Backline's policies").
+ * (`--policy-pack policy/analyzer`, README "Checking a stack against Backline's policies");
+ * `--policy=PACK,...` with each of the packs given instead (e.g. another checkout's, to compare).
  * The figures also go to a JSON file (bench/report.ts).
  */
 import * as fs from "fs";
@@ -50,6 +51,18 @@ export function devStackConfig(renderDir: string): string[][] {
     ];
 }
 
+/** `--policy` (Backline's pack) or `--policy=PACK,...`: absolute paths of the packs to preview with. */
+function policyPacks(): string[] {
+    if (hasFlag("policy")) return [path.join(REPO_ROOT, "policy", "analyzer")];
+    const arg = process.argv.find((a) => a.startsWith("--policy="));
+    return arg === undefined
+        ? []
+        : arg
+              .slice("--policy=".length)
+              .split(",")
+              .map((p) => path.resolve(p));
+}
+
 async function main(): Promise<void> {
     const runs = numberFlag("runs", 5);
     const engine = findEngine((reason) => console.error(`no engine: ${reason}`));
@@ -63,27 +76,21 @@ async function main(): Promise<void> {
         const r = await runPulumi(args, { cwd, env: env.env, pulumi: engine.pulumi });
         if (r.code !== 0) throw new Error(describeRun(args, r));
     };
-    type Name =
-        | "backline"
-        | "backline, TypeScript transpiler"
-        | "backline, type-checked"
-        | "backline with the policy pack"
-        | "one ConfigMap"
-        | "empty";
     const report = new BenchReport("preview");
-    const programs: { name: Name; dir: string; env: NodeJS.ProcessEnv; extraArgs?: string[] }[] = [
+    const programs: { name: string; dir: string; env: NodeJS.ProcessEnv; extraArgs?: string[] }[] = [
         { name: "backline", dir: backline.dir, env: env.env },
         { name: "one ConfigMap", dir: configmap.dir, env: env.env },
         { name: "empty", dir: empty.dir, env: env.env },
     ];
-    if (hasFlag("policy")) {
-        programs.splice(1, 0, {
-            name: "backline with the policy pack",
+    const packs = policyPacks();
+    packs.forEach((pack, i) =>
+        programs.splice(1 + i, 0, {
+            name: `backline with ${path.relative(process.cwd(), pack) || pack}`,
             dir: backline.dir,
             env: env.env,
-            extraArgs: ["--policy-pack", path.join(REPO_ROOT, "policy", "analyzer")],
-        });
-    }
+            extraArgs: ["--policy-pack", pack],
+        }),
+    );
     if (hasFlag("compare")) {
         const tsconfig = fs.readFileSync(path.join(backline.dir, "tsconfig.json"), "utf8");
         const section = /"ts-node": \{[^}]*\},\n/;
@@ -121,9 +128,9 @@ async function main(): Promise<void> {
         for (const p of programs) await once(p);
         const before = conditions();
         report.begin();
-        const ms = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
-        const rss = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
-        const largest = new Map<Name, number[]>(programs.map((p) => [p.name, []]));
+        const ms = new Map<string, number[]>(programs.map((p) => [p.name, []]));
+        const rss = new Map<string, number[]>(programs.map((p) => [p.name, []]));
+        const largest = new Map<string, number[]>(programs.map((p) => [p.name, []]));
         for (let i = 0; i < runs; i++) {
             // Rotate the order so that no program always runs first (or right after the heaviest).
             for (let j = 0; j < programs.length; j++) {
@@ -139,8 +146,8 @@ async function main(): Promise<void> {
         );
         console.log(`start: ${before}`);
         console.log(`end:   ${conditions()}`);
-        const t = (n: Name) => stats(ms.get(n) ?? []);
-        const m = (n: Name) => stats(rss.get(n) ?? []);
+        const t = (n: string) => stats(ms.get(n) ?? []);
+        const m = (n: string) => stats(rss.get(n) ?? []);
         printTable(
             [
                 "program",
@@ -159,8 +166,8 @@ async function main(): Promise<void> {
                 ratio(t(p.name), t("empty")),
             ]),
         );
-        if (hasFlag("policy")) {
-            console.log(`with the policy pack / without: ${ratio(t("backline with the policy pack"), t("backline"))}`);
+        for (const p of programs.filter((x) => x.extraArgs)) {
+            console.log(`${p.name} / without a pack: ${ratio(t(p.name), t("backline"))}`);
         }
         report.write({
             command: "pulumi preview --refresh=false",
