@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { destroy, up } from "../automation";
 import { startApiServer } from "../test/support/apiserver";
-import { findEngine } from "../test/e2e/support/engine";
+import { findEngine, pulumiHomeWithPlugins } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
 import {
     childrenOf,
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
         stackName,
         workDir: project.dir,
         stateDir: path.join(tmp, "state"),
-        pulumiHome: path.join(tmp, "home"),
+        pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "home")),
         passphrase: "bench-concurrency",
         engineBinDir: engine.binDir,
         env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },
