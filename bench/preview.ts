@@ -131,6 +131,7 @@ async function main(): Promise<void> {
         const ms = new Map<string, number[]>(programs.map((p) => [p.name, []]));
         const rss = new Map<string, number[]>(programs.map((p) => [p.name, []]));
         const largest = new Map<string, number[]>(programs.map((p) => [p.name, []]));
+        const cpu = new Map<string, number[]>(programs.map((p) => [p.name, []]));
         for (let i = 0; i < runs; i++) {
             // Rotate the order so that no program always runs first (or right after the heaviest).
             for (let j = 0; j < programs.length; j++) {
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
                 ms.get(p.name)?.push(r.ms);
                 rss.get(p.name)?.push(r.peakBytes);
                 largest.get(p.name)?.push(largestProcess(r));
+                cpu.get(p.name)?.push(r.processes.reduce((sum, x) => sum + x.cpuMs, 0));
             }
         }
         console.log(
@@ -147,6 +149,8 @@ async function main(): Promise<void> {
         console.log(`start: ${before}`);
         console.log(`end:   ${conditions()}`);
         const t = (n: string) => stats(ms.get(n) ?? []);
+        // Each round runs every program once, back to back: the ratio within a round shares its load.
+        const pairedRatios = (n: string) => (ms.get(n) ?? []).map((x, i) => x / (ms.get("backline") ?? [])[i]);
         const m = (n: string) => stats(rss.get(n) ?? []);
         printTable(
             [
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
                 "wall: median (min–max)",
                 "peak RSS, process tree",
                 "peak RSS, largest process",
+                "CPU, process tree",
                 "time / one ConfigMap",
                 "time / empty",
             ],
@@ -162,12 +167,19 @@ async function main(): Promise<void> {
                 fmtSeconds(t(p.name)),
                 fmtMiB(m(p.name)),
                 fmtMiB(stats(largest.get(p.name) ?? [])),
+                fmtSeconds(stats(cpu.get(p.name) ?? [])),
                 ratio(t(p.name), t("one ConfigMap")),
                 ratio(t(p.name), t("empty")),
             ]),
         );
         for (const p of programs.filter((x) => x.extraArgs)) {
-            console.log(`${p.name} / without a pack: ${ratio(t(p.name), t("backline"))}`);
+            const c = (n: string) => stats(cpu.get(n) ?? []);
+            const paired = stats(pairedRatios(p.name));
+            console.log(
+                `${p.name} / without a pack: wall ${ratio(t(p.name), t("backline"))} ` +
+                    `(paired by round: ${paired.median.toFixed(2)}×, ${paired.min.toFixed(2)}–${paired.max.toFixed(2)}), ` +
+                    `CPU ${ratio(c(p.name), c("backline"))}`,
+            );
         }
         report.write({
             command: "pulumi preview --refresh=false",
@@ -179,8 +191,10 @@ async function main(): Promise<void> {
                 wallMs: sample(ms.get(p.name) ?? []),
                 peakRssTreeBytes: sample(rss.get(p.name) ?? []),
                 peakRssLargestProcessBytes: sample(largest.get(p.name) ?? []),
+                cpuTreeMs: sample(cpu.get(p.name) ?? []),
                 wallRatioToOneConfigMap: t(p.name).median / t("one ConfigMap").median,
                 wallRatioToEmpty: t(p.name).median / t("empty").median,
+                wallRatioToBacklineByRound: sample(pairedRatios(p.name)),
             })),
         });
     } finally {
