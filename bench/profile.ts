@@ -25,13 +25,7 @@ import { copyProject } from "../test/e2e/support/project";
 import { devStackConfig } from "./preview";
 import { conditions, hasFlag, measure, printTable } from "./support";
 import { BenchReport } from "./report";
-
-interface GrpcEntry {
-    readonly method: string;
-    readonly progress?: string;
-    readonly timestamp: string;
-    readonly duration?: number;
-}
+import { readGrpc } from "./grpc-log";
 
 interface Timeline {
     readonly pid: number;
@@ -46,28 +40,6 @@ interface CpuProfile {
     readonly timeDeltas: number[];
     readonly startTime: number;
     readonly endTime: number;
-}
-
-/**
- * The engine logs each call twice (`request_started`, `response_completed`). Client-side entries
- * (engine → language host, engine → provider) carry a start time and a duration; server-side ones
- * (program → engine: ResourceMonitor) carry only the completion time (the start is logged as year 1
- * and the duration as the largest int64), so they count as points in time.
- */
-function readGrpc(file: string): { method: string; start: number; ms: number }[] {
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as GrpcEntry)
-        .filter((e) => e.progress === "response_completed")
-        .map((e) => {
-            const end = Date.parse(e.timestamp);
-            const known = e.duration !== undefined && e.duration < 3_600e9;
-            const ms = known ? (e.duration as number) / 1e6 : 0;
-            return { method: e.method, start: end - ms, ms };
-        });
 }
 
 /** V8 CPU profile self time (ms) grouped by package (or "our code", "node internals", V8's own entries). */
