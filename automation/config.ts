@@ -148,18 +148,63 @@ function renameKubernetesKey(key: string): string {
 
 const stackNamePattern = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/**
- * Every problem with a deployment's input, with the program's own messages (the same
- * `parseBacklineConfig` the stack runs). Empty when the engine may start.
- */
-export function validateDeployment(input: {
-    readonly stackName: string;
+/** A deployment's input: the settings, where they deploy, the AWS provider's settings. */
+export interface DeploymentInput {
     readonly config: BacklineSettings;
     readonly kubernetes: KubernetesTarget | undefined;
     readonly aws?: AwsSettings;
     readonly pathContext?: PathContext;
-}): ConfigProblem[] {
-    const problems: ConfigProblem[] = [...validateStackName(input.stackName)];
+}
+
+/** A value, or every problem found instead. */
+export type Checked<T> =
+    { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/** What `preview` and `up` write to the stack configuration, and what they must never show. */
+export interface DeploymentPlan {
+    readonly plan: StackConfigPlan;
+    /** The access key, an inline kubeconfig, proxy credentials, … */
+    readonly secrets: readonly string[];
+    /** The program writes manifests instead of applying them (`kubernetes.renderToDirectory`). */
+    readonly renders: boolean;
+}
+
+/**
+ * Every problem with a deployment's input, with the program's own messages (the same
+ * `parseBacklineConfig` the stack runs). Empty when the engine may start.
+ */
+export function validateDeployment(input: DeploymentInput & { readonly stackName: string }): ConfigProblem[] {
+    return [...validateStackName(input.stackName), ...deploymentProblems(input)];
+}
+
+/** The input checked (the stack name aside), then planned. */
+export function planDeployment(input: DeploymentInput): Checked<DeploymentPlan> {
+    const problems = deploymentProblems(input);
+    if (problems.length > 0) {
+        return { ok: false, problems };
+    }
+    const plan = planStackConfig({ ...input, kubernetes: input.kubernetes as KubernetesTarget });
+    return {
+        ok: true,
+        value: {
+            plan,
+            secrets: secretValuesOf(input.config, input.kubernetes),
+            renders: rendersManifests(plan.plain[`${PROJECT}:kubernetes`].objectValue),
+        },
+    };
+}
+
+/**
+ * Whether the program's `kubernetes` config object (as planned, or as a stack holds it) renders
+ * manifests: then there is no cluster to refresh from.
+ */
+export function rendersManifests(kubernetes: unknown): boolean {
+    const dir = (kubernetes as { renderYamlToDirectory?: unknown } | null | undefined)?.renderYamlToDirectory;
+    return typeof dir === "string" && dir !== "";
+}
+
+function deploymentProblems(input: DeploymentInput): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
     if (input.config === undefined || input.config === null || typeof input.config !== "object") {
         problems.push({
             key: "config",
@@ -281,14 +326,19 @@ export function planStackConfig(input: {
         plain["aws:profile"] = plainString(input.aws.profile);
     }
 
-    const set = new Set([...Object.keys(plain), ...secrets.filter((s) => !s.path).map((s) => s.key)]);
-    const managed = new Set<string>([
-        ...topLevelKeys.map((k) => key(k)),
-        ...awsKeys,
-        ...(input.currentKeys ?? []).filter((k) => k.startsWith(`${PROJECT}:`)),
-    ]);
-    const remove = [...managed].filter((k) => !set.has(k)).sort();
-    return { plain, secrets, remove };
+    const managed = [...topLevelKeys.map((k) => key(k)), ...awsKeys];
+    return removingUnset({ plain, secrets, remove: [] }, [...managed, ...(input.currentKeys ?? [])]);
+}
+
+/**
+ * The plan, also removing each of `keys` that is ours (`backline:*`, `aws:region`, `aws:profile`)
+ * and that it does not set: with the keys a stack holds now, what earlier (hand-made) changes left.
+ */
+export function removingUnset(plan: StackConfigPlan, keys: readonly string[]): StackConfigPlan {
+    const set = new Set([...Object.keys(plan.plain), ...plan.secrets.filter((s) => !s.path).map((s) => s.key)]);
+    const ours = (k: string) => k.startsWith(`${PROJECT}:`) || (awsKeys as readonly string[]).includes(k);
+    const remove = new Set([...plan.remove, ...keys.filter((k) => ours(k) && !set.has(k))]);
+    return { ...plan, remove: [...remove].sort() };
 }
 
 /** The values a failure message must never show: the access key, an inline kubeconfig, … */

@@ -44,9 +44,11 @@ export class InvalidConfigError extends BacklineAutomationError {
     readonly problems: readonly ConfigProblem[];
 
     constructor(problems: readonly ConfigProblem[]) {
-        super(formatInvalidConfig(problems));
+        // Each problem once, however many checks (or stacks of a fleet) found it.
+        const unique = [...new Map(problems.map((p) => [`${p.key}\u0000${p.message}`, p])).values()];
+        super(formatInvalidConfig(unique));
         this.name = "InvalidConfigError";
-        this.problems = problems;
+        this.problems = unique;
     }
 }
 

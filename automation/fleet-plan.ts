@@ -280,9 +280,7 @@ export function checkRollout(opts: RolloutOptions): CheckedRollout {
         problems.push({ key: "healthGate", message: "expected a function `(target) => Promise<GateCheck>`." });
     }
     if (problems.length > 0) {
-        throw new InvalidRolloutError(
-            problems.filter((p, i) => problems.findIndex((q) => q.key === p.key && q.message === p.message) === i),
-        );
+        throw new InvalidRolloutError(problems);
     }
 
     const members = waveMembers(waves.sizes);

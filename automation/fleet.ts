@@ -26,13 +26,11 @@
  *    failed stacks are reverted (`up` with their previous configuration, then the gate again),
  *    and no further wave starts. The report says what happened to every stack.
  */
-import * as automation from "@pulumi/pulumi/automation";
-import { ConfigProblem } from "../components/config";
-import { StackNotFoundError } from "./errors";
 import { Context, changedNothing, eachLimited, errorInfo, runGate } from "./fleet-gate";
 import { InvalidRolloutError, checkRollout, deployedState, planFor, redactSettings } from "./fleet-plan";
 import type {
     DeployedState,
+    FleetBackendOptions,
     FleetReport,
     FleetStack,
     FleetStackReport,
@@ -42,8 +40,8 @@ import type {
     WaveReport,
 } from "./fleet-types";
 import { defaultHealthGate } from "./health";
-import { outputs as stackOutputs, up } from "./index";
-import { resolveStackOptions, runOperation } from "./runner";
+import { outputs as stackOutputs, stackHistory, up } from "./operations";
+import { prepare } from "./prepare";
 import type { BacklineOutputs, BacklineSettings, StackOptions } from "./types";
 
 export * from "./fleet-types";
@@ -51,27 +49,27 @@ export { InvalidRolloutError, mergePatch, resolveWaves } from "./fleet-plan";
 export { combineChecks, defaultHealthGate, deploymentRolledOut, latestJanitorJob } from "./health";
 export { KubeClient, KubeconfigError, resolveKubeAccess } from "../components/cluster/client";
 
-/** History entries read per stack: enough to get past a few refreshes to the last update. */
-const HISTORY_PAGE = 25;
+/** The options every stack of the fleet shares: listed whole, the compiler checks, so none is dropped. */
+const backendKeys = {
+    dataDir: true,
+    workDir: true,
+    backendUrl: true,
+    stateDir: true,
+    secretsProvider: true,
+    passphrase: true,
+    engineBinDir: true,
+    pulumiHome: true,
+    env: true,
+    workspaceFactory: true,
+} as const satisfies Record<keyof FleetBackendOptions, true>;
 
 /** The options of one stack's operations: the fleet's, with the stack's name, environment and callbacks. */
 function stackOptions(opts: RolloutOptions, stack: FleetStack, signal: AbortSignal): StackOptions {
-    const {
-        stacks: _s,
-        change: _c,
-        waves: _w,
-        concurrency: _n,
-        healthGate: _g,
-        gateTimeoutMs: _t,
-        gateIntervalMs: _i,
-        message: _m,
-        parallel: _par,
-        onProgress: _p,
-        onOutput: _o,
-        onEvent: _e,
-        signal: _sig,
-        ...shared
-    } = opts;
+    const shared = Object.fromEntries(
+        Object.keys(backendKeys)
+            .filter((k) => k in opts)
+            .map((k) => [k, opts[k as keyof FleetBackendOptions]]),
+    ) as FleetBackendOptions;
     return {
         ...shared,
         stackName: stack.stackName,
@@ -80,29 +78,6 @@ function stackOptions(opts: RolloutOptions, stack: FleetStack, signal: AbortSign
         onEvent: opts.onEvent && ((event) => opts.onEvent?.(stack.stackName, event)),
         signal,
     };
-}
-
-/** The stack's history in the backend, newest first; empty when the stack does not exist. */
-export async function stackHistory(opts: StackOptions): Promise<automation.UpdateSummary[]> {
-    try {
-        return await runOperation(
-            "history",
-            opts,
-            false,
-            () => [],
-            async (ctx) => {
-                try {
-                    return await ctx.stack.history(HISTORY_PAGE);
-                } catch (err) {
-                    throw ctx.classify(err);
-                }
-            },
-            false,
-        );
-    } catch (err) {
-        if (err instanceof StackNotFoundError) return [];
-        throw err;
-    }
 }
 
 /** One `up` (the change or the revert) and its gate. */
@@ -229,17 +204,14 @@ function skipped(e: Entry): FleetStackReport {
 export async function rollout(opts: RolloutOptions): Promise<FleetReport> {
     const t0 = Date.now();
     const checked = checkRollout(opts);
-    // What every operation checks (project folder, passphrase), once for the fleet, before any engine.
-    const shared: ConfigProblem[] = [];
-    for (const { stack } of checked.stacks) {
-        resolveStackOptions(stackOptions(opts, stack, new AbortController().signal), true, shared);
-    }
-    const problems = shared.filter(
-        (p, i) => p.key !== "stackName" && shared.findIndex((q) => q.message === p.message) === i,
-    );
+    const signal = opts.signal ?? new AbortController().signal;
+    // What every operation checks (project folder, passphrase), for every stack before any engine.
+    const problems = checked.stacks.flatMap(({ stack }) => {
+        const prepared = prepare("history", stackOptions(opts, stack, signal));
+        return prepared.ok ? [] : prepared.problems;
+    });
     if (problems.length > 0) throw new InvalidRolloutError(problems);
 
-    const signal = opts.signal ?? new AbortController().signal;
     const ctx: Context = {
         opts,
         gate: opts.healthGate ?? defaultHealthGate,

@@ -3,9 +3,8 @@
  * stack configuration of `Pulumi.<stack>.yaml`, see the README's configuration reference), the
  * Kubernetes target, the options every operation takes, and what operations return.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type * as automation from "@pulumi/pulumi/automation";
-import type { BacklineStackOutputs } from "../components/backline-stack";
+import type { StackOutputValues } from "../components/outputs";
 import type { StackConfigInput } from "../components/config";
 
 // ---------------------------------------------------------------------------------------------
@@ -143,12 +142,11 @@ export interface DestroyOptions extends StackOptions {
 // Results.
 // ---------------------------------------------------------------------------------------------
 
-/** The stack outputs of `index.ts` (`BacklineStackOutputs`), as values. Optional ones are absent when the feature is off. */
-export type BacklineOutputs = {
-    readonly [K in keyof BacklineStackOutputs]: NonNullable<BacklineStackOutputs[K]> extends pulumi.Output<infer T>
-        ? T
-        : never;
-};
+/**
+ * The stack outputs of `index.ts`, as values (`components/outputs.ts` declares them, for
+ * `BacklineStackOutputs` too). Optional ones are absent when the feature is off.
+ */
+export type BacklineOutputs = StackOutputValues;
 
 export interface OperationSummary {
     readonly created: number;

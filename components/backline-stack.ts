@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PreparedAdoption } from "./adoption/prepare";
-import type { BacklineConfig } from "./config";
-import { HelmReleaseRemoval, HelmReleaseRemovalResult } from "./adoption/release-removal";
+import type { BacklineConfig } from "./model";
+import { HelmReleaseRemoval } from "./adoption/release-removal";
 import { HelmTakeover } from "./adoption/takeover";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./job-admission";
@@ -9,10 +9,13 @@ import { BacklineNamespace } from "./namespace";
 import { NetworkPolicies } from "./network-policies";
 import { Observability } from "./observability";
 import { Outbound } from "./outbound";
+import type { BacklineStackOutputs } from "./outputs";
 import { commonMetadataTransformation } from "./specs/metadata";
-import type { WorkerImageUpdates } from "./specs/worker";
 import { WorkerStorage } from "./storage";
 import { Worker } from "./worker";
+
+/** The stack outputs of `index.ts`: declared in ./outputs.ts, which the Automation API parses them with. */
+export type { BacklineStackOutputs } from "./outputs";
 
 export interface BacklineStackArgs {
     /**
@@ -26,31 +29,6 @@ export interface BacklineStackArgs {
      * the cluster. @default none
      */
     readonly adoption?: PreparedAdoption;
-}
-
-/**
- * The stack outputs of `index.ts`. A feature that is off has no key at all (rather than an
- * undefined value, which the engine warns about on every preview).
- */
-export interface BacklineStackOutputs {
-    readonly namespace: pulumi.Output<string>;
-    readonly workerDeployment: pulumi.Output<string>;
-    readonly workerService: pulumi.Output<string>;
-    readonly janitorCronJob: pulumi.Output<string>;
-    readonly claimName: pulumi.Output<string>;
-    /** Who owns the worker image: the janitor (`worker.image.autoUpdate`) or the stack (pinned). */
-    readonly workerImageUpdates: pulumi.Output<WorkerImageUpdates>;
-    /** The claim's storage class, when one was chosen (`worker.storage.pvc.storageClassName` or `efs`). */
-    readonly storageClassName?: pulumi.Output<string>;
-    /** The EFS filesystem, with `efs`. */
-    readonly efsFileSystemId?: pulumi.Output<string>;
-    /** The collector's role and log group, with `worker.otel.enabled`. */
-    readonly collectorRoleArn?: pulumi.Output<string>;
-    readonly logGroupName?: pulumi.Output<string>;
-    /** The ValidatingAdmissionPolicy on the worker's Jobs, with `security.jobAdmissionPolicy`. */
-    readonly jobAdmissionPolicy?: pulumi.Output<string>;
-    /** With `adopt.helmRelease`: what the removal of Helm's record did. */
-    readonly helmAdoption?: pulumi.Output<HelmReleaseRemovalResult>;
 }
 
 /**
@@ -114,9 +92,10 @@ export class BacklineStack extends pulumi.ComponentResource {
         );
         const ns = namespace.name;
 
+        // A live claim keeps its class and access modes: a bound claim never changes them.
         const storage = new WorkerStorage(
             `${name}-storage`,
-            { storage: cfg.storage, namespace: ns, skipAwait, adoptedClaim: adoption?.steps.facts.claim },
+            { storage: cfg.storage, namespace: ns, skipAwait, claimOverride: adoption?.steps.facts.claim },
             child,
         );
 
@@ -158,10 +137,9 @@ export class BacklineStack extends pulumi.ComponentResource {
                 namespace: ns,
                 skipAwait,
                 waitFor: [namespace, ...siteReady, ...(janitor.installJob ? [janitor.installJob] : [])],
-                adopted: adoption && {
-                    selector: adoption.steps.facts.workerSelector,
-                    image: adoption.steps.facts.workerImage,
-                },
+                // A live Deployment keeps its (immutable) selector, and the image the janitor set.
+                selectorOverride: adoption?.steps.facts.workerSelector,
+                imageOverride: adoption?.steps.facts.workerImage,
             },
             child,
         );

@@ -33,4 +33,4 @@ export { HelmReleaseRemoval } from "./adoption/release-removal";
 export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./adoption/release-removal";
 export { AdoptionRefusedError, prepareAdoption } from "./adoption/prepare";
 export type { PreparedAdoption, PrepareOptions } from "./adoption/prepare";
-export { names } from "./specs/common";
+export { names } from "./model";

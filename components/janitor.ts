@@ -1,27 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
-import { awaitAnnotations, labelsFor, names, sha256 } from "./specs/common";
+import { janitorComponent, janitorScriptFile, names } from "./model";
+import type { JanitorArgs } from "./model";
+import { awaitAnnotations, labelsFor, sha256 } from "./specs/common";
 import {
     buildJanitorCronJobSpec,
     buildJanitorJobSpec,
     buildJanitorRoleRules,
-    janitorComponent,
     janitorInstallJobName,
-    janitorScriptFile,
-    JanitorSpecInputs,
     readJanitorScript,
 } from "./specs/janitor";
 import { announceInstallJob } from "./install-job-hint";
 
-export interface JanitorArgs extends JanitorSpecInputs {
-    /** Namespace of every object. */
-    readonly namespace: pulumi.Input<string>;
-    /** Do not wait for the install Job to finish (`kubernetes.skipAwait`). @default false */
-    readonly skipAwait?: boolean;
-    /** Resources the janitor's Jobs wait for: the access-key Secret they read. @default none */
-    readonly waitFor?: readonly pulumi.Resource[];
-}
+export type { JanitorArgs };
 
 /**
  * The janitor: a CronJob `janitor` that refreshes Secrets `jwt-token` and `dockerconfig` and the

@@ -1,16 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { jobAdmissionComponent } from "./model";
+import type { JobAdmissionArgs } from "./model";
 import { labelsFor } from "./specs/common";
-import {
-    buildJobAdmissionBindingSpec,
-    buildJobAdmissionPolicySpec,
-    jobAdmissionName,
-    JobAdmissionInputs,
-} from "./specs/admission";
+import { buildJobAdmissionBindingSpec, buildJobAdmissionPolicySpec, jobAdmissionName } from "./specs/admission";
 
-export type JobAdmissionArgs = JobAdmissionInputs;
-
-export const jobAdmissionComponent = "job-admission";
+export type { JobAdmissionArgs };
 
 /**
  * The ValidatingAdmissionPolicy `backline-worker-jobs-<namespace>` and its binding of the same

@@ -1,24 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { labelsFor, names, podSecurityLabels } from "./specs/common";
+import { componentNames, names } from "./model";
+import type { BacklineNamespaceArgs } from "./model";
+import { labelsFor, podSecurityLabels } from "./specs/common";
 
-export interface BacklineNamespaceArgs {
-    /** Namespace name (`namespaceOverride`). */
-    readonly name: string;
-    /**
-     * The access key, plain or secret: it is made a secret here, the one place it is used, and
-     * stored only in this Secret, which pods reference by `secretKeyRef`.
-     */
-    readonly accessKey: pulumi.Input<string>;
-    /**
-     * Keep the namespace when the stack is destroyed. Deleting a namespace deletes everything in
-     * it, the worker's claim included, so this follows the data-retention choice.
-     * @default true
-     */
-    readonly retainOnDelete?: boolean;
-    /** Resources the namespace, and so everything in it, waits for (the job admission policy). @default none */
-    readonly waitFor?: readonly pulumi.Resource[];
-}
+export type { BacklineNamespaceArgs };
 
 /**
  * The namespace (enforcing the "restricted" Pod Security profile) and the Secret that holds the
@@ -36,7 +22,7 @@ export class BacklineNamespace extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.name,
-                    labels: { ...labelsFor("namespace"), ...podSecurityLabels },
+                    labels: { ...labelsFor(componentNames.namespace), ...podSecurityLabels },
                 },
             },
             { parent: this, retainOnDelete: args.retainOnDelete ?? true, dependsOn: [...(args.waitFor ?? [])] },
@@ -48,7 +34,7 @@ export class BacklineNamespace extends pulumi.ComponentResource {
                 metadata: {
                     name: names.accessKeySecret,
                     namespace: namespace.metadata.name,
-                    labels: labelsFor("access-key"),
+                    labels: labelsFor(componentNames.accessKey),
                 },
                 type: "Opaque",
                 // pulumi-kubernetes keeps Secret data encrypted in state once its input is a secret.

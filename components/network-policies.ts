@@ -1,18 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { NetworkPolicyConfig } from "./config";
+import { componentNames } from "./model";
+import type { NetworkPoliciesArgs } from "./model";
 import { labelsFor } from "./specs/common";
 import { buildEgressPolicy, buildIngressPolicies, NamedPolicy } from "./specs/network";
 
-export interface NetworkPoliciesArgs {
-    /** The resolved `networkPolicy` settings. */
-    readonly networkPolicy: NetworkPolicyConfig;
-    /** The worker's HTTP port (`worker.service.httpPort`), the one port other pods may reach. */
-    readonly httpPort: number;
-    /** The worker pods' selector. */
-    readonly workerSelector: Record<string, string>;
-    readonly namespace: pulumi.Input<string>;
-}
+export type { NetworkPoliciesArgs };
 
 /**
  * The namespace's NetworkPolicies: `backline-deny-ingress` (no ingress to any pod),
@@ -35,7 +28,11 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                 new k8s.networking.v1.NetworkPolicy(
                     `${name}-${p.name}`,
                     {
-                        metadata: { name: p.name, namespace: args.namespace, labels: labelsFor("network-policy") },
+                        metadata: {
+                            name: p.name,
+                            namespace: args.namespace,
+                            labels: labelsFor(componentNames.networkPolicy),
+                        },
                         spec: p.spec,
                     },
                     { parent: this },

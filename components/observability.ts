@@ -1,22 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { ObservabilityConfig, OidcTrust } from "./config";
-import { labelsFor, names, sha256 } from "./specs/common";
+import { collectorConfigFile, componentNames, names } from "./model";
+import type { CollectorSidecar, ObservabilityArgs, ObservabilityConfig, OidcTrust } from "./model";
+import { labelsFor, sha256 } from "./specs/common";
 import {
     buildCollectorConfig,
     buildCollectorPolicy,
     buildCollectorTrustPolicy,
-    CollectorSidecar,
-    collectorConfigFile,
     renderCollectorConfig,
 } from "./specs/observability";
 
-export interface ObservabilityArgs {
-    /** The resolved collector settings (`logging.*`, `worker.otel.collector.*`). */
-    readonly observability: ObservabilityConfig;
-    /** Namespace of the collector's ConfigMap (and the stack's name in the role's description). */
-    readonly namespace: pulumi.Input<string>;
-}
+export type { ObservabilityArgs };
 
 /**
  * What the ADOT collector sidecar needs: its configuration (a ConfigMap) and an IAM role.
@@ -55,7 +49,7 @@ export class Observability extends pulumi.ComponentResource {
                 metadata: {
                     name: names.collectorConfigMap,
                     namespace: args.namespace,
-                    labels: labelsFor("adot-collector"),
+                    labels: labelsFor(componentNames.collector),
                 },
                 data: { [collectorConfigFile]: rendered },
             },

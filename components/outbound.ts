@@ -1,15 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { SiteConfig } from "./config";
+import { componentNames, siteNames } from "./model";
+import type { OutboundArgs } from "./model";
 import { labelsFor } from "./specs/common";
-import { proxySecretData, siteNames } from "./specs/site";
+import { proxySecretData } from "./specs/site";
 
-export interface OutboundArgs {
-    /** The resolved site settings (`proxy.*`, `caBundle.*`). */
-    readonly site: SiteConfig;
-    /** Namespace of the Secret and the ConfigMap. */
-    readonly namespace: pulumi.Input<string>;
-}
+export type { OutboundArgs };
 
 /**
  * What pods need to reach the outside through the customer's network, as objects: Secret
@@ -32,7 +28,11 @@ export class Outbound extends pulumi.ComponentResource {
             const secret = new k8s.core.v1.Secret(
                 `${name}-proxy`,
                 {
-                    metadata: { name: siteNames.proxySecret, namespace: args.namespace, labels: labelsFor("proxy") },
+                    metadata: {
+                        name: siteNames.proxySecret,
+                        namespace: args.namespace,
+                        labels: labelsFor(componentNames.proxy),
+                    },
                     type: "Opaque",
                     // Encrypted in the state: the URLs may hold credentials.
                     stringData: pulumi.secret(proxySecretData(proxy)),
@@ -48,7 +48,7 @@ export class Outbound extends pulumi.ComponentResource {
                     metadata: {
                         name: siteNames.caBundleConfigMap,
                         namespace: args.namespace,
-                        labels: labelsFor("ca-bundle"),
+                        labels: labelsFor(componentNames.caBundle),
                     },
                     data: { [caBundle.key]: caBundle.pem },
                 },

@@ -1,5 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
-import type { KubernetesConfig } from "./config";
+import type { KubernetesConfig } from "./model";
 
 /**
  * Arguments of the explicit Kubernetes provider the program uses.

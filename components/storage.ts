@@ -2,10 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import type { EfsClaimConfig, StorageConfig } from "./config";
+import type { EfsClaimConfig, WorkerStorageArgs } from "./model";
 import { awaitAnnotations } from "./specs/common";
 import {
-    AdoptedClaim,
     buildEfsStorageClass,
     buildNfsIngressRules,
     buildPvcSpec,
@@ -13,19 +12,7 @@ import {
     storageLabels,
 } from "./specs/storage";
 
-export interface WorkerStorageArgs {
-    /** The resolved storage choice (`worker.storage.*`, `efs`). */
-    readonly storage: StorageConfig;
-    /** Namespace of the claim; also names the EFS class and tags the AWS resources. */
-    readonly namespace: pulumi.Input<string>;
-    /** Do not wait for the claim to be bound (`kubernetes.skipAwait`). @default false */
-    readonly skipAwait?: boolean;
-    /**
-     * A claim taken over from a Helm release (`adopt.helmRelease`): its live class and access modes,
-     * which a bound claim never changes. @default none
-     */
-    readonly adoptedClaim?: AdoptedClaim;
-}
+export type { WorkerStorageArgs };
 
 /**
  * The ReadWriteMany volume the worker and its Jobs share, by `storage.claim.kind`:
@@ -80,8 +67,8 @@ export class WorkerStorage extends pulumi.ComponentResource {
                 },
                 spec: buildPvcSpec(
                     claim.size,
-                    args.adoptedClaim?.storageClassName ?? storageClassName,
-                    args.adoptedClaim,
+                    args.claimOverride?.storageClassName ?? storageClassName,
+                    args.claimOverride,
                 ),
             },
             { parent: this, retainOnDelete, dependsOn: mountTargets },

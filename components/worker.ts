@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
-import { awaitAnnotations, labelsFor, names } from "./specs/common";
+import { componentNames, names, workerComponent } from "./model";
+import type { WorkerArgs } from "./model";
+import { awaitAnnotations, labelsFor } from "./specs/common";
 import { buildPdbSpec } from "./specs/pod-settings";
 import {
     buildWorkerDeploymentAnnotations,
@@ -9,26 +11,13 @@ import {
     buildWorkerRoleRules,
     buildWorkerServiceSpec,
     WorkerImageUpdates,
-    workerComponent,
     workerIgnoreChanges,
     workerImageUpdates,
-    WorkerPodInputs,
     workerRolloutWait,
     workerSelector,
 } from "./specs/worker";
 
-export interface WorkerArgs extends WorkerPodInputs {
-    /** Namespace of every object. */
-    readonly namespace: pulumi.Input<string>;
-    /** Do not wait for the Deployment and Service to become ready (`kubernetes.skipAwait`). @default false */
-    readonly skipAwait?: boolean;
-    /**
-     * Resources the Deployment waits for: the janitor's install Job, so that the pull secret and
-     * the token exist before the first pod starts.
-     * @default none
-     */
-    readonly waitFor?: readonly pulumi.Resource[];
-}
+export type { WorkerArgs };
 
 /**
  * The worker: its ServiceAccount and namespaced RBAC for the Jobs it runs, the Deployment `worker`
@@ -39,7 +28,7 @@ export class Worker extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
     /** Who owns the worker image: the janitor (`worker.image.autoUpdate`) or this stack. */
     public readonly imageUpdates: WorkerImageUpdates;
-    /** The pods' selector: the stack's, or the live one of a Deployment adopted from Helm. */
+    /** The pods' selector: the stack's, or `selectorOverride`. */
     public readonly selector: Readonly<Record<string, string>>;
 
     constructor(name: string, args: WorkerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -47,7 +36,7 @@ export class Worker extends pulumi.ComponentResource {
         const ns = args.namespace;
         const labels = labelsFor(workerComponent);
         const image = args.worker.image;
-        this.selector = workerSelector(args.adopted);
+        this.selector = workerSelector(args.selectorOverride);
 
         const { binding } = createNamespacedIdentity(
             name,
@@ -64,7 +53,7 @@ export class Worker extends pulumi.ComponentResource {
         new k8s.core.v1.ServiceAccount(
             `${name}-jobs-sa`,
             {
-                metadata: { name: names.jobsServiceAccount, namespace: ns, labels: labelsFor("jobs") },
+                metadata: { name: names.jobsServiceAccount, namespace: ns, labels: labelsFor(componentNames.jobs) },
                 automountServiceAccountToken: false,
             },
             { parent: this },
@@ -98,7 +87,7 @@ export class Worker extends pulumi.ComponentResource {
                     labels,
                     annotations: awaitAnnotations(args.skipAwait),
                 },
-                spec: buildWorkerServiceSpec(args.worker, args.adopted),
+                spec: buildWorkerServiceSpec(args.worker, args.selectorOverride),
             },
             { parent: this },
         );

@@ -10,10 +10,10 @@ import {
     buildJobAdmissionPolicySpec,
     jobAdmissionName,
     jobVolumeSources,
-    JobAdmissionInputs,
     volumeAllowedExpression,
     workerUsername,
 } from "../components/specs/admission";
+import type { JobAdmissionInputs } from "../components/model";
 import { buildWorkerRoleRules } from "../components/specs/worker";
 import { decide } from "./support/cel";
 import { caseInputs, cronJob, job, jobAdmissionCases, withPod } from "./fixtures/job-admission-cases";

@@ -149,7 +149,7 @@ describe("automation: operations on a fake stack", function () {
 });
 
 describe("automation: render mode", function () {
-    // No cluster to refresh from: the provider would fail every read (see automation/index.ts).
+    // No cluster to refresh from: the provider would fail every read (see `refresh` in automation/prepare.ts).
     it("up/preview of a rendering stack run with --refresh=false; with a cluster they refresh", async function () {
         const rendering = fakeFactory();
         await up(deploy({ workspaceFactory: rendering.factory }));

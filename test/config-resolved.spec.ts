@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "assert";
 import { parseBacklineConfig } from "../components/config";
-import { buildWorkerEnv, reservedWorkerEnvNames } from "../components/specs/worker";
+import { reservedWorkerEnvNames } from "../components/model";
+import { buildWorkerEnv } from "../components/specs/worker";
 import { base, StackValues, validEfs } from "./fixtures/config-base";
 
 const sidecar = {

@@ -3,13 +3,12 @@
  * each must accept and refuse, so that a check is tightened or loosened only on purpose.
  */
 import { strict as assert } from "assert";
+import { checkAwsRegion, checkIamRoleArn } from "../components/config/aws-checks";
+import { checkCronSchedule } from "../components/config/cron";
 import {
-    checkAwsRegion,
     checkBytes,
     checkCpu,
-    checkCronSchedule,
     checkDns1123Label,
-    checkIamRoleArn,
     checkImageReference,
     parseQuantity,
 } from "../components/config/validators";

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { ConfigValidationError, parseBacklineConfig } from "../components/config";
-import { checkBaseUrl } from "../components/config/validators";
+import { checkBaseUrl } from "../components/config/network-checks";
 import { runProgram, runProgramExpectingError, testAccessKey } from "./support/mocks";
 import { badCases as bad } from "./fixtures/config-bad-cases";
 import { base } from "./fixtures/config-base";

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { planStackConfig, secretValuesOf } from "../automation/config";
 import { configDeclarations } from "../scripts/gen";
 import { parseBacklineConfig, ParseOptions } from "../components/config";
-import { restrictedVolumeTypes } from "../components/config/enterprise-shapes";
+import { restrictedVolumeTypes } from "../components/config/volumes";
 import { withCommonMetadata } from "../components/specs/metadata";
 import { buildEgressPolicy, buildIngressPolicies } from "../components/specs/network";
 import { mirrorImage, proxyEnv, siteContainer, sitePod } from "../components/specs/site";

@@ -17,6 +17,7 @@ import {
     WaveSize,
     WorkspaceFactory,
     mergePatch,
+    packageRoot,
     resolveWaves,
     rollout,
 } from "../automation";
@@ -153,6 +154,12 @@ describe("fleet rollouts: input refused before any engine starts", function () {
             message: /missing/,
         },
         { name: "no passphrase", opts: { passphrase: undefined }, key: "passphrase", message: /missing/ },
+        {
+            name: "a stack the repository commits, in the repository's folder",
+            opts: { workDir: packageRoot, stacks: [stack("a"), stack("dev")] },
+            key: "stackName",
+            message: /"dev", one of the repository's committed stacks/,
+        },
     ];
     for (const c of cases) {
         it(`refuses ${c.name}, naming \`${c.key}\``, async function () {

@@ -6,7 +6,7 @@
  * copy of the object names it checks; this also fails when they drift from the program's.
  */
 import { strict as assert } from "assert";
-import { names } from "../components/specs/common";
+import { names } from "../components/model";
 import { backlineNames } from "../policy/src/names";
 import { backlinePolicies } from "../policy/src/policies";
 import { runPolicies } from "../policy/test/harness";

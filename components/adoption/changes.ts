@@ -15,7 +15,8 @@ import {
     LiveRelease,
     refName,
 } from "./plan";
-import { canonicalJson, labelsFor, names } from "../specs/common";
+import { names } from "../model";
+import { canonicalJson, labelsFor } from "../specs/common";
 
 const ourLabelKeys = new Set(Object.keys(labelsFor("any")));
 

@@ -21,7 +21,7 @@ import {
     refName,
     liveName,
 } from "./model";
-import { names } from "../specs/common";
+import { names } from "../model";
 import { adoptionFieldManager, foreignManagers, isHandedOver } from "./managed-fields";
 
 // The types are their own module; importers keep reading them from here.

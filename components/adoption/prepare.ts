@@ -9,9 +9,7 @@ import type { BacklineConfig, ConfigProblem } from "../config";
 import { readStackConfig, stackConfigSchema } from "../config";
 import { AdoptionStackConfig, AdoptionSteps, planAdoption } from "./plan";
 import { describeAdoption } from "./changes";
-import { names } from "../specs/common";
-import { networkPolicyNames } from "../specs/network";
-import { siteNames } from "../specs/site";
+import { names, networkPolicyNames, siteNames } from "../model";
 import type { KubeConnection } from "../cluster/kubectl";
 import { readLiveRelease } from "./live";
 

@@ -20,10 +20,10 @@ export interface HelmReleaseRemovalResult {
 }
 
 class HelmReleaseRecord extends pulumi.dynamic.Resource {
-    public readonly revisions!: pulumi.Output<number[]>;
-    public readonly backups!: pulumi.Output<string[]>;
-    public readonly removed!: pulumi.Output<string[]>;
-    public readonly kept!: pulumi.Output<string[]>;
+    declare public readonly revisions: pulumi.Output<number[]>;
+    declare public readonly backups: pulumi.Output<string[]>;
+    declare public readonly removed: pulumi.Output<string[]>;
+    declare public readonly kept: pulumi.Output<string[]>;
 
     constructor(name: string, args: ReleaseRemovalInputs, opts: pulumi.CustomResourceOptions) {
         super(

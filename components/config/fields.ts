@@ -1,7 +1,7 @@
 /**
- * Building blocks of the configuration schema (`schema.ts`): leaves and objects that accept what
- * `pulumi config set --path` stores, and whose issues carry the sentences `problems.ts` turns into
- * problems.
+ * Building blocks of the configuration schema (`schema.ts` and `sections/`): leaves and objects
+ * that accept what `pulumi config set --path` stores, whose issues carry the sentences `problems.ts`
+ * turns into problems, and the means of rules across keys.
  *
  * - Leniency, as the CLI stores values: a number where text is meant is text (`--path
  *   worker.image.tag 123` stores a number), `"3"` where a whole number is meant is 3, `"true"` and
@@ -9,7 +9,7 @@
  * - An issue's message says what is accepted ("expected a whole number from 0 to 1000");
  *   `problems.ts` adds the key and the rejected value ("got -1; …"). A missing value's message
  *   starts with "missing". An issue whose `params.verbatim` is set carries its whole message
- *   (cross-field rules).
+ *   (rules across keys).
  * - Defaults are given with `.prefault(value)`, never `.default(value)`: zod 4's `.default()` returns
  *   the value without parsing it (an object's inner defaults would not apply) and leaves it out of
  *   the JSON Schema of a schema that transforms; a prefault is parsed like user input, so every
@@ -42,31 +42,62 @@ export type Field<O, I = O> = z.ZodType<O, I>;
 /** Issue parameters of a message that is complete as it stands. */
 export const verbatim = { verbatim: true } as const;
 
-/**
- * Run a refinement even when parts of the value failed, so every problem is reported at once.
- * Such a rule sees raw values where a part failed: read them with `at()` and check their types.
- */
-export const always = { when: () => true } as const;
-
 /** Shows a rejected value briefly; never called with a secret. */
 export function show(value: unknown): string {
     const text = JSON.stringify(value) ?? String(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** The value at a path of an untyped value, or `undefined`. */
-export function at(value: unknown, ...path: (string | number)[]): unknown {
-    let v = value;
-    for (const p of path) {
-        if (typeof v !== "object" || v === null) return undefined;
-        v = (v as Record<string | number, unknown>)[p];
-    }
-    return v;
-}
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+// --- Rules across keys ---------------------------------------------------------------------------
+
+type KeyPath = readonly PropertyKey[];
+
+/** Refinement parameters of a rule: it runs whatever else failed, so every problem shows at once. */
+export const always = { when: () => true } as const;
+
+export interface Rule {
+    /**
+     * Whether the value at this path has its declared type, so the rule may read it: a wrong type
+     * is reported on its own, and a rule about it waits until it is fixed. A value of the right type
+     * may still have failed a check of its own (a malformed URL is still a URL that is set).
+     */
+    typed(...path: KeyPath): boolean;
+    /**
+     * Whether a value is given at this path, of whatever type (the object holding it is typed): an
+     * empty string is given only where it is a value of the key's type, else it means "unset".
+     */
+    given(...path: KeyPath): boolean;
+    /** Reports a problem at a path below the rule's object, in a message complete as it stands. */
+    problem(path: KeyPath, message: string): void;
+}
+
+/** Issues after which a value is not of its declared type (zod keeps what it got there). */
+const wrongType = new Set(["invalid_type", "invalid_value", "invalid_union", "invalid_key", "invalid_element"]);
+
+/** What a rule (a `superRefine` with `always`) reads and reports through. */
+export function rule(ctx: z.RefinementCtx): Rule {
+    const wrong = ctx.issues.filter((i) => wrongType.has(i.code)).map((i) => i.path ?? []);
+    const typed = (...path: KeyPath) => !wrong.some((w) => w.length <= path.length && w.every((k, n) => k === path[n]));
+    const valueAt = (path: KeyPath) =>
+        path.reduce<unknown>(
+            (v, k) => (v === undefined || v === null ? v : (v as Record<PropertyKey, unknown>)[k]),
+            ctx.value,
+        );
+    return {
+        typed,
+        given: (...path) => {
+            const value = typed(...path.slice(0, -1)) ? valueAt(path) : undefined;
+            return value !== undefined && (value !== "" || typed(...path));
+        },
+        problem: (path, message) => ctx.addIssue({ code: "custom", path: [...path], message, params: verbatim }),
+    };
+}
+
+// --- Leaves --------------------------------------------------------------------------------------
 
 function list(words: readonly string[]): string {
     const quoted = words.map((w) => `\`${w}\``);
@@ -74,7 +105,7 @@ function list(words: readonly string[]): string {
 }
 
 /** The message of a type or range issue: what is accepted, or what is missing. */
-function expected(accepted: string, missing = `missing; ${accepted}`) {
+export function expected(accepted: string, missing = `missing; ${accepted}`) {
     return (issue: { readonly input?: unknown }) => (issue.input === undefined ? missing : accepted);
 }
 

@@ -5,12 +5,13 @@
  */
 export { loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./load";
 export type { ParseOptions, ParseResult } from "./load";
-export { ConfigValidationError, formatProblems, keyOf } from "./problems";
+export { ConfigValidationError, formatProblems, keyOf, uniqueProblems } from "./problems";
+export { isPlainObject } from "./fields";
 export { isSecretPath } from "./reference";
 export { proxyCredentials, splitSecretLeaves } from "./proxy-credentials";
 export type { ConfigProblem } from "./problems";
 export { backlineConfigSchema } from "./resolve";
 export type * from "./resolve";
-export { defaultLogGroupName } from "./aws-sections";
+export { defaultLogGroupName } from "./sections/logging";
 export { stackConfigSchema, topLevelKeys } from "./schema";
 export type { StackConfigInput, StackConfigOutput } from "./schema";

@@ -112,15 +112,20 @@ function problemsOfIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
     return [{ key: keyOf(path), message: sentence(message) }];
 }
 
-/** Every issue of a failed parse, as problems, each once. */
-export function problemsOf(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+/** The problems, each once (several rules may find the same). */
+export function uniqueProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
     const seen = new Set<string>();
-    return issues.flatMap(problemsOfIssue).filter((p) => {
+    return problems.filter((p) => {
         const id = `${p.key}\u0000${p.message}`;
         if (seen.has(id)) return false;
         seen.add(id);
         return true;
     });
+}
+
+/** Every issue of a failed parse, as problems, each once. */
+export function problemsOf(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+    return uniqueProblems(issues.flatMap(problemsOfIssue));
 }
 
 /** The problems as one message; `footer` says what to do (the CLI's advice by default). */

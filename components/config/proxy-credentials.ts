@@ -3,8 +3,8 @@
  * configuration or the Automation API's settings, refused when the stack file holds them in
  * plaintext (`load.ts`), and split off as `--secret --path` values by the Automation API.
  */
-import { hasCredentials } from "./enterprise-checks";
-import { at } from "./fields";
+import { isPlainObject } from "./fields";
+import { hasCredentials } from "./network-checks";
 
 /** A proxy URL with credentials, by the key `pulumi config set --path` takes, and its secret parts. */
 export interface ProxyCredential {
@@ -17,8 +17,9 @@ export interface ProxyCredential {
 
 /** The proxy URLs of a stack configuration (or the Automation API's settings) that hold credentials. */
 export function proxyCredentials(values: unknown): ProxyCredential[] {
+    const proxy = isPlainObject(values) && isPlainObject(values.proxy) ? values.proxy : {};
     return (["httpProxy", "httpsProxy"] as const).flatMap((k) => {
-        const url = at(values, "proxy", k);
+        const url = proxy[k];
         if (typeof url !== "string" || !hasCredentials(url)) return [];
         const userinfo = url.replace(/^[a-z]+:\/\//i, "").replace(/@[^@]*$/, "");
         const password = userinfo.includes(":") ? userinfo.slice(userinfo.indexOf(":") + 1) : "";

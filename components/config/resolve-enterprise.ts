@@ -4,7 +4,7 @@
  * existing ConfigMap or inline PEM, the disruption budget is absent or keeps `minAvailable` or
  * allows `maxUnavailable`, NetworkPolicies are off or on (egress open or limited).
  */
-import { hasCredentials } from "./enterprise-checks";
+import { hasCredentials } from "./network-checks";
 import type { StackConfigOutput } from "./schema";
 
 type Config = StackConfigOutput;

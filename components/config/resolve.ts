@@ -4,13 +4,15 @@
  * existing class, the cluster default or an existing claim; the collector's role is an existing
  * one or one to create — so no component re-derives them or checks optionals at run time.
  *
- * Keys are carried over by spreading their section, so a key added to the schema reaches its
- * component without an edit here.
+ * The result is the model's `ResolvedConfig` (`model/config*.ts`). It is inferred here, not
+ * annotated: an annotation would let a key the schema adds pass unseen, where
+ * `test/model-types.spec.ts` compares what is really produced with the model, key for key. Keys are
+ * carried over by spreading their section, so a key added to the schema and declared in the model
+ * reaches its component without an edit here.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { commonMetadataOf, disruptionBudgetOf, networkPolicyOf, siteOf } from "./resolve-enterprise";
-import { defaultLogGroupName } from "./aws-sections";
+import { defaultLogGroupName } from "./sections/logging";
 import { stackConfigSchema, StackConfigOutput } from "./schema";
 
 /** Everything read-only, all the way down. */
@@ -83,7 +85,7 @@ function adoptionOf(c: StackConfigOutput) {
 function resolve(c: StackConfigOutput) {
     // Sections the components take as they are (`janitor`, `kubernetes`, a new one) pass through.
     const { namespaceOverride, logging, efs, security, adopt, worker: w, ...rest } = c;
-    // Issue 12's keys, made into what the components take (resolve-enterprise.ts).
+    // The enterprise keys, made into what the components take (resolve-enterprise.ts).
     const { proxy, caBundle, imageRegistry, imagePullSecrets, commonLabels, commonAnnotations, ...sections } = rest;
     const { storage, otel, jobs, podDisruptionBudget, ...worker } = w;
     return {
@@ -101,40 +103,41 @@ function resolve(c: StackConfigOutput) {
     };
 }
 
-/** The stack configuration, checked and resolved. */
+/** The stack configuration, checked and resolved into the model's `ResolvedConfig`. */
 export const backlineConfigSchema = stackConfigSchema.transform(resolve);
 
-/** What `parseBacklineConfig` returns: the resolved configuration, the access key as given. */
-export type ResolvedConfig = DeepReadonly<z.output<typeof backlineConfigSchema>>;
-
 /**
- * What `BacklineStack` takes. The access key may be any input (a secret Output from a secrets
- * manager, or a plain string): `BacklineNamespace` makes it a secret.
+ * The resolved configuration as zod infers it from the schema and `resolve` above. It is the
+ * model's `ResolvedConfig`, key for key: `test/model-types.spec.ts` (checked by `npm run
+ * typecheck`) fails when a key is added to one and not the other.
  */
-export type BacklineConfig = Omit<ResolvedConfig, "accessKey"> & { readonly accessKey: pulumi.Input<string> };
+export type ResolvedOutput = DeepReadonly<z.output<typeof backlineConfigSchema>>;
 
-export type JanitorConfig = BacklineConfig["janitor"];
-export type WorkerConfig = BacklineConfig["worker"];
-export type ImageConfig = JanitorConfig["image"];
-export type WorkerImageConfig = WorkerConfig["image"];
-export type ResourcesConfig = JanitorConfig["resources"];
-export type ProbeConfig = WorkerConfig["livenessProbe"];
-/** The uid/gid a pod runs as; `fsGroup` only where it owns volumes. */
-export type PodIdentity = Omit<WorkerConfig["securityContext"], "fsGroup"> & { readonly fsGroup?: number };
-export type StorageConfig = BacklineConfig["storage"];
-export type ClaimConfig = StorageConfig["claim"];
-export type EfsClaimConfig = Extract<ClaimConfig, { kind: "efs" }>;
-export type EfsConfig = EfsClaimConfig["efs"];
-export type ObservabilityConfig = NonNullable<BacklineConfig["observability"]>;
-export type CollectorRole = ObservabilityConfig["role"];
-export type OidcTrust = Extract<CollectorRole, { kind: "create" }>["oidc"];
-export type CollectorConfig = ObservabilityConfig["collector"];
-export type KubernetesConfig = BacklineConfig["kubernetes"];
-export type JobAdmissionConfig = NonNullable<BacklineConfig["jobAdmission"]>;
-export type SiteConfig = BacklineConfig["site"];
-export type ProxyConfig = NonNullable<SiteConfig["proxy"]>;
-export type CaBundleConfig = NonNullable<SiteConfig["caBundle"]>;
-export type CommonMetadata = BacklineConfig["commonMetadata"];
-export type NetworkPolicyConfig = NonNullable<BacklineConfig["networkPolicy"]>;
-export type DisruptionBudgetConfig = NonNullable<WorkerConfig["disruptionBudget"]>;
-export type AdoptionConfig = NonNullable<BacklineConfig["adoption"]>;
+export type {
+    AdoptionConfig,
+    BacklineConfig,
+    CaBundleConfig,
+    ClaimConfig,
+    CollectorConfig,
+    CollectorRole,
+    CommonMetadata,
+    DisruptionBudgetConfig,
+    EfsClaimConfig,
+    EfsConfig,
+    ImageConfig,
+    JanitorConfig,
+    JobAdmissionConfig,
+    KubernetesConfig,
+    NetworkPolicyConfig,
+    ObservabilityConfig,
+    OidcTrust,
+    PodIdentity,
+    ProbeConfig,
+    ProxyConfig,
+    ResolvedConfig,
+    ResourcesConfig,
+    SiteConfig,
+    StorageConfig,
+    WorkerConfig,
+    WorkerImageConfig,
+} from "../model";

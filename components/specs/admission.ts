@@ -15,17 +15,8 @@
  * in test/e2e/admission.e2e.ts is the real proof.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { names } from "./common";
-
-/** What the policy is built from. Plain strings: all of them are known from the configuration. */
-export interface JobAdmissionInputs {
-    /** The Backline namespace: the only one the policy looks at. */
-    readonly namespace: string;
-    /** The shared claim, the one PersistentVolumeClaim the Jobs may mount. */
-    readonly claimName: string;
-    /** `worker.jobs.allowedSecrets`: Secrets the Jobs may mount or read from `env`/`envFrom`. */
-    readonly allowedSecrets: readonly string[];
-}
+import { names } from "../model";
+import type { JobAdmissionInputs } from "../model";
 
 /** The ServiceAccount whose requests the policy checks: the worker's, in its namespace. */
 export function workerUsername(namespace: string): string {
@@ -47,22 +38,6 @@ export function celString(text: string): string {
 
 function celList(items: readonly string[]): string {
     return `[${items.map(celString).join(", ")}]`;
-}
-
-/**
- * The Secrets the stack and the janitor hold. The Jobs run code the worker was asked to run
- * (AI-generated code, dependency upgrades): handing them one of these would give them the
- * tenant's SaaS access key, the collector's AWS identity or the registry credentials, which is
- * what the policy is there to prevent. `dockerconfig` stays usable as an image pull secret.
- */
-export const stackSecrets: readonly string[] = [names.accessKeySecret, names.jwtSecret, names.dockerconfigSecret];
-
-/** The check of one `worker.jobs.allowedSecrets` entry (a `Check` of `config/fields.ts`). */
-export function checkAllowedJobSecret(name: string): string | undefined {
-    if (stackSecrets.includes(name)) {
-        return `expected a Secret of your own; ${stackSecrets.map((s) => `\`${s}\``).join(", ")} hold the stack's credentials, which the worker's Jobs must never see (\`${names.dockerconfigSecret}\` is already allowed as their image pull secret)`;
-    }
-    return undefined;
 }
 
 /**

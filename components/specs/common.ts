@@ -1,49 +1,23 @@
 /**
- * Names, labels and security settings shared by every part of the stack. Pure data.
+ * Labels, hashes and security settings shared by every builder. Pure.
  */
 import { createHash } from "crypto"; // named: see cluster/kubectl.ts
-import type { ImageConfig, PodIdentity, ResourcesConfig } from "../config";
-
-/**
- * Kubernetes object names. The ones the chart's README uses in its troubleshooting commands
- * (`deployment/worker`, `cronjob/janitor`, `pvc worker-storage`, the two secrets) must never change.
- */
-export const names = {
-    workerDeployment: "worker",
-    workerContainer: "worker",
-    workerService: "worker",
-    /** The worker's ServiceAccount, Role and RoleBinding. */
-    workerServiceAccount: "worker",
-    collectorContainer: "adot-collector",
-    collectorConfigMap: "adot-collector-config",
-    jobsServiceAccount: "backline-jobs",
-    janitorCronJob: "janitor",
-    janitorContainer: "janitor",
-    /** The janitor's ServiceAccount, Role and RoleBinding. */
-    janitorServiceAccount: "janitor",
-    janitorScriptConfigMap: "janitor-script",
-    janitorInstallJobPrefix: "janitor-install",
-    jwtSecret: "jwt-token",
-    dockerconfigSecret: "dockerconfig",
-    accessKeySecret: "backline-access-key",
-    accessKeySecretKey: "accessKey",
-} as const;
-
-export const partOf = "backline";
+import { labelKeys, partOf } from "../model";
+import type { ImageConfig, PodIdentity, ResourcesConfig } from "../model";
 
 /** Recommended labels: https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/ */
 export function labelsFor(component: string): Record<string, string> {
     return {
-        "app.kubernetes.io/name": partOf,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": partOf,
-        "app.kubernetes.io/managed-by": "pulumi",
+        [labelKeys.name]: partOf,
+        [labelKeys.component]: component,
+        [labelKeys.partOf]: partOf,
+        [labelKeys.managedBy]: "pulumi",
     };
 }
 
 /** The immutable subset used in selectors: a Deployment's selector can never change. */
 export function selectorFor(component: string): Record<string, string> {
-    return { "app.kubernetes.io/name": partOf, "app.kubernetes.io/component": component };
+    return { [labelKeys.name]: partOf, [labelKeys.component]: component };
 }
 
 /**

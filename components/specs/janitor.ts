@@ -6,13 +6,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
-import type { JanitorConfig, SiteConfig } from "../config";
+import {
+    janitorComponent,
+    janitorHome,
+    janitorObjectNames,
+    janitorScriptDir,
+    janitorScriptFile,
+    names,
+    scratchDir,
+} from "../model";
+import type { JanitorObjectNames, JanitorSpecInputs } from "../model";
 import { packageRoot } from "../package-root";
 import {
     canonicalJson,
     imageReference,
     labelsFor,
-    names,
     resourceRequirements,
     restrictedContainerSecurityContext,
     restrictedPodSecurityContext,
@@ -20,11 +28,6 @@ import {
 } from "./common";
 import { withJanitorJobSettings } from "./pod-settings";
 
-export const janitorComponent = "janitor";
-export const janitorScriptFile = "janitor.sh";
-export const janitorScriptDir = "/opt/janitor";
-/** kubectl writes its discovery cache under $HOME; the root filesystem is read-only. */
-export const janitorHome = "/home/janitor";
 /** A numeric non-root user: the image runs as root by default. */
 export const janitorUid = 65532;
 
@@ -38,31 +41,6 @@ export function janitorScriptPath(): string {
 
 export function readJanitorScript(): string {
     return fs.readFileSync(janitorScriptPath(), "utf8");
-}
-
-/** The objects the janitor manages. Fixed by the program; a parameter so tests can vary them. */
-export interface JanitorObjectNames {
-    readonly jwtSecret: string;
-    readonly dockerconfigSecret: string;
-    readonly workerDeployment: string;
-}
-
-export const janitorObjectNames: JanitorObjectNames = {
-    jwtSecret: names.jwtSecret,
-    dockerconfigSecret: names.dockerconfigSecret,
-    workerDeployment: names.workerDeployment,
-};
-
-/** What the janitor's Jobs are built from. */
-export interface JanitorSpecInputs {
-    /** The resolved `janitor` section. */
-    readonly janitor: JanitorConfig;
-    /** The Backline SaaS endpoint (`baseUrl`). */
-    readonly baseUrl: string;
-    /** Whether the janitor keeps the worker image fresh (`worker.image.autoUpdate`). */
-    readonly updateWorkerImage: boolean;
-    /** Proxy, CA bundle, registry mirror, pull secrets (`proxy.*`, `caBundle.*`, …). @default none */
-    readonly site?: SiteConfig;
 }
 
 export function buildJanitorEnv(i: JanitorSpecInputs): k8s.types.input.core.v1.EnvVar[] {
@@ -116,7 +94,7 @@ export function buildJanitorJobSpec(i: JanitorSpecInputs, scriptHash: string): k
                         volumeMounts: [
                             { name: "script", mountPath: janitorScriptDir, readOnly: true },
                             { name: "home", mountPath: janitorHome },
-                            { name: "tmp", mountPath: "/tmp" },
+                            { name: "tmp", mountPath: scratchDir },
                         ],
                     },
                 ],

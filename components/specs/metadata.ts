@@ -7,7 +7,7 @@
  * https://www.pulumi.com/docs/iac/concepts/options/transformations/
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CommonMetadata } from "../config";
+import type { CommonMetadata } from "../model";
 
 type Map = Readonly<Record<string, string>>;
 

@@ -4,15 +4,10 @@
  * that type allows. https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { NetworkPolicyConfig } from "../config";
+import { networkPolicyNames } from "../model";
+import type { NetworkPolicyConfig } from "../model";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
-
-export const networkPolicyNames = {
-    denyIngress: "backline-deny-ingress",
-    workerIngress: "backline-worker-ingress",
-    egress: "backline-egress",
-} as const;
 
 export interface NamedPolicy {
     readonly name: string;

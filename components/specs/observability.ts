@@ -6,14 +6,10 @@
  * keeps in Secret `jwt-token` as the web identity token file:
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-assume-role-credentials.html
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { CollectorConfig, ObservabilityConfig, OidcTrust } from "../config";
-import { names, resourceRequirements, restrictedContainerSecurityContext } from "./common";
-
-export const collectorConfigFile = "config.json";
-export const collectorConfigDir = "/etc/otel";
-export const jwtTokenDir = "/var/run/secrets/backline/jwt";
+import { collectorConfigDir, collectorConfigFile, jwtTokenDir, names, scratchDir, workerVolumeNames } from "../model";
+import type { CollectorSidecar, ObservabilityConfig, OidcTrust } from "../model";
+import { resourceRequirements, restrictedContainerSecurityContext } from "./common";
 
 /**
  * The collector configuration. JSON is valid YAML, and the collector reads YAML, so the program
@@ -68,17 +64,6 @@ export function renderCollectorConfig(config: Record<string, unknown>): string {
     return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-/** The `adot-collector` sidecar of the worker's pod: what `Observability` hands to `Worker`. */
-export interface CollectorSidecar {
-    /** Image and resources (`worker.otel.collector`). */
-    readonly collector: CollectorConfig;
-    readonly region: string;
-    /** The role the collector assumes. */
-    readonly roleArn: pulumi.Input<string>;
-    /** Hash of the collector configuration: a pod-template annotation, so a change rolls the pods. */
-    readonly configHash: string;
-}
-
 export function buildCollectorContainer(s: CollectorSidecar): k8s.types.input.core.v1.Container {
     return {
         name: names.collectorContainer,
@@ -95,20 +80,23 @@ export function buildCollectorContainer(s: CollectorSidecar): k8s.types.input.co
         resources: resourceRequirements(s.collector.resources),
         securityContext: restrictedContainerSecurityContext(),
         volumeMounts: [
-            { name: "collector-config", mountPath: collectorConfigDir, readOnly: true },
-            { name: "jwt-token", mountPath: jwtTokenDir, readOnly: true },
-            { name: "collector-tmp", mountPath: "/tmp" },
+            { name: workerVolumeNames.collectorConfig, mountPath: collectorConfigDir, readOnly: true },
+            { name: workerVolumeNames.jwtToken, mountPath: jwtTokenDir, readOnly: true },
+            { name: workerVolumeNames.collectorTmp, mountPath: scratchDir },
         ],
     };
 }
 
 export function collectorVolumes(): k8s.types.input.core.v1.Volume[] {
     return [
-        { name: "collector-config", configMap: { name: names.collectorConfigMap, defaultMode: 0o444 } },
+        { name: workerVolumeNames.collectorConfig, configMap: { name: names.collectorConfigMap, defaultMode: 0o444 } },
         // Optional: on a fresh install the janitor may not have written the token yet; the kubelet
         // refreshes the files once it exists, and the pod must not be stuck waiting for it.
-        { name: "jwt-token", secret: { secretName: names.jwtSecret, optional: true, defaultMode: 0o440 } },
-        { name: "collector-tmp", emptyDir: {} },
+        {
+            name: workerVolumeNames.jwtToken,
+            secret: { secretName: names.jwtSecret, optional: true, defaultMode: 0o440 },
+        },
+        { name: workerVolumeNames.collectorTmp, emptyDir: {} },
     ];
 }
 

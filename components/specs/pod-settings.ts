@@ -6,8 +6,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { DisruptionBudgetConfig, JanitorConfig, SiteConfig, WorkerConfig } from "../config";
-import { names } from "./common";
+import { names } from "../model";
+import type { DisruptionBudgetConfig, JanitorConfig, SiteConfig, WorkerConfig } from "../model";
 import { siteContainer, sitePod, siteTemplateAnnotations } from "./site";
 
 type Container = k8s.types.input.core.v1.Container;

@@ -5,38 +5,15 @@
  * the other builders make, and change nothing when the keys are unset.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { CaBundleConfig, ProxyConfig, SiteConfig } from "../config";
-import { names, sha256 } from "./common";
-import type { WorkerPodInputs } from "./worker";
+import { caBundleDir, caBundleFile, caBundleFileName, names, siteNames, workerCaEnvNames } from "../model";
+import type { CaBundleConfig, ProxyConfig, SiteConfig, WorkerEnvName, WorkerPodInputs } from "../model";
+import { sha256 } from "./common";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
-
-export const siteNames = {
-    /** The proxy URLs, for `secretKeyRef` (credentials) and for the worker's Jobs (`envFrom`). */
-    proxySecret: "backline-proxy",
-    /** Made from `caBundle.pem`. */
-    caBundleConfigMap: "backline-ca-bundle",
-    caBundleVolume: "backline-ca-bundle",
-} as const;
-
-/** Where every container finds the CA bundle (read-only), whatever the ConfigMap's key. */
-export const caBundleDir = "/etc/backline/ca-bundle";
-export const caBundleFileName = "ca-bundle.pem";
-export const caBundleFile = `${caBundleDir}/${caBundleFileName}`;
-
-/** Both spellings: curl reads only the lower-case `http_proxy`, Go and Python either. */
-export const proxyEnvNames = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"];
-
-/**
- * How each client finds the bundle: OpenSSL-based ones (Python's ssl, curl, Go's crypto/x509) read
- * `SSL_CERT_FILE` instead of their default file, Node adds `NODE_EXTRA_CA_CERTS` to its own roots,
- * Python `requests` reads `REQUESTS_CA_BUNDLE` instead of certifi's.
- */
-export const workerCaEnvNames = ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"];
 
 /**
  * Never through the proxy: loopback (the collector sidecar), the API server by name and by the
@@ -202,4 +179,4 @@ export const siteWorkerEnv = {
         i.site && i.site.imagePullSecrets.length > 0
             ? { value: [names.dockerconfigSecret, ...i.site.imagePullSecrets].join(",") }
             : undefined,
-} satisfies Record<string, (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined>;
+} satisfies Partial<Record<WorkerEnvName, (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined>>;

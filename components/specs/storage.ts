@@ -4,10 +4,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { EfsClaimConfig, EfsConfig } from "../config";
+import { storageComponent } from "../model";
+import type { ClaimOverride, EfsClaimConfig, EfsConfig } from "../model";
 import { labelsFor } from "./common";
 
-export const storageComponent = "storage";
 export const nfsPort = 2049;
 
 /**
@@ -48,22 +48,14 @@ export function buildEfsStorageClass(claim: EfsClaimConfig, fileSystemId: pulumi
     };
 }
 
-/** A claim taken over from a Helm release: what it keeps of its live self. */
-export interface AdoptedClaim {
-    /** Its class (declared, so no later configuration can change it). @default none: the cluster default */
-    readonly storageClassName?: string;
-    /** Its access modes. */
-    readonly accessModes: readonly string[];
-}
-
 /** `storageClassName` undefined: the cluster's default class. */
 export function buildPvcSpec(
     size: string,
     storageClassName: pulumi.Input<string> | undefined,
-    adopted?: AdoptedClaim,
+    override?: ClaimOverride,
 ): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
-        accessModes: adopted ? [...adopted.accessModes] : ["ReadWriteMany"],
+        accessModes: override ? [...override.accessModes] : ["ReadWriteMany"],
         // Left out entirely (not "") so the cluster's default class applies, as in the chart.
         ...(storageClassName !== undefined ? { storageClassName } : {}),
         resources: { requests: { storage: size } },

@@ -1,70 +1,40 @@
 /**
  * The worker's pod, Deployment, RBAC and Service, as pure functions of its configuration.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { ProbeConfig, SiteConfig, WorkerConfig, WorkerImageConfig } from "../config";
+import { names, workerComponent, workerVolumeNames, scratchDir } from "../model";
+import type { ProbeConfig, WorkerConfig, WorkerEnvName, WorkerImageConfig, WorkerPodInputs } from "../model";
 import {
     awaitAnnotations,
     imageReference,
     labelsFor,
-    names,
     resourceRequirements,
     restrictedContainerSecurityContext,
     restrictedPodSecurityContext,
     selectorFor,
 } from "./common";
-import { buildCollectorContainer, collectorVolumes, CollectorSidecar } from "./observability";
+import { buildCollectorContainer, collectorVolumes } from "./observability";
 import { podTemplateMetadata, withWorkerPodSettings } from "./pod-settings";
 import { siteWorkerEnv } from "./site";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
-export const workerComponent = "worker";
-
 /** Where the worker's OTLP SDK sends logs and traces: the sidecar, on the pod's loopback. */
 export const otlpEndpoint = "http://127.0.0.1:4317";
 
-/** What the worker's pod is built from. Outputs of other resources are plain strings in tests. */
-export interface WorkerPodInputs {
-    /** The resolved `worker` section. */
-    readonly worker: WorkerConfig;
-    /** The Backline SaaS endpoint (`baseUrl`). */
-    readonly baseUrl: string;
-    /** The claim the worker and its Jobs mount (from `WorkerStorage`). */
-    readonly claimName: pulumi.Input<string>;
-    /** The `adot-collector` sidecar (from `Observability`). @default none: otel is disabled */
-    readonly collector?: CollectorSidecar;
-    /** Proxy, CA bundle, registry mirror, pull secrets (`proxy.*`, `caBundle.*`, …). @default none */
-    readonly site?: SiteConfig;
-    /** The uid of Secret `backline-proxy` when the proxy has credentials: a change rolls the pods. @default none */
-    readonly proxySecretUid?: pulumi.Input<string>;
-    /** A Deployment taken over from a Helm release (`adopt.helmRelease`). @default none */
-    readonly adopted?: AdoptedWorker;
+/** The worker's selector: the stack's, or the one it is told to keep. */
+export function workerSelector(selectorOverride: Readonly<Record<string, string>> | undefined): Record<string, string> {
+    return { ...(selectorOverride ?? selectorFor(workerComponent)) };
 }
 
-/** What a Deployment taken over from Helm keeps of its live self. */
-export interface AdoptedWorker {
-    /**
-     * Its selector, which is immutable (a new one means a new Deployment): the pods get it on top of
-     * the stack's labels, and the Service selects it. @default the stack's selector
-     */
-    readonly selector?: Readonly<Record<string, string>>;
-    /** Its image, while the janitor owns the image (`worker.image.autoUpdate`). @default the configured image */
-    readonly image?: string;
-}
-
-/** The worker's selector: the stack's, or the live one of an adopted Deployment. */
-export function workerSelector(adopted: AdoptedWorker | undefined): Record<string, string> {
-    return { ...(adopted?.selector ?? selectorFor(workerComponent)) };
-}
+type EnvSource = (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined;
 
 /**
- * The environment the program sets on the worker, by name. The Jobs it creates need the same
- * namespace, claim, pull secret and service account, so they are passed along rather than guessed.
+ * The environment the program sets on the worker, by name: exactly the model's
+ * `reservedWorkerEnvNames` (the type says so), in their order.
  */
-const programEnv = {
+const programEnv: Readonly<Record<WorkerEnvName, EnvSource>> = {
     BACKLINE_BASE_URL: (i: WorkerPodInputs) => ({ value: i.baseUrl }),
     BACKLINE_ACCESS_KEY: () => ({
         valueFrom: { secretKeyRef: { name: names.accessKeySecret, key: names.accessKeySecretKey } },
@@ -77,13 +47,7 @@ const programEnv = {
     OTEL_EXPORTER_OTLP_ENDPOINT: (i: WorkerPodInputs) => (i.collector ? { value: otlpEndpoint } : undefined),
     OTEL_SERVICE_NAME: (i: WorkerPodInputs) => (i.collector ? { value: "backline-worker" } : undefined),
     ...siteWorkerEnv,
-} satisfies Record<string, (i: WorkerPodInputs) => Omit<EnvVar, "name"> | undefined>;
-
-/**
- * Names the program sets on the worker: `worker.env` may not redefine them, since a duplicate
- * would silently override what the worker's Jobs rely on.
- */
-export const reservedWorkerEnvNames: readonly string[] = Object.keys(programEnv);
+};
 
 export function buildWorkerEnv(i: WorkerPodInputs): EnvVar[] {
     const env: EnvVar[] = [];
@@ -114,7 +78,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
     const containers: k8s.types.input.core.v1.Container[] = [
         {
             name: names.workerContainer,
-            image: i.adopted?.image ?? imageReference(w.image),
+            image: i.imageOverride ?? imageReference(w.image),
             imagePullPolicy: w.image.pullPolicy,
             ports: [{ name: "http", containerPort: w.service.httpPort, protocol: "TCP" }],
             env: buildWorkerEnv(i),
@@ -123,15 +87,15 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
             readinessProbe: resolveProbe(w.readinessProbe, w.service.httpPort),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [
-                { name: "storage", mountPath: w.mountPath },
+                { name: workerVolumeNames.storage, mountPath: w.mountPath },
                 // The root filesystem is read-only; scratch space lives here.
-                { name: "tmp", mountPath: "/tmp" },
+                { name: workerVolumeNames.tmp, mountPath: scratchDir },
             ],
         },
     ];
     const volumes: k8s.types.input.core.v1.Volume[] = [
-        { name: "storage", persistentVolumeClaim: { claimName: i.claimName } },
-        { name: "tmp", emptyDir: {} },
+        { name: workerVolumeNames.storage, persistentVolumeClaim: { claimName: i.claimName } },
+        { name: workerVolumeNames.tmp, emptyDir: {} },
     ];
     if (i.collector) {
         containers.push(buildCollectorContainer(i.collector));
@@ -150,7 +114,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
         tolerations: w.tolerations.length > 0 ? w.tolerations.map((t) => ({ ...t })) : undefined,
         affinity: Object.keys(w.affinity).length > 0 ? (w.affinity as k8s.types.input.core.v1.Affinity) : undefined,
     };
-    return withWorkerPodSettings(spec, w, i.site, workerSelector(i.adopted));
+    return withWorkerPodSettings(spec, w, i.site, workerSelector(i.selectorOverride));
 }
 
 /**
@@ -211,7 +175,7 @@ export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.a
     const annotations: Record<string, string> = i.collector
         ? { "backline.ai/collector-config-sha256": i.collector.configHash }
         : {};
-    const selector = workerSelector(i.adopted);
+    const selector = workerSelector(i.selectorOverride);
     return {
         replicas: i.worker.replicaCount,
         revisionHistoryLimit: 5,
@@ -261,11 +225,11 @@ export function buildWorkerRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
 
 export function buildWorkerServiceSpec(
     worker: WorkerConfig,
-    adopted?: AdoptedWorker,
+    selectorOverride?: Readonly<Record<string, string>>,
 ): k8s.types.input.core.v1.ServiceSpec {
     return {
         type: "ClusterIP",
-        selector: workerSelector(adopted),
+        selector: workerSelector(selectorOverride),
         ports: [{ name: "http", port: worker.service.httpPort, targetPort: "http", protocol: "TCP" }],
     };
 }

@@ -1,5 +1,5 @@
 /**
- * Object names and labels the Backline program uses (`components/specs/common.ts`). The pack keeps
+ * Object names and labels the Backline program uses (`components/model/names.ts`). The pack keeps
  * its own copy so that it can be published and run on its own; `test/policy/names.spec.ts` fails
  * when the two disagree.
  */

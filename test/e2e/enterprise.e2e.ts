@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { useApiServer } from "../support/apiserver";
-import { reservedWorkerVolumeNames } from "../../components/config/enterprise";
+import { reservedWorkerVolumeNames } from "../../components/model";
 import { airGapped } from "../fixtures/enterprise-examples";
 import { FakeSaas } from "../support/fake-saas";
 import { TestCa, Tinyproxy, makeTestCa, missingProxyTools, startTinyproxy } from "../support/tinyproxy";

@@ -15,7 +15,7 @@ import {
     WorkspaceFactory,
     WorkspaceRequest,
 } from "../../automation";
-import { enterpriseSections } from "../../components/config/enterprise";
+import { topLevelKeys } from "../../components/config";
 
 /**
  * The managed keys a deployment of `minimal` removes when the stack holds them: every key it does
@@ -25,13 +25,9 @@ export const removedUnlessSet = (...more: string[]): string[] =>
     [
         "aws:profile",
         "aws:region",
-        "backline:efs",
-        "backline:janitor",
-        "backline:logging",
-        "backline:namespaceOverride",
-        "backline:security",
-        "backline:adopt",
-        ...Object.keys(enterpriseSections).map((k) => `backline:${k}`),
+        ...topLevelKeys
+            .filter((k) => !["baseUrl", "accessKey", "worker", "kubernetes"].includes(k))
+            .map((k) => `backline:${k}`),
         ...more,
     ].sort();
 

@@ -5,13 +5,9 @@
  * and the waits until the API server authenticates and authorizes it (both are informer-fed).
  */
 import { parseBacklineConfig } from "../../components/config";
-import { labelsFor, names } from "../../components/specs/common";
-import {
-    JanitorObjectNames,
-    buildJanitorRoleRules,
-    janitorComponent,
-    janitorObjectNames,
-} from "../../components/specs/janitor";
+import { JanitorObjectNames, janitorComponent, janitorObjectNames, names } from "../../components/model";
+import { labelsFor } from "../../components/specs/common";
+import { buildJanitorRoleRules } from "../../components/specs/janitor";
 import { ApiServer } from "./apiserver";
 import { sleep } from "./control-plane";
 import { ApiClient } from "./kube-backend-apiserver-client";

@@ -39,7 +39,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { labelsFor, podSecurityLabels } from "../../components/specs/common";
-import { janitorComponent, janitorObjectNames } from "../../components/specs/janitor";
+import { janitorComponent, janitorObjectNames } from "../../components/model";
 import { ApiServer, findKubeBinaries, startApiServer } from "./apiserver";
 import {
     KubeBackend,
