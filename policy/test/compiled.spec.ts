@@ -108,7 +108,7 @@ describe("the policy pack's start", function () {
     });
 });
 
-describe("@pulumi/pulumi's root, deferred for @pulumi/policy", () => {
+describe("@pulumi/pulumi's root and runtime/rpc, deferred for @pulumi/policy", () => {
     /** Runs `script` in a fresh Node.js in the compiled pack's folder; returns what it prints as JSON. */
     function probe(script: string): Record<string, unknown> {
         const dir = compiledDir(packDir);
@@ -127,17 +127,50 @@ describe("@pulumi/pulumi's root, deferred for @pulumi/policy", () => {
         const rootFile = require.resolve("@pulumi/pulumi", { paths: [policyDir] });
         const sdkDir = path.dirname(rootFile);
         const loaded = (part) => Object.keys(require.cache).some((f) => f.startsWith(path.join(sdkDir, part) + path.sep));
+        const loadedFile = (file) => require.cache[path.join(sdkDir, file)] !== undefined;
         const sdk = require(rootFile);
     `;
 
     it("hands out asset and Output without loading the Automation API", () => {
         const r = probe(`${prelude}
+            const policy = require("@pulumi/policy");
+            // What the pack's start loads: neither the SDK's runtime nor the providers' protocol.
+            const runtime = loadedFile("runtime/resource.js");
+            const providerProtocol = loadedFile("proto/provider_pb.js");
             const same = sdk.asset === require(path.join(sdkDir, "asset")) &&
                 sdk.Output === require(path.join(sdkDir, "output")).Output;
-            const policy = require("@pulumi/policy");
-            process.stdout.write(JSON.stringify({ same, policy: typeof policy.PolicyPack, automation: loaded("automation") }));
+            process.stdout.write(JSON.stringify({
+                same, policy: typeof policy.PolicyPack, automation: loaded("automation"), runtime, providerProtocol,
+            }));
         `);
-        assert.deepEqual(r, { same: true, policy: "function", automation: false });
+        assert.deepEqual(r, {
+            same: true,
+            policy: "function",
+            automation: false,
+            runtime: false,
+            providerProtocol: false,
+        });
+    });
+
+    it("loads runtime/rpc when @pulumi/policy first reads from it, the real module", () => {
+        const r = probe(`${prelude}
+            require("@pulumi/policy");
+            const rpc = require(path.join(sdkDir, "runtime", "rpc.js"));
+            const before = loadedFile("runtime/resource.js");
+            const key = rpc.specialSigKey;
+            const real = require(path.join(sdkDir, "runtime", "rpc.js"));
+            process.stdout.write(JSON.stringify({
+                before, after: loadedFile("runtime/resource.js"), key, same: real.specialSigKey === key && real !== rpc,
+                serialize: typeof real.serializeProperties,
+            }));
+        `);
+        assert.deepEqual(r, {
+            before: false,
+            after: true,
+            key: "4dabf18193072939515e22adb298388d",
+            same: true,
+            serialize: "function",
+        });
     });
 
     it("loads the real root for anything else, with the same asset and Output", () => {
