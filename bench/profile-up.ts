@@ -94,9 +94,37 @@ const PHASES = [
 ] as const;
 
 interface Timeline {
+    readonly pid: number;
     readonly start: number;
     readonly exit: number;
     readonly loads: { module: string; start: number; end: number }[];
+}
+
+interface CpuProfile {
+    readonly nodes: { id: number; callFrame: { url: string; functionName: string }; children?: number[] }[];
+    readonly samples: number[];
+    readonly timeDeltas: number[];
+}
+
+/** CPU time (ms) of each named function in the project's files, callees included, most first. */
+function ourFunctions(profile: CpuProfile, projectDir: string): { fn: string; ms: number }[] {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const total = new Map<string, number>();
+    profile.samples.forEach((id, i) => {
+        const seen = new Set<string>();
+        for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+            const { url, functionName } = (byId.get(cur) as CpuProfile["nodes"][number]).callFrame;
+            const file = url.replace(/^file:\/\//, "");
+            if (!functionName || !file.startsWith(projectDir) || file.includes("/node_modules/")) continue;
+            const key = `${functionName} (${path.relative(projectDir, file)})`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            total.set(key, (total.get(key) ?? 0) + profile.timeDeltas[i] / 1000);
+        }
+    });
+    return [...total].map(([fn, ms]) => ({ fn, ms })).sort((a, b) => b.ms - a.ms);
 }
 
 interface Profile {
@@ -105,8 +133,8 @@ interface Profile {
     readonly grpc: GrpcCall[];
     readonly phases: Record<string, Span | undefined>;
     readonly requests: ReturnType<typeof countRequests>;
-    /** The program's Node.js process and its index.ts (ms after spawn). */
-    readonly program?: { startMs: number; exitMs: number; indexMs: number };
+    /** The program's Node.js process (ms after spawn) and the CPU time of our functions in it. */
+    readonly program?: { startMs: number; exitMs: number; ourFunctions: { fn: string; ms: number }[] };
 }
 
 const cpuOf = (m: Measured) => m.processes.reduce((a, p) => a + p.cpuMs, 0);
@@ -172,7 +200,7 @@ async function main(): Promise<void> {
             .filter((f) => f.startsWith("timeline-"))
             .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Timeline)
             .find((t) => t.loads.some((l) => l.module.endsWith("index.ts")));
-        const index = program?.loads.find((l) => l.module.endsWith("index.ts"));
+        const cpuFile = program && path.join(dir, `cpu-${program.pid}.cpuprofile`);
         return {
             label,
             measured,
@@ -180,8 +208,15 @@ async function main(): Promise<void> {
             phases,
             requests: countRequests(auditSince(auditLog, auditOffset)),
             program:
-                program && index
-                    ? { startMs: program.start - t0, exitMs: program.exit - t0, indexMs: index.end - index.start }
+                program && cpuFile && fs.existsSync(cpuFile)
+                    ? {
+                          startMs: program.start - t0,
+                          exitMs: program.exit - t0,
+                          ourFunctions: ourFunctions(
+                              JSON.parse(fs.readFileSync(cpuFile, "utf8")) as CpuProfile,
+                              fs.realpathSync(project.dir),
+                          ).slice(0, 12),
+                      }
                     : undefined,
         };
     };
@@ -241,8 +276,11 @@ async function main(): Promise<void> {
             );
             if (p.program) {
                 console.log(
-                    `program: Node.js ${ms(p.program.startMs)}–${ms(p.program.exitMs)}, ` +
-                        `index.ts and all it loads and runs ${ms(p.program.indexMs)}`,
+                    `program: Node.js ${ms(p.program.startMs)}–${ms(p.program.exitMs)}; CPU of our functions (callees included): ` +
+                        p.program.ourFunctions
+                            .slice(0, 6)
+                            .map((f) => `${f.fn} ${ms(f.ms)}`)
+                            .join(", "),
                 );
             }
         }
