@@ -33,6 +33,7 @@ import {
     topLevelKeys,
 } from "../components/config";
 import { expandHome } from "./paths";
+import { isInlineKubeconfig } from "../components/cluster";
 import type { AwsSettings, BacklineSettings, KubernetesTarget } from "./types";
 
 /** The project name in `Pulumi.yaml`: the namespace of every program config key. */
@@ -70,10 +71,8 @@ export interface PathContext {
 
 const awsKeys = ["aws:region", "aws:profile"] as const;
 
-/** Whether a `kubeconfig` value is the file's contents rather than its path. */
-export function isInlineKubeconfig(kubeconfig: string): boolean {
-    return /[\r\n]/.test(kubeconfig) || /^\s*(\{|apiVersion\s*:|kind\s*:|clusters\s*:)/.test(kubeconfig);
-}
+// The one rule for contents vs path, with the kubeconfig resolver (public API of `automation`).
+export { isInlineKubeconfig };
 
 function resolvePath(p: string, ctx: PathContext): string {
     return path.resolve(ctx.cwd ?? process.cwd(), expandHome(p, ctx.home));

@@ -47,7 +47,7 @@ import type { BacklineOutputs, BacklineSettings, StackOptions } from "./types";
 export * from "./fleet-types";
 export { InvalidRolloutError, mergePatch, resolveWaves } from "./fleet-plan";
 export { combineChecks, defaultHealthGate, deploymentRolledOut, latestJanitorJob } from "./health";
-export { KubeClient, KubeconfigError, resolveKubeAccess } from "../components/cluster/client";
+export { KubeClient, KubeconfigError, resolveKubeAccess } from "../components/cluster";
 
 /** The options every stack of the fleet shares: listed whole, the compiler checks, so none is dropped. */
 const backendKeys = {

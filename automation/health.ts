@@ -3,10 +3,11 @@
  * `rollout status` rules: the controller saw the new generation, every replica is updated and
  * available, no old replica is left) and the newest janitor Job succeeded. The verdicts are pure
  * functions of the objects (unit-tested); `defaultHealthGate` reads the objects from the stack's
- * cluster with components/cluster/client.ts.
+ * cluster with the asynchronous client of components/cluster (the kubeconfig resolved as the stack's
+ * provider and the preflight resolve it).
  */
 import type { GateCheck, GateTarget, HealthGate } from "./fleet-types";
-import { KubeClient } from "../components/cluster/client";
+import { KubeClient } from "../components/cluster";
 import type { KubernetesTarget } from "./types";
 
 interface Condition {
@@ -123,7 +124,7 @@ export const defaultHealthGate: HealthGate = async (t: GateTarget): Promise<Gate
     }
     let client = clients.get(t.kubernetes);
     if (!client) {
-        client = KubeClient.forTarget(t.kubernetes, t.env);
+        client = KubeClient.forTarget("renderToDirectory" in t.kubernetes ? {} : t.kubernetes, t.env);
         clients.set(t.kubernetes, client);
     }
     const ns = encodeURIComponent(t.outputs.namespace);

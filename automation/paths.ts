@@ -29,5 +29,5 @@ export function which(name: string, pathVar: string | undefined = process.env.PA
     return null;
 }
 
-// One definition, shared with the program (components/paths.ts).
-export { expandHome } from "../components/paths";
+// One definition, shared with the cluster clients (components/cluster/home.ts).
+export { expandHome } from "../components/cluster/home";

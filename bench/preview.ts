@@ -15,7 +15,7 @@
  * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
  * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
  * issue 10). `--policy` adds the stack previewed with Backline's policy pack
- * (`--policy-pack policy/analyzer`, README "Checking a stack against Backline's policies");
+ * (`--policy-pack policy/analyzer`, docs/operate/policies.md);
  * `--policy=PACK,...` with each of the packs given instead (e.g. another checkout's, to compare).
  * The figures also go to a JSON file (bench/report.ts).
  */

@@ -3,7 +3,7 @@
 // `npm run typecheck`, which covers policy/ with `isolatedModules`, so per-file transpiling compiles
 // whatever passes it). `policy/analyzer` runs this when its compiled copy is missing or older than the
 // sources; the engine then starts plain JavaScript instead of ts-node type-checking the pack on every
-// preview (README "Checking a stack against Backline's policies").
+// preview (docs/operate/policies.md).
 //
 // Plain JavaScript: it is what turns the TypeScript into JavaScript.
 //

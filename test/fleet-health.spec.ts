@@ -1,6 +1,6 @@
 /**
  * The default health gate's verdicts (automation/health.ts) on Deployment and Job objects, and how
- * its client finds the cluster and credentials in a kubeconfig (components/cluster/client.ts). The
+ * its client finds the cluster and credentials in a kubeconfig (components/cluster). The
  * requests themselves run against a real API server in test/e2e/fleet.e2e.ts.
  */
 import * as assert from "assert";
@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { DeploymentLike, JobLike, combineChecks, deploymentRolledOut, latestJanitorJob } from "../automation/health";
-import { KubeconfigError, credentialsFor, resolveKubeAccess } from "../components/cluster/client";
+import { KubeconfigError, credentialsFor, resolveKubeAccess } from "../components/cluster";
 
 function deployment(generation: number, status: NonNullable<DeploymentLike["status"]>, replicas = 2): DeploymentLike {
     return { metadata: { name: "worker", generation }, spec: { replicas }, status };

@@ -5,31 +5,13 @@
  * test/e2e/admission.e2e.ts.
  */
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
 import { ClusterPreflightError, jobAdmissionProblem, preflightCluster } from "../components/preflight";
-import { connectionFor } from "../components/cluster/kubeconfig";
+import { connectionFor } from "../components/cluster";
+import { kubeconfigYaml as kubeconfig, useTempDir } from "./fixtures/kubeconfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-
-function kubeconfig(over: { users?: Any[]; clusters?: Any[]; contexts?: Any[]; current?: string } = {}): string {
-    return stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: over.clusters ?? [
-            { name: "c", cluster: { server: "https://10.1.2.3:6443/", "certificate-authority": "ca.pem" } },
-        ],
-        users: over.users ?? [{ name: "u", user: { token: "t0ken" } }],
-        contexts: over.contexts ?? [
-            { name: "main", context: { cluster: "c", user: "u" } },
-            { name: "other", context: { cluster: "c", user: "v" } },
-        ],
-        "current-context": over.current ?? "main",
-    });
-}
 
 describe("cluster preflight: messages", () => {
     it("says the cluster lacks the API, with its version, and what to do", () => {
@@ -68,18 +50,9 @@ describe("cluster preflight: messages", () => {
 });
 
 describe("cluster preflight: reading the kubeconfig as the provider does", () => {
-    let dir: string;
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-preflight-"));
-        fs.writeFileSync(path.join(dir, "ca.pem"), "CA");
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-    const write = (name: string, text: string) => {
-        const file = path.join(dir, name);
-        fs.writeFileSync(file, text, { mode: 0o700 });
-        return file;
-    };
+    const tmp = useTempDir("backline-preflight-");
+    beforeEach(() => tmp.write("ca.pem", "CA"));
+    const write = (name: string, text: string) => tmp.write(name, text, 0o700);
     const connection = (r: ReturnType<typeof connectionFor>) => {
         assert.ok(r.ok, r.ok ? "" : r.reason);
         return r.connection;
@@ -107,7 +80,8 @@ describe("cluster preflight: reading the kubeconfig as the provider does", () =>
         assert.deepEqual(c.headers, {
             Authorization: "Bearer b",
             "Impersonate-User": "alice",
-            "Impersonate-Group": "g1,g2",
+            // One header per group: the API server takes each value as one group name.
+            "Impersonate-Group": ["g1", "g2"],
         });
     });
 
@@ -117,7 +91,9 @@ describe("cluster preflight: reading the kubeconfig as the provider does", () =>
             kubeconfig({ current: "", contexts: [], users: [{ name: "u", user: { token: "first" } }] }),
         );
         const second = write("b", kubeconfig({ users: [{ name: "u", user: { token: "second" } }] }));
-        const c = connection(connectionFor({}, { KUBECONFIG: [first, path.join(dir, "missing"), second].join(":") }));
+        const c = connection(
+            connectionFor({}, { KUBECONFIG: [first, path.join(tmp.path(), "missing"), second].join(":") }),
+        );
         assert.deepEqual(c.headers, { Authorization: "Bearer first" });
         assert.equal(c.describe, 'context "main" (user "u")');
     });
@@ -145,19 +121,22 @@ describe("cluster preflight: reading the kubeconfig as the provider does", () =>
             {},
         );
         assert.ok(
-            !r.ok && /exec plugin `.*fail\.sh` failed \(exit 3: no credentials\)/.test(r.reason),
+            !r.ok && /user "u": the exec credential plugin .*fail\.sh exited 3: no credentials$/.test(r.reason),
             JSON.stringify(r),
         );
     });
 
     it("says why it cannot connect rather than guess: unknown context, proxy-url, no kubeconfig", () => {
         const reason = (r: ReturnType<typeof connectionFor>) => (r.ok ? "connected" : r.reason);
-        assert.match(reason(connectionFor({ kubeconfig: kubeconfig(), context: "nope" }, {})), /no context "nope"/);
+        assert.match(
+            reason(connectionFor({ kubeconfig: kubeconfig(), context: "nope" }, {})),
+            /context "nope" is not in the kubeconfig/,
+        );
         const proxied = kubeconfig({
             clusters: [{ name: "c", cluster: { server: "https://h", "proxy-url": "http://p" } }],
         });
         assert.match(reason(connectionFor({ kubeconfig: proxied }, {})), /uses a `proxy-url`/);
-        assert.match(reason(connectionFor({}, { KUBECONFIG: path.join(dir, "none") })), /no kubeconfig found/);
+        assert.match(reason(connectionFor({}, { KUBECONFIG: path.join(tmp.path(), "none") })), /no kubeconfig found/);
     });
 });
 

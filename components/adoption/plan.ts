@@ -29,8 +29,8 @@ export * from "./model";
 
 /**
  * The copy of one revision's record that the adoption keeps for a rollback: the record Secret under
- * this name and with label `owner=backline-helm-backup`, which Helm does not list (README "Moving
- * from the Helm chart" restores it).
+ * this name and with label `owner=backline-helm-backup`, which Helm does not list (the rollback of
+ * docs/move-from-helm.md restores it).
  */
 export function backupSecretName(release: string, version: number): string {
     return `backline-helm-backup.${release}.v${version}`;

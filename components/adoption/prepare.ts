@@ -57,7 +57,7 @@ export function adoptionStackConfig(config: BacklineConfig): AdoptionStackConfig
     };
 }
 
-/** The namespaced objects `BacklineStack` adds for the enterprise keys (issue 12), as `Kind/name`. */
+/** The namespaced objects `BacklineStack` adds for the enterprise-cluster keys (proxy, CA bundle, network policy, …), as `Kind/name`. */
 function siteObjectsOf(config: BacklineConfig): string[] {
     const n = config.networkPolicy;
     return [

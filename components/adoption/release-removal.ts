@@ -11,7 +11,7 @@ export interface HelmReleaseRemovalArgs extends ReleaseRemovalInputs {
 export interface HelmReleaseRemovalResult {
     /** The record's revisions that were removed. */
     readonly revisions: number[];
-    /** Their copies, for a rollback (README "Moving from the Helm chart"). */
+    /** Their copies, for a rollback (docs/move-from-helm.md, "Rolling back"). */
     readonly backups: string[];
     /** Objects of the release deleted (`Kind/name`). */
     readonly removed: string[];

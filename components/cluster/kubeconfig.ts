@@ -1,282 +1,303 @@
 /**
- * Just enough of a Kubernetes client for the preflight checks (`./index.ts`): it reads the
- * kubeconfig the program's Kubernetes provider reads, in the same order, and makes JSON requests
- * with the same credentials.
+ * The one kubeconfig resolver: which API server, and as whom, for the stack's `kubernetes.kubeconfig`
+ * and `kubernetes.context` (the Automation API's target has the same two names). The preflight's
+ * synchronous transport (`sync.ts`), the health gate's asynchronous one (`client.ts`) and the
+ * adoption's kubectl (`kubectl.ts`) all start here, so a kubeconfig works, or fails with the same
+ * words, everywhere.
  *
- * Why our own: the provider cannot tell the program anything before it creates resources (during a
- * preview it silently skips a kind the cluster does not serve, and an object it may not create —
- * `Create` in pulumi-kubernetes' `provider.go`), and the official JavaScript client is an ES module
- * that pins `@types/node` 26. What a kubeconfig can say is covered as client-go reads it
- * (https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/): `$KUBECONFIG` lists merged
- * first-wins, paths relative to their file, bearer tokens and token files, client certificates,
- * `exec` credential plugins (EKS, GKE, AKS, kubelogin), impersonation, a CA or
- * `insecure-skip-tls-verify`, `tls-server-name`, and in-cluster credentials. What is not (a
- * `proxy-url`, the removed `auth-provider` plugins, basic auth) makes the check say it could not
- * run, never fail the deployment.
+ * The rules are kubectl's (client-go's `clientcmd`, https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/):
+ * - `kubernetes.kubeconfig` is the kubeconfig's contents when `isInlineKubeconfig` says so, else the
+ *   path of one file (`~` expanded, relative to the working directory), which must exist;
+ * - without it, the files of `$KUBECONFIG` (those that exist), else `~/.kube/config`, merged: the
+ *   first file that names a cluster, user or context wins, and the first `current-context` set;
+ * - paths a kubeconfig names (CA, client certificate and key, token file, an `exec` command with a
+ *   slash) are relative to the file that names them;
+ * - the context is `kubernetes.context`, else `current-context`; a user the context names but no
+ *   file defines is anonymous;
+ * - no kubeconfig at all and no context asked for: the pod's ServiceAccount, when running in a pod.
+ *
+ * Named imports only: the adoption's dynamic providers capture this module (see kubectl.ts).
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import type * as https from "https";
-import * as os from "os";
-import * as path from "path";
-import { parse } from "yaml";
-import { expandHome } from "../paths";
+import { homedir } from "os";
+import { join, resolve } from "path";
+import { expandHome } from "./home";
+import {
+    Entry,
+    KubeconfigError,
+    KubeconfigSource,
+    ResolveOptions,
+    isFile,
+    load,
+    lookup,
+    readNamed,
+    where,
+} from "./kubeconfig-files";
 
-/** Where and how to reach the API server. */
-export interface ClusterConnection {
-    readonly server: string;
+export { KubeconfigError, isInlineKubeconfig } from "./kubeconfig-files";
+export type { KubeconfigSource, ResolveOptions } from "./kubeconfig-files";
+
+/** An `exec` credential plugin (client.authentication.k8s.io). */
+export interface ExecPlugin {
+    /** As the kubeconfig gives it (for messages). */
+    readonly name: string;
+    /** What is run: absolute when the kubeconfig's has a slash, else looked up on `PATH`. */
+    readonly command: string;
+    readonly args: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+    readonly apiVersion: string;
+    readonly installHint?: string;
+    readonly provideClusterInfo: boolean;
+}
+
+/** Who to act as instead (`as`, `as-uid`, `as-groups`, `as-user-extra`). */
+export interface Impersonation {
+    readonly user?: string;
+    readonly uid?: string;
+    readonly groups: readonly string[];
+    readonly extra: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A kubeconfig user, its files read (but for a token file, read at each use: it may rotate). */
+export interface KubeUser {
+    /** `user "admin"`, or the pod's ServiceAccount. */
+    readonly label: string;
+    readonly token?: string;
+    readonly tokenFile?: string;
+    readonly clientCertificate?: Buffer;
+    readonly clientKey?: Buffer;
+    readonly basic?: { readonly username: string; readonly password: string };
+    readonly exec?: ExecPlugin;
+    /** The removed `auth-provider` mechanism's name (kubectl may still speak `oidc`). */
+    readonly authProvider?: string;
+    readonly impersonate?: Impersonation;
+}
+
+/** A cluster and the credentials to reach it, as kubectl would pick them. */
+export interface KubeAccess {
+    /** The context's name; `undefined` in a pod without a kubeconfig. */
+    readonly context?: string;
     /** For messages: `context "prod" (user "admin")`. */
     readonly describe: string;
-    readonly tls: Pick<https.RequestOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
-    readonly headers: Readonly<Record<string, string>>;
+    /** Without a trailing slash. */
+    readonly server: string;
+    readonly ca?: Buffer;
+    readonly insecure: boolean;
+    readonly tlsServerName?: string;
+    readonly proxyUrl?: string;
+    /** `cluster "prod"` (for messages). */
+    readonly clusterLabel: string;
+    /** The cluster's `client.authentication.k8s.io/exec` extension, for a plugin with `provideClusterInfo`. */
+    readonly execClusterConfig?: unknown;
+    readonly user: KubeUser;
+    /** The same as a kubeconfig of one context, its files' paths absolute (what kubectl is given). */
+    readonly kubeconfig: KubeconfigDocument;
 }
 
-/** A connection, or why none can be made (the check is then skipped with that reason). */
-export type ConnectionResult =
-    { readonly ok: true; readonly connection: ClusterConnection } | { readonly ok: false; readonly reason: string };
-
-/** The provider's `kubeconfig` and `context` settings (`kubernetes.*` of the stack configuration). */
-export interface KubeconfigSource {
-    readonly kubeconfig?: string;
-    readonly context?: string;
+export interface KubeconfigDocument {
+    readonly apiVersion: "v1";
+    readonly kind: "Config";
+    readonly clusters: readonly { name: string; cluster: Entry }[];
+    readonly users: readonly { name: string; user: Entry }[];
+    readonly contexts: readonly { name: string; context: Entry }[];
+    readonly "current-context": string;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- a kubeconfig is untyped YAML */
-type Named = { name: string; [k: string]: any };
-interface Loaded {
-    readonly clusters: Map<string, { value: any; dir: string }>;
-    readonly users: Map<string, { value: any; dir: string }>;
-    readonly contexts: Map<string, any>;
-    currentContext?: string;
-}
+const dataOr = (entry: Entry, dataKey: string, fileKey: string) =>
+    typeof entry[dataKey] === "string" && entry[dataKey] !== ""
+        ? { data: entry[dataKey] as string }
+        : typeof entry[fileKey] === "string" && entry[fileKey] !== ""
+          ? { file: entry[fileKey] as string }
+          : undefined;
 
-function merge(into: Loaded, text: string, dir: string): void {
-    const doc = (parse(text) ?? {}) as any;
-    const add = (map: Map<string, any>, items: Named[] | undefined, key: string, withDir: boolean) => {
-        for (const item of items ?? []) {
-            // First wins, as client-go merges $KUBECONFIG.
-            if (item?.name && !map.has(item.name)) {
-                map.set(item.name, withDir ? { value: item[key] ?? {}, dir } : (item[key] ?? {}));
-            }
-        }
-    };
-    add(into.clusters, doc.clusters, "cluster", true);
-    add(into.users, doc.users, "user", true);
-    add(into.contexts, doc.contexts, "context", false);
-    into.currentContext ??= doc["current-context"] || undefined;
-}
-
-/**
- * The kubeconfig as the provider finds it: `kubernetes.kubeconfig` (a path, `~` expanded, or the
- * contents), else the files of `$KUBECONFIG`, else `~/.kube/config`.
- */
-function load(source: KubeconfigSource, env: NodeJS.ProcessEnv): Loaded | undefined {
-    const loaded: Loaded = { clusters: new Map(), users: new Map(), contexts: new Map() };
-    if (source.kubeconfig) {
-        const p = expandHome(source.kubeconfig);
-        if (fs.existsSync(p)) merge(loaded, fs.readFileSync(p, "utf8"), path.dirname(path.resolve(p)));
-        else merge(loaded, source.kubeconfig, process.cwd());
-        return loaded;
+/** The entry with the paths it names made absolute (`~` expanded), relative to its file. */
+function absolutePaths(entry: Entry, keys: readonly string[], dir: string, home: string): Entry {
+    const out: Entry = { ...entry };
+    for (const k of keys) {
+        if (typeof out[k] === "string" && out[k] !== "") out[k] = resolve(dir, expandHome(out[k], home));
     }
-    const files = env.KUBECONFIG
-        ? env.KUBECONFIG.split(path.delimiter).filter((f) => f !== "")
-        : [path.join(os.homedir(), ".kube", "config")];
-    const existing = files.filter((f) => fs.existsSync(f));
-    if (existing.length === 0) return undefined;
-    for (const f of existing) merge(loaded, fs.readFileSync(f, "utf8"), path.dirname(path.resolve(f)));
-    return loaded;
-}
-
-function readData(inline: string | undefined, file: string | undefined, dir: string): Buffer | undefined {
-    if (inline) return Buffer.from(inline, "base64");
-    if (file) return fs.readFileSync(path.resolve(dir, expandHome(file)));
-    return undefined;
-}
-
-/** Runs an `exec` credential plugin and returns what it issued. */
-function runExecPlugin(exec: any, dir: string): { token?: string; cert?: string; key?: string } {
-    const apiVersion = exec.apiVersion ?? "client.authentication.k8s.io/v1";
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion, kind: "ExecCredential", spec: { interactive: false } }),
-    };
-    for (const e of (exec.env ?? []) as { name: string; value: string }[]) env[e.name] = e.value;
-    const command = exec.command.includes(path.sep) ? path.resolve(dir, exec.command) : exec.command;
-    const r = spawnSync(command, exec.args ?? [], { env, encoding: "utf8", timeout: 60_000 });
-    if (r.error || r.status !== 0) {
-        const why = r.error ? r.error.message : `exit ${r.status}: ${(r.stderr ?? "").trim().slice(0, 300)}`;
-        throw new Error(`the kubeconfig's exec plugin \`${exec.command}\` failed (${why})`);
+    if (out.exec && typeof out.exec.command === "string" && out.exec.command.includes("/")) {
+        out.exec = { ...out.exec, command: resolve(dir, expandHome(out.exec.command, home)) };
     }
-    const status = JSON.parse(r.stdout).status ?? {};
-    return { token: status.token, cert: status.clientCertificateData, key: status.clientKeyData };
+    return out;
 }
 
-const inClusterDir = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-function inCluster(env: NodeJS.ProcessEnv): ConnectionResult {
-    const host = env.KUBERNETES_SERVICE_HOST;
-    const tokenFile = path.join(inClusterDir, "token");
-    if (!host || !fs.existsSync(tokenFile)) {
-        return { ok: false, reason: "no kubeconfig found (`kubernetes.kubeconfig`, $KUBECONFIG, ~/.kube/config)" };
+function execPlugin(exec: Entry, absCommand: string, label: string): ExecPlugin {
+    if (typeof exec.command !== "string" || exec.command === "") {
+        throw new KubeconfigError(`${label} has an \`exec\` without a \`command\``);
     }
-    const hostPart = host.includes(":") ? `[${host}]` : host;
+    const env: Record<string, string> = {};
+    for (const e of (exec.env ?? []) as Entry[]) {
+        if (typeof e?.name === "string" && e.name !== "") env[e.name] = String(e.value ?? "");
+    }
     return {
-        ok: true,
-        connection: {
-            server: `https://${hostPart}:${env.KUBERNETES_SERVICE_PORT ?? "443"}`,
-            describe: "the pod's in-cluster ServiceAccount",
-            tls: { ca: fs.readFileSync(path.join(inClusterDir, "ca.crt")), rejectUnauthorized: true },
-            headers: { Authorization: `Bearer ${fs.readFileSync(tokenFile, "utf8").trim()}` },
+        name: exec.command,
+        command: absCommand,
+        args: ((exec.args ?? []) as unknown[]).map(String),
+        env,
+        apiVersion: typeof exec.apiVersion === "string" ? exec.apiVersion : "client.authentication.k8s.io/v1",
+        installHint: typeof exec.installHint === "string" ? exec.installHint : undefined,
+        provideClusterInfo: exec.provideClusterInfo === true,
+    };
+}
+
+function impersonation(u: Entry): Impersonation | undefined {
+    const groups = Array.isArray(u["as-groups"]) ? (u["as-groups"] as unknown[]).map(String) : [];
+    const extra: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries((u["as-user-extra"] ?? {}) as Entry)) {
+        extra[k] = (Array.isArray(v) ? v : [v]).map(String);
+    }
+    if (!u.as && !u["as-uid"] && groups.length === 0 && Object.keys(extra).length === 0) return undefined;
+    return {
+        user: typeof u.as === "string" && u.as !== "" ? u.as : undefined,
+        uid: typeof u["as-uid"] === "string" && u["as-uid"] !== "" ? u["as-uid"] : undefined,
+        groups,
+        extra,
+    };
+}
+
+function kubeUser(raw: Entry, original: Entry, label: string, describeFile: string): KubeUser {
+    const cert = dataOr(raw, "client-certificate-data", "client-certificate");
+    const key = dataOr(raw, "client-key-data", "client-key");
+    const read = (d: { data?: string; file?: string } | undefined, k: string) =>
+        d?.data !== undefined
+            ? Buffer.from(d.data, "base64")
+            : d?.file !== undefined
+              ? readNamed(d.file, `the \`${k}\` of ${label} (${describeFile})`)
+              : undefined;
+    const basic =
+        typeof raw.username === "string" && raw.username !== ""
+            ? { username: raw.username, password: String(raw.password ?? "") }
+            : undefined;
+    return {
+        label,
+        token: typeof raw.token === "string" && raw.token !== "" ? raw.token : undefined,
+        tokenFile: typeof raw.tokenFile === "string" && raw.tokenFile !== "" ? raw.tokenFile : undefined,
+        clientCertificate: read(cert, "client-certificate"),
+        clientKey: read(key, "client-key"),
+        basic,
+        exec: raw.exec ? execPlugin(original.exec, raw.exec.command, label) : undefined,
+        authProvider: raw["auth-provider"] ? String(raw["auth-provider"].name ?? "unnamed") : undefined,
+        impersonate: impersonation(raw),
+    };
+}
+
+/** The pod's ServiceAccount, when running in a pod (client-go's `InClusterConfig`). */
+function inCluster(env: NodeJS.ProcessEnv, dir: string): KubeAccess | undefined {
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const port = env.KUBERNETES_SERVICE_PORT;
+    const tokenFile = join(dir, "token");
+    if (!host || !port || !isFile(tokenFile)) return undefined;
+    const server = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const caFile = join(dir, "ca.crt");
+    const describe = "the pod's ServiceAccount";
+    const name = "in-cluster";
+    return {
+        describe,
+        server,
+        ca: readNamed(caFile, "the ServiceAccount's CA"),
+        insecure: false,
+        clusterLabel: "the pod's cluster",
+        user: { label: describe, tokenFile },
+        kubeconfig: {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name, cluster: { server, "certificate-authority": caFile } }],
+            users: [{ name, user: { tokenFile } }],
+            contexts: [{ name, context: { cluster: name, user: name } }],
+            "current-context": name,
         },
     };
 }
 
-/** Reads the kubeconfig and the credentials of its context. Never throws. */
-export function connectionFor(source: KubeconfigSource, env: NodeJS.ProcessEnv = process.env): ConnectionResult {
-    try {
-        const loaded = load(source, env);
-        if (!loaded) return inCluster(env);
-        const contextName = source.context ?? loaded.currentContext;
-        const context = contextName === undefined ? undefined : loaded.contexts.get(contextName);
-        if (!context) return { ok: false, reason: `the kubeconfig has no context ${JSON.stringify(contextName)}` };
-        const cluster = loaded.clusters.get(context.cluster);
-        if (!cluster?.value.server) {
-            return { ok: false, reason: `context ${JSON.stringify(contextName)} names no cluster with a server` };
-        }
-        const user = loaded.users.get(context.user) ?? { value: {}, dir: cluster.dir };
-        const c = cluster.value;
-        const u = user.value;
-        const unsupported = c["proxy-url"]
-            ? "a `proxy-url`"
-            : u["auth-provider"]
-              ? "an `auth-provider` plugin"
-              : u.username
-                ? "basic authentication"
-                : undefined;
-        if (unsupported) return { ok: false, reason: `the kubeconfig's context uses ${unsupported}` };
-
-        const headers: Record<string, string> = {};
-        let cert = readData(u["client-certificate-data"], u["client-certificate"], user.dir);
-        let key = readData(u["client-key-data"], u["client-key"], user.dir);
-        let token: string | undefined =
-            u.token ?? (u.tokenFile ? fs.readFileSync(path.resolve(user.dir, u.tokenFile), "utf8").trim() : undefined);
-        if (u.exec && !token && !cert) {
-            const issued = runExecPlugin(u.exec, user.dir);
-            token = issued.token;
-            if (issued.cert) cert = Buffer.from(issued.cert);
-            if (issued.key) key = Buffer.from(issued.key);
-        }
-        if (token) headers.Authorization = `Bearer ${token}`;
-        if (u.as) headers["Impersonate-User"] = u.as;
-        if (Array.isArray(u["as-groups"]) && u["as-groups"].length > 0)
-            headers["Impersonate-Group"] = u["as-groups"].join(",");
-        return {
-            ok: true,
-            connection: {
-                server: String(c.server).replace(/\/+$/, ""),
-                describe: `context ${JSON.stringify(contextName)} (user ${JSON.stringify(context.user)})`,
-                tls: {
-                    ca: readData(c["certificate-authority-data"], c["certificate-authority"], cluster.dir),
-                    cert,
-                    key,
-                    rejectUnauthorized: c["insecure-skip-tls-verify"] !== true,
-                    servername: c["tls-server-name"],
-                },
-                headers,
-            },
-        };
-    } catch (err) {
-        return { ok: false, reason: (err as Error).message };
+/**
+ * Resolves a source as kubectl would; throws `KubeconfigError` naming what is wrong. Files the
+ * kubeconfig names are read now (but a token file), credentials are not issued: see
+ * `credentials.ts`.
+ */
+export function resolveKubeconfig(
+    source: KubeconfigSource,
+    env: NodeJS.ProcessEnv = process.env,
+    opts: ResolveOptions = {},
+): KubeAccess {
+    const home = opts.home ?? homedir();
+    const files = load(source, env, opts);
+    if (files.length === 0 && !source.context) {
+        const pod = inCluster(env, opts.inClusterDir ?? "/var/run/secrets/kubernetes.io/serviceaccount");
+        if (pod) return pod;
     }
-}
-
-export interface JsonRequest {
-    readonly method: "GET" | "POST";
-    readonly path: string;
-    readonly body?: unknown;
-}
-
-/** The answer to one request: its status and parsed body, or why there was none. */
-export type JsonAnswer = { readonly status: number; readonly body: any } | { readonly error: string };
-
-/**
- * Runs in a child Node process (`requestsSync`), so it must be self-contained: no imports, no
- * closure. Reads `{ server, tls, headers, requests, timeoutMs }` as JSON on stdin, sends every
- * request at once and prints the answers, in order, as JSON.
- */
-function requestsChild(): void {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const https = require("https") as typeof import("https");
-    let input = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (d: string) => (input += d));
-    process.stdin.on("end", () => {
-        const job = JSON.parse(input);
-        const tls = { ...job.tls };
-        for (const k of ["ca", "cert", "key"]) if (tls[k]) tls[k] = Buffer.from(tls[k], "base64");
-        const one = (r: { method: string; path: string; body?: unknown }) =>
-            new Promise((resolve) => {
-                const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
-                // Appended, not resolved: a server URL may carry a path (a proxy's `/k8s/clusters/<id>`).
-                const req = https.request(
-                    new URL(`${job.server}${r.path}`),
-                    {
-                        method: r.method,
-                        ...tls,
-                        timeout: job.timeoutMs,
-                        headers: {
-                            ...job.headers,
-                            Accept: "application/json",
-                            ...(payload ? { "Content-Type": "application/json" } : {}),
-                        },
-                    },
-                    (res) => {
-                        let text = "";
-                        res.setEncoding("utf8");
-                        res.on("data", (d: string) => (text += d));
-                        res.on("end", () => {
-                            let body: unknown = text;
-                            try {
-                                body = text ? JSON.parse(text) : undefined;
-                            } catch {
-                                // not JSON: keep the text
-                            }
-                            resolve({ status: res.statusCode ?? 0, body });
-                        });
-                    },
-                );
-                req.on("timeout", () => req.destroy(new Error(`no answer within ${job.timeoutMs / 1000} s`)));
-                req.on("error", (err: Error) => resolve({ error: err.message }));
-                req.end(payload);
-            });
-        Promise.all(job.requests.map(one)).then((answers) => process.stdout.write(JSON.stringify(answers)));
-    });
-}
-
-/**
- * Sends the requests and waits for every answer, synchronously. Synchronous on purpose: the
- * program must refuse while it loads, before it registers anything — a Node program that fails
- * later, asynchronously, keeps its process (and `pulumi preview`) waiting about a minute for the
- * engine's connections to time out (measured here: 56–75 s instead of 11 s).
- */
-export function requestsSync(c: ClusterConnection, requests: readonly JsonRequest[], timeoutMs = 15_000): JsonAnswer[] {
-    const base64 = (v: unknown) => (v === undefined ? undefined : Buffer.from(v as Buffer).toString("base64"));
-    const job = {
-        server: c.server,
-        tls: { ...c.tls, ca: base64(c.tls.ca), cert: base64(c.tls.cert), key: base64(c.tls.key) },
-        headers: c.headers,
-        requests,
-        timeoutMs,
+    if (files.length === 0) {
+        const looked = env.KUBECONFIG ? `$KUBECONFIG=${env.KUBECONFIG}` : join(home, ".kube", "config");
+        throw new KubeconfigError(
+            `no kubeconfig found: \`kubernetes.kubeconfig\` is not set, no file at ${looked}, and not running in a pod`,
+        );
+    }
+    const fromKey = source.context ? "`kubernetes.context`" : "the `current-context`";
+    const context = source.context || files.map((f) => f.doc["current-context"]).find((c) => !!c);
+    const contextNames = () => {
+        const all = [...new Set(files.flatMap((f) => ((f.doc.contexts ?? []) as Entry[]).map((c) => c?.name)))];
+        return all.length > 0 ? `one of ${all.map((c) => JSON.stringify(c)).join(", ")}` : "a context, and it has none";
     };
-    const r = spawnSync(process.execPath, ["-e", `(${requestsChild.toString()})()`], {
-        input: JSON.stringify(job),
-        encoding: "utf8",
-        timeout: timeoutMs + 10_000,
-        env: { PATH: process.env.PATH ?? "" },
-    });
-    if (r.error || r.status !== 0) {
-        const why = r.error ? r.error.message : `exit ${r.status}: ${(r.stderr ?? "").trim().slice(0, 300)}`;
-        return requests.map(() => ({ error: `the request process failed (${why})` }));
+    if (!context) {
+        throw new KubeconfigError(
+            `the kubeconfig (${where(files)}) has no \`current-context\`: set \`kubernetes.context\` to ${contextNames()}`,
+        );
     }
-    return JSON.parse(r.stdout) as JsonAnswer[];
+    const ctx = lookup(files, "contexts", context);
+    if (!ctx) {
+        throw new KubeconfigError(
+            `context ${JSON.stringify(context)} is not in the kubeconfig (${where(files)}); ${fromKey} must name ${contextNames()}`,
+        );
+    }
+    const clusterName = ctx.value.cluster;
+    const clusterEntry = typeof clusterName === "string" ? lookup(files, "clusters", clusterName) : undefined;
+    if (!clusterEntry) {
+        throw new KubeconfigError(
+            `context ${JSON.stringify(context)} (${ctx.file.label}) names ${clusterName ? `cluster ${JSON.stringify(clusterName)}, which is not in the kubeconfig` : "no cluster"}`,
+        );
+    }
+    const clusterLabel = `cluster ${JSON.stringify(clusterName)}`;
+    const c = absolutePaths(clusterEntry.value, ["certificate-authority"], clusterEntry.file.dir, home);
+    if (typeof c.server !== "string" || c.server === "") {
+        throw new KubeconfigError(`${clusterLabel} (${clusterEntry.file.label}) has no \`server\``);
+    }
+    try {
+        new URL(c.server);
+    } catch {
+        throw new KubeconfigError(`the \`server\` of ${clusterLabel} (${clusterEntry.file.label}) is not a URL`);
+    }
+    const ca = dataOr(c, "certificate-authority-data", "certificate-authority");
+
+    const userName = typeof ctx.value.user === "string" && ctx.value.user !== "" ? ctx.value.user : undefined;
+    const userEntry = userName ? lookup(files, "users", userName) : undefined;
+    const userLabel = userName ? `user ${JSON.stringify(userName)}` : "the anonymous user";
+    const u = userEntry
+        ? absolutePaths(userEntry.value, ["client-certificate", "client-key", "tokenFile"], userEntry.file.dir, home)
+        : {};
+    const user = kubeUser(u, userEntry?.value ?? {}, userLabel, userEntry?.file.label ?? where(files));
+    return {
+        context,
+        describe: `context ${JSON.stringify(context)} (${userName ? userLabel : "no user"})`,
+        server: c.server.replace(/\/+$/, ""),
+        ca:
+            ca?.data !== undefined
+                ? Buffer.from(ca.data, "base64")
+                : ca?.file !== undefined
+                  ? readNamed(ca.file, `the \`certificate-authority\` of ${clusterLabel} (${clusterEntry.file.label})`)
+                  : undefined,
+        insecure: c["insecure-skip-tls-verify"] === true,
+        tlsServerName: typeof c["tls-server-name"] === "string" ? c["tls-server-name"] : undefined,
+        proxyUrl: typeof c["proxy-url"] === "string" && c["proxy-url"] !== "" ? c["proxy-url"] : undefined,
+        clusterLabel,
+        execClusterConfig: c.extensions?.find?.((e: Entry) => e?.name === "client.authentication.k8s.io/exec")
+            ?.extension,
+        user,
+        kubeconfig: {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: clusterName, cluster: c }],
+            users: [{ name: userName ?? "anonymous", user: u }],
+            contexts: [{ name: context, context: { ...ctx.value, user: userName ?? "anonymous" } }],
+            "current-context": context,
+        },
+    };
 }

@@ -1,33 +1,34 @@
 /**
  * The adoption talks to the cluster through `kubectl`, with the kubeconfig and context of the stack's
  * Kubernetes provider (`kubernetes.kubeconfig`, `kubernetes.context`, else `$KUBECONFIG` /
- * `~/.kube/config` and its current context).
+ * `~/.kube/config` and its current context, else the pod's ServiceAccount).
  *
- * Why kubectl rather than a client library: it is the reference implementation of every way a
- * kubeconfig authenticates, exec credential plugins included (`aws eks get-token`,
- * `gke-gcloud-auth-plugin`, `kubelogin`), and anyone who runs the Helm chart has it. The JavaScript
- * client, `@kubernetes/client-node` 2.x, needs Node.js 22.19 or newer (through undici 8) where this
- * project supports 20.19, and is an ES module with a dozen dependencies of its own.
+ * kubectl does not read that configuration itself: the one resolver (`kubeconfig.ts`) picks the
+ * context, and kubectl is given a kubeconfig of just that context, its cluster and its user, with
+ * absolute paths, in a private file for the duration of one call. An `exec` credential plugin is run
+ * by `credentials.ts` (with its timeout) and its credential written in the user's place. So a
+ * kubeconfig that the preflight or the health gate cannot use fails here with the same message.
+ *
+ * Why kubectl rather than REST calls: server-side dry runs with their warnings, JSON patches guarded
+ * by a test, `--show-managed-fields`, type names resolved by discovery — the adoption reads and
+ * writes objects of any kind of the chart's release (docs/helm-adoption.md).
  *
  * These functions also run inside the dynamic providers' process (`providers.ts`), which Pulumi
- * starts from a serialized copy of them: they use nothing but Node's own modules.
+ * starts from a serialized copy of them: they and what they import use nothing but Node's own
+ * modules and `yaml`.
  */
 import { spawnSync } from "child_process";
 // Named imports only: a namespace import is copied by swc's interop helper, and Pulumi's closure
 // serializer (the dynamic providers capture this module) then tries to serialize Node's own
 // functions instead of emitting `require("fs")`.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { expandHome } from "../paths";
+import { issueSync, needsExec } from "./credentials";
+import { KubeAccess, KubeconfigSource, resolveKubeconfig } from "./kubeconfig";
 
 /** Which cluster: the provider's settings. */
-export interface KubeConnection {
-    /** A kubeconfig file's path, or a kubeconfig's contents. @default `$KUBECONFIG` / `~/.kube/config` */
-    readonly kubeconfig?: string;
-    /** @default the kubeconfig's current context */
-    readonly context?: string;
-}
+export type KubeConnection = KubeconfigSource;
 
 export interface KubectlResult {
     readonly status: number | null;
@@ -35,16 +36,34 @@ export interface KubectlResult {
     readonly stderr: string;
 }
 
-/** `kubeconfig` as pulumi-kubernetes reads it: a path when such a file exists, else the contents. */
-function kubeconfigFile(kubeconfig: string): { file: string; cleanup: () => void } {
-    const asPath = expandHome(kubeconfig);
-    if (!kubeconfig.includes("\n") && existsSync(asPath)) {
-        return { file: asPath, cleanup: () => undefined };
-    }
-    // Contents: a private file for the duration of one call.
+/** The access as a kubeconfig for kubectl: an exec plugin's place taken by what it issued. */
+function kubectlConfig(a: KubeAccess, env: NodeJS.ProcessEnv): object {
+    const plugin = needsExec(a);
+    if (!plugin) return a.kubeconfig;
+    const issued = issueSync(a, plugin, env);
+    const [{ name, user }] = a.kubeconfig.users;
+    const { exec: _exec, ...rest } = user;
+    const credential = issued.token
+        ? { token: issued.token }
+        : {
+              "client-certificate-data": issued.clientCertificate?.toString("base64"),
+              "client-key-data": issued.clientKey?.toString("base64"),
+          };
+    return { ...a.kubeconfig, users: [{ name, user: { ...rest, ...credential } }] };
+}
+
+/** The connection's kubeconfig in a private file, for the duration of one call. */
+function kubeconfigFile(conn: KubeConnection): { file: string; cleanup: () => void } {
+    const config = kubectlConfig(resolveKubeconfig(conn), process.env);
     const dir = mkdtempSync(join(tmpdir(), "backline-kubeconfig-"));
     const file = join(dir, "config");
-    writeFileSync(file, kubeconfig, { mode: 0o600 });
+    try {
+        // JSON is YAML: kubectl reads it as a kubeconfig.
+        writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
     return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -59,12 +78,8 @@ export function kubectl(
     args: readonly string[],
     opts: { readonly input?: string; readonly timeoutMs?: number } = {},
 ): KubectlResult {
-    const config = conn.kubeconfig ? kubeconfigFile(conn.kubeconfig) : undefined;
-    const full = [
-        ...(config ? ["--kubeconfig", config.file] : []),
-        ...(conn.context ? ["--context", conn.context] : []),
-        ...args,
-    ];
+    const config = kubeconfigFile(conn);
+    const full = ["--kubeconfig", config.file, ...args];
     try {
         const r = spawnSync("kubectl", full, {
             input: opts.input ?? "",
@@ -82,7 +97,7 @@ export function kubectl(
         }
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     } finally {
-        config?.cleanup();
+        config.cleanup();
     }
 }
 

@@ -9,16 +9,14 @@
  * it may not create without a word, and at `up` it reports a missing kind as a missing CRD.
  *
  * The check reads the API group's discovery document and asks SelfSubjectAccessReviews, with the
- * provider's kubeconfig and context (`kubeconfig.ts`). When it cannot run (render mode, no
- * kubeconfig, an authentication it does not speak, the cluster unreachable) it says so as a
+ * provider's kubeconfig and context (`components/cluster`). When it cannot run (render mode, no
+ * kubeconfig, a kubeconfig that cannot be used, the cluster unreachable) it says so, and why, as a
  * warning and lets the program go on: the provider reports an unreachable cluster itself, and the
  * stack creates the policy before anything else, so a refusal at `up` still leaves nothing behind.
  */
 import * as pulumi from "@pulumi/pulumi";
-// Not re-exported by `pulumi.runtime`; the class is how the SDK's mocks stand in for the engine.
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import type { BacklineConfig } from "../config";
-import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "../cluster/kubeconfig";
+import type { BacklineConfig } from "../model";
+import { ClusterConnection, ConnectionResult, connectionFor, requestsSync } from "../cluster";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -130,15 +128,13 @@ export interface PreflightOptions {
 /**
  * Checks the cluster for what the configuration needs; throws `ClusterPreflightError` naming the
  * key, what the cluster lacks and what to do. Synchronous (see `requestsSync`): call it while the
- * program loads, before building `BacklineStack`, as `index.ts` does. Under Pulumi's mocks (unit tests) nothing is checked unless `opts.connect` is given.
+ * program loads, before building `BacklineStack`, as `index.ts` does.
  */
 export function preflightCluster(
     config: Pick<BacklineConfig, "kubernetes" | "jobAdmission">,
     opts: PreflightOptions = {},
 ): void {
     if (!config.jobAdmission || config.kubernetes.renderYamlToDirectory) return;
-    // Under Pulumi's mocks (unit tests) no cluster stands behind the kubeconfig, whatever it says.
-    if (!opts.connect && pulumi.runtime.getMonitor() instanceof MockMonitor) return;
     const warn = opts.warn ?? ((m: string) => pulumi.log.warn(m));
     const cannot = (reason: string) =>
         warn(

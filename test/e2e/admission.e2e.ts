@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
-import { connectionFor } from "../../components/cluster/kubeconfig";
+import { connectionFor } from "../../components/cluster";
 import { jobAdmissionName } from "../../components/specs/admission";
 import { startApiServer, useApiServer } from "../support/apiserver";
 import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
@@ -145,7 +145,7 @@ describe("the job admission policy on a real API server", function () {
                 kubernetes: { kubeconfig: old.kubeconfig, skipAwait: true },
                 jobAdmission: { allowedSecrets: [] },
             };
-            // `connect` given: the check runs even if a suite in this process installed Pulumi's mocks.
+            // The default `connect`, spelled out: the resolver reads this second API server's kubeconfig.
             assert.throws(
                 () => preflightCluster(config, { connect: (k) => connectionFor(k) }),
                 (err: Error) => {

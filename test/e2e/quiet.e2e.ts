@@ -17,7 +17,7 @@ import { which } from "../../automation/paths";
 import { Engine, EngineEnv, RunResult, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
 
-/** The dev stack's documented passphrase (README "Stacks"). */
+/** The dev stack's documented passphrase (docs/get-started/your-cluster.md). */
 const devPassphrase = "backline-dev";
 
 describe("a clean preview and up of the dev stack (render mode) print no warning", function () {
