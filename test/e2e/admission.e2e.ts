@@ -25,7 +25,7 @@ import {
     buildJobAdmissionPolicySpec,
     jobAdmissionName,
 } from "../../components/specs/admission";
-import { startApiServer, useApiServer } from "../support/apiserver";
+import { canIAnswer, startApiServer, useApiServer } from "../support/apiserver";
 import {
     adoptedInputs,
     adoptedSelector,
@@ -38,6 +38,7 @@ import {
     properPod,
 } from "../fixtures/job-admission-cases";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import { dryRunAs, waitFor } from "./support/cluster-stack";
 import { ProjectCopy, copyProject } from "./support/project";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,10 +72,7 @@ describe("the job admission policy on a real API server", function () {
     };
     const json = (args: string[]): Any => JSON.parse(kubectl([...args, "-o", "json"]));
     /** A server-side dry run of `object` as the worker (of `namespace`): admission runs, nothing is stored. */
-    const dryRunAsWorker = (object: Any, namespace = ns) =>
-        kube().run(["create", "--dry-run=server", "-f", "-", `--as=system:serviceaccount:${namespace}:worker`], {
-            input: JSON.stringify({ ...object, metadata: { name: "dry-run", ...object.metadata, namespace } }),
-        });
+    const dryRunAsWorker = (object: Any, namespace = ns) => dryRunAs(kube(), "worker", object, namespace);
     /** Refused by the policy, by one of `rules` (the first word of the refusal); returns the refusal. */
     const assertRefused = (what: string, r: { status: number | null; stderr: string }, rules: string[]) => {
         assert.notEqual(r.status, 0, `${what}: admitted`);
@@ -84,13 +82,6 @@ describe("the job admission policy on a real API server", function () {
         return refusal[0];
     };
     const asWorker = (args: string[]) => kube().run([...args, "-n", ns, `--as=${sa("worker")}`]);
-    const waitFor = async (what: string, ok: () => boolean, timeoutMs = 60_000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!ok()) {
-            assert.ok(Date.now() < deadline, `timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 250));
-        }
-    };
     const janitorJob = () => {
         const template = json(["get", "cronjob", "janitor", "-n", ns]).spec.jobTemplate;
         return { apiVersion: "batch/v1", kind: "Job", spec: template.spec };
@@ -361,9 +352,17 @@ describe("the job admission policy on a real API server", function () {
         ];
         const accounts = ["worker", "janitor", "backline-jobs"];
         const canI = (account: string, question: string) =>
-            new Promise<boolean>((resolve) => {
-                const args = ["auth", "can-i", ...question.split(" "), "-n", ns, `--as=${sa(account)}`];
-                execFile(kube().kubectl, args, { env: kube().env() }, (_e, stdout) => resolve(stdout.trim() === "yes"));
+            new Promise<boolean>((resolve, reject) => {
+                const args = [...question.split(" "), "-n", ns, `--as=${sa(account)}`];
+                execFile(kube().kubectl, ["auth", "can-i", ...args], { env: kube().env() }, (e, stdout, stderr) => {
+                    // execFile's error carries the exit status; canIAnswer fails on anything but yes/0 and no/1
+                    const status = e === null ? 0 : typeof e.code === "number" ? e.code : null;
+                    try {
+                        resolve(canIAnswer({ status, stdout, stderr }, args.join(" ")));
+                    } catch (err) {
+                        reject(err);
+                    }
+                });
             });
         const answers = await Promise.all(
             checks.map(([question]) => Promise.all(accounts.map((a) => canI(a, question)))),
@@ -432,8 +431,8 @@ describe("the job admission policy on a real API server", function () {
 
         // The Role grants no deletecollection; granted here for a moment, each Job of the collection
         // reaches the policy as a DELETE of its own: the janitor's are refused, the worker's deleted.
-        const canI = kube().run(["auth", "can-i", "deletecollection", "jobs", "-n", ns, `--as=${sa("worker")}`]);
-        assert.equal(canI.stdout.trim(), "no");
+        const question = ["deletecollection", "jobs", "-n", ns, `--as=${sa("worker")}`];
+        assert.equal(canIAnswer(kube().run(["auth", "can-i", ...question]), question.join(" ")), false);
         const ownJob = job(properPod(), {
             name: "coder-collection",
             namespace: ns,
