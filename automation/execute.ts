@@ -2,7 +2,7 @@
  * Runs a prepared operation (./prepare.ts) on its stack. `preview` and `up` write the stack
  * configuration first (the access key encrypted, objects as objects, every key the caller did not
  * set removed), then refresh — the janitor changes the worker image behind Pulumi's back, see
- * README "Who owns what" — and preview or update.
+ * docs/operate/ownership.md — and preview or update.
  */
 import type * as automation from "@pulumi/pulumi/automation";
 import { parseStackOutputs } from "../components/outputs";

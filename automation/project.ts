@@ -1,5 +1,6 @@
 /**
- * Where a stack's project folder is (issue 17). An embedding tool's stacks live in a folder of its
+ * Where a stack's project folder is, so that the installed package never writes into
+ * `node_modules`. An embedding tool's stacks live in a folder of its
  * own, `<dataDir>/project` (default `~/.backline/project`): a `Pulumi.yaml` written here from the
  * package's own, whose `main` is the package's program (compiled, once installed), and one
  * `Pulumi.<stack>.yaml` per stack with its settings and encryption salt. Nothing is ever written
@@ -20,7 +21,7 @@ import { codeRoot, compiled, packageRoot } from "../components/package-root";
 
 /**
  * The stacks committed to the repository (`Pulumi.<name>.yaml` next to `Pulumi.yaml`), which belong
- * to `pulumi` commands run there (README "Stacks"). test/automation-project.spec.ts keeps this
+ * to `pulumi` commands run there (docs/get-started/your-cluster.md, "The committed stacks"). test/automation-project.spec.ts keeps this
  * list equal to the files git tracks.
  */
 export const committedStacks: readonly string[] = ["dev", "prod"];

@@ -106,7 +106,7 @@ export interface DeployOptions extends StackOptions {
     readonly parallel?: number;
     /** A message recorded with the update in the stack history. */
     readonly message?: string;
-    /** Policy packs to run (README "Checking a stack against Backline's policies"). Default: none. */
+    /** Policy packs to run (docs/operate/policies.md). Default: none. */
     readonly policies?: PolicySettings;
 }
 

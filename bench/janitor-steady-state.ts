@@ -7,7 +7,7 @@
  *
  * Reports median/min/max wall time, CPU time (user+sys of the script and all its children),
  * SaaS requests, Kubernetes writes and kubectl calls per run; then the cost of the largest answers
- * the janitor reads (issue 16): the image answer padded to exactly 1 MiB (accepted, nothing to do),
+ * the janitor reads (it caps every answer at 1 MiB): the image answer padded to exactly 1 MiB (accepted, nothing to do),
  * and a 1 MiB image value (refused by its bound), 5 runs each. Not part of `npm test`.
  * Note: the kubectl stand-in is a bash+jq script, far cheaper than real kubectl (a Go binary
  * that loads a kubeconfig and talks TLS), so these figures are the janitor's own cost. The figures

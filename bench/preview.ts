@@ -13,8 +13,8 @@
  * folder; no cluster), the other two render too. All three compile as tsconfig.json says (ts-node
  * with swc). `--compare` adds the stack compiled the two earlier ways, through a tsconfig that
  * differs only in its "ts-node" section (selected with PULUMI_NODEJS_TSCONFIG_PATH): TypeScript's
- * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, as before
- * issue 10). `--policy` adds the stack previewed with Backline's policy pack
+ * own transpiler (`transpileOnly`), and type-checked (no section: ts-node's default, which
+ * type-checks every file on every run). `--policy` adds the stack previewed with Backline's policy pack
  * (`--policy-pack policy/analyzer`, docs/operate/policies.md);
  * `--policy=PACK,...` with each of the packs given instead (e.g. another checkout's, to compare).
  * The figures also go to a JSON file (bench/report.ts).

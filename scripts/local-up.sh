@@ -25,7 +25,7 @@ step() { printf '\n== %s\n' "$*"; }
 cd "$ROOT"
 [[ -d node_modules ]] || { echo "local:up: run 'bash scripts/setup.sh' (or npm ci) first" >&2; exit 1; }
 
-step "engine and control plane (a no-op when up to date; the first build takes long, see README)"
+step "engine and control plane (a no-op when up to date; the first build takes long, see docs/get-started/local-cluster.md)"
 bash scripts/build-engine.sh
 bash scripts/build-kube.sh
 

@@ -1,5 +1,5 @@
 /**
- * Where the Automation API keeps a tool's stacks (issue 17), without an engine: the package's own
+ * Where the Automation API keeps a tool's stacks (never in `node_modules`), without an engine: the package's own
  * files found from sources and from `dist/`, the generated project's `Pulumi.yaml`, the folders an
  * operation asks for, what it refuses (a folder in node_modules, the repository's committed stacks),
  * and the errors users meet first (wrong passphrase, no engine). test/e2e/consumer.e2e.ts runs the

@@ -1,5 +1,5 @@
 /**
- * Issue 12's keys without the program: what the configuration resolves to (the unions the
+ * The enterprise-cluster keys without the program: what the configuration resolves to (the unions the
  * components take), that secrets in proxy URLs are never shown, and the pure builders (registry
  * mirror, proxy variables, site settings, NetworkPolicies, common metadata). Bad input is in the
  * table of test/config.spec.ts (test/fixtures/enterprise-bad-config.ts).

@@ -2,7 +2,7 @@
  * The program (`index.ts`, under Pulumi mocks) meets Backline's policy pack for each of the chart's
  * examples, the no-AWS variant and the everything-on-AWS one — the only place the AWS policies see
  * the program's own EFS filesystem, security group, role and policy, since the AWS provider plugin
- * cannot run here (README "Checking a stack against Backline's policies"). The pack keeps its own
+ * cannot run here (docs/operate/policies.md). The pack keeps its own
  * copy of the object names it checks; this also fails when they drift from the program's.
  */
 import { strict as assert } from "assert";

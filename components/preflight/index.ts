@@ -40,7 +40,7 @@ export interface AdmissionApiFindings {
 
 const switchOff = "`pulumi config set --path security.jobAdmissionPolicy false`";
 const lost =
-    'then the worker, which may create Jobs, can run them as any ServiceAccount of its namespace (`janitor` included) and read any of its Secrets (README, "The worker\'s Jobs")';
+    "then the worker, which may create Jobs, can run them as any ServiceAccount of its namespace (`janitor` included) and read any of its Secrets (docs/job-admission.md)";
 
 /** The error for what the cluster said, or `undefined` when the policy can be made. Pure. */
 export function jobAdmissionProblem(f: AdmissionApiFindings, who: string): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * The per-workload keys of issue 12 applied to the pods the worker and janitor builders make:
+ * The per-workload keys of enterprise clusters applied to the pods the worker and janitor builders make:
  * extra volumes and mounts, pod labels and annotations, priority class, topology spread, and the
  * site's proxy, CA bundle, mirror and pull secrets (`site.ts`) on every container. Pure; with the
  * keys unset each function returns what it was given.

@@ -1,5 +1,5 @@
 /**
- * What the customer's site imposes on every pod of the stack (issue 12): an outbound proxy, a
+ * What the customer's site imposes on every pod of the stack (enterprise clusters): an outbound proxy, a
  * private CA bundle, a registry mirror and extra pull secrets (`proxy.*`, `caBundle.*`,
  * `imageRegistry`, `imagePullSecrets`). Pure functions: they add to the containers and pod specs
  * the other builders make, and change nothing when the keys are unset.

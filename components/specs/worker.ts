@@ -118,7 +118,7 @@ export function buildWorkerPodSpec(i: WorkerPodInputs): PodSpec {
 }
 
 /**
- * Who owns the worker image (see README "Who owns what"): with automatic updates on, the janitor
+ * Who owns the worker image (docs/operate/ownership.md): with automatic updates on, the janitor
  * (Pulumi sets the image when it creates the Deployment and then ignores it, so the janitor's newer
  * image is never rolled back); with the image pinned, Pulumi (it forces its value over any earlier
  * janitor write with `pulumi.com/patchForce`).
@@ -198,7 +198,8 @@ export function buildWorkerDeploymentSpec(i: WorkerPodInputs): k8s.types.input.a
 /**
  * Exactly what the worker needs to run its Coder and Dependabot-upgrader Jobs in its own
  * namespace, and nothing cluster-wide. Re-checked against its env contract (`programEnv`: the
- * namespace, the claim, the pull secret and the Jobs' ServiceAccount; issue 18), verb by verb:
+ * namespace, the claim, the pull secret and the Jobs' ServiceAccount; docs/job-admission.md),
+ * verb by verb:
  *
  * - jobs `create`: start a run. What it may create is narrowed by the job admission policy
  *   (`specs/admission.ts`): RBAC cannot say "only as `backline-jobs`, only these Secrets".

@@ -1,5 +1,5 @@
 /**
- * Issue 12's keys on the real engine and a real kube-apiserver: one `pulumi up` of a proxied,
+ * The enterprise-cluster keys on the real engine and a real kube-apiserver: one `pulumi up` of a proxied,
  * air-gapped configuration (every key set, the proxy's credentials a `--secret --path` value),
  * then what the API server made of it: the PodDisruptionBudget and the NetworkPolicies accepted
  * (the disruption controller counts the worker's pods), pods with extra volumes, the CA mount and

@@ -245,7 +245,7 @@ describe("the Backline test chart with helm on a real API server (e2e)", functio
         assert.equal(objs.find((o) => o.kind === "PersistentVolumeClaim").spec.resources.requests.storage, "50Gi");
         assert.equal(objs.find((o) => o.kind === "CronJob").spec.schedule, "*/3 * * * *");
 
-        // README "Upgrading": a new revision record; the previous one is kept as `superseded`.
+        // The chart README's "Upgrading": a new revision record; the previous one is kept as `superseded`.
         helm().ok([
             "upgrade",
             release,
