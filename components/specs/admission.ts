@@ -39,7 +39,7 @@ export function jobAdmissionName(namespace: string): string {
 /**
  * The volume sources the worker's Jobs may use, one line each: `when` is a CEL condition on the
  * volume `v` (default: any volume of that source), `says` is how the refusal message lists it.
- * Allowing one more source is one more line here (and a line in the README). The CA-bundle
+ * Allowing one more source is one more line here (and a line in docs/job-admission.md). The CA-bundle
  * ConfigMap of the enterprise keys is a `configMap` volume, already allowed.
  */
 export interface VolumeSourceRule {
