@@ -132,7 +132,7 @@ export const defaultHealthGate: HealthGate = async (t: GateTarget): Promise<Gate
     const [deployment, jobs] = await Promise.all([
         client.get<DeploymentLike>(`/apis/apps/v1/namespaces/${ns}/deployments/${encodeURIComponent(name)}`, t.signal),
         client.get<{ items?: JobLike[] }>(
-            `/apis/batch/v1/namespaces/${ns}/jobs?labelSelector=${encodeURIComponent("app.kubernetes.io/component=janitor")}`,
+            `/apis/batch/v1/namespaces/${ns}/jobs?labelSelector=${encodeURIComponent("app.kubernetes.io/name=backline,app.kubernetes.io/component=janitor")}`,
             t.signal,
         ),
     ]);
