@@ -6,13 +6,13 @@
 import { testCaPem } from "./fixtures/enterprise-examples";
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { BacklineStack } from "../components";
+import { BacklineStack, HelmTakeover } from "../components";
 import { parseBacklineConfig } from "../components/config";
 import { declaredObjects, planAdoption } from "../components/adoption/plan";
 import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
 import { minimalInstall, selector, stackConfig, workerImage } from "./fixtures/adoption";
-import { RecordingMocks, runProgram, settle } from "./support/mocks";
+import { promiseOf, RecordingMocks, runProgram, settle } from "./support/mocks";
 
 describe("the `adopt` keys", () => {
     const problems = (values: Record<string, unknown>) => {
@@ -165,6 +165,31 @@ describe("BacklineStack with an adoption (mocks)", () => {
             },
             { release: "backline", ns: "backline", present: true, remove: 4 },
         );
+    });
+});
+
+describe("HelmTakeover (mocks)", () => {
+    it("records what it handed over: the field-ownership resource's output, registered as the takeover's", async function () {
+        this.timeout(60_000);
+        const handedOver = ["Deployment/worker", "Secret/backline-access-key"];
+        class HandingOver extends RecordingMocks {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const r = super.newResource(args);
+                return args.type.endsWith(":HelmFieldOwnership") ? { ...r, state: { ...r.state, handedOver } } : r;
+            }
+        }
+        await pulumi.runtime.setMocks(new HandingOver(), "backline", "adopt", false);
+        const takeover = new HelmTakeover("t", {
+            connection: { context: "prod" },
+            fieldManager: "pulumi-backline",
+            handover: [{ apiVersion: "apps/v1", kind: "Deployment", name: "worker", namespace: "backline" }],
+        });
+        await settle();
+        const urn = await promiseOf(takeover.urn);
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            resources: Map<string, { state: { toJavaScript(): Record<string, unknown> } }>;
+        };
+        assert.deepEqual(monitor.resources.get(urn)?.state.toJavaScript(), { handedOver });
     });
 });
 
