@@ -65,10 +65,10 @@ describe("the `adopt` keys", () => {
             }
         });
     }
-    it("resolves to the release, its record's namespace (namespaceOverride by default) and the kept objects", () => {
+    it("resolves to the release, its record's namespace (namespaceOverride by default) and the kept and removed objects", () => {
         const r = parseBacklineConfig({ ...minimal, namespaceOverride: "prod", adopt: { helmRelease: "b" } });
         assert.ok(r.ok);
-        assert.deepEqual(r.config.adoption, { release: "b", releaseNamespace: "prod", keep: [] });
+        assert.deepEqual(r.config.adoption, { release: "b", releaseNamespace: "prod", keep: [], remove: [] });
         const none = parseBacklineConfig(minimal);
         assert.ok(none.ok);
         assert.equal(none.config.adoption, undefined);
