@@ -11,7 +11,7 @@ import { parseBacklineConfig } from "../components/config";
 import { declaredObjects, planAdoption } from "../components/adoption/plan";
 import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
-import { minimalInstall, selector, stackConfig, workerImage } from "./fixtures/adoption";
+import { minimalInstall, preparedAdoption, selector, stackConfig, workerImage } from "./fixtures/adoption";
 import { promiseOf, RecordingMocks, runProgram, settle } from "./support/mocks";
 
 describe("the `adopt` keys", () => {
@@ -30,6 +30,26 @@ describe("the `adopt` keys", () => {
             "a keep entry that is not Kind/name",
             { adopt: { helmRelease: "b", keep: ["role/x"] } },
             /^adopt\.keep\[0\]: got "role\/x"; expected `Kind\/name`/,
+        ],
+        [
+            "a remove entry that is not Kind/name",
+            { adopt: { helmRelease: "b", remove: ["Secret/"] } },
+            /^adopt\.remove\[0\]: got "Secret\/"; expected `Kind\/name`/,
+        ],
+        [
+            "remove without helmRelease",
+            { adopt: { remove: ["Secret/backline-access"] } },
+            /^adopt\.remove: got \["Secret\/backline-access"\] without `adopt\.helmRelease`/,
+        ],
+        [
+            "an entry both kept and removed",
+            { adopt: { helmRelease: "b", keep: ["Secret/a", "Secret/b"], remove: ["Secret/b"] } },
+            /^adopt\.remove\[0\]: got "Secret\/b", which `adopt\.keep` lists too; an object is either kept or removed/,
+        ],
+        [
+            "different entries kept and removed",
+            { adopt: { helmRelease: "b", keep: ["Secret/a"], remove: ["Secret/b"] } },
+            undefined,
         ],
         [
             "releaseNamespace without helmRelease",
@@ -165,6 +185,25 @@ describe("BacklineStack with an adoption (mocks)", () => {
             },
             { release: "backline", ns: "backline", present: true, remove: 4 },
         );
+    });
+});
+
+describe("BacklineStack with `adopt.remove` (mocks)", () => {
+    it("hands the listed objects to the removal, and only those", async function () {
+        this.timeout(60_000);
+        const mocks = new RecordingMocks();
+        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
+        const adopt = { helmRelease: "backline", remove: ["Role/backline-worker"] };
+        const r = parseBacklineConfig({ ...minimal, adopt });
+        assert.ok(r.ok);
+        new BacklineStack("backline", { config: r.config, adoption: preparedAdoption({ adopt }) });
+        await settle();
+        const removal = mocks.one("pulumi-nodejs:dynamic/backline:HelmReleaseRecord").inputs;
+        assert.deepEqual(
+            removal.discard.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`),
+            ["Role/backline-worker"],
+        );
+        assert.ok(!removal.remove.some((o: { name: string }) => o.name === "backline-worker" && o.kind === "Role"));
     });
 });
 
