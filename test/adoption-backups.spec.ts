@@ -61,14 +61,14 @@ describe("the adoption's backups", () => {
             data: { accessKey: Buffer.from("the-key").toString("base64") },
         };
         const backup = objectBackup("backline", "helm-records", secret);
+        // Not `name=<release>`: the rollback restores the record's copies by that label.
+        assert.equal(backup.metadata.labels.name, undefined);
         assert.deepEqual(backup.metadata, {
             name: "backline-helm-backup.backline.secret.backline-access",
             namespace: "helm-records",
             labels: { owner: "backline-helm-backup", "backline.ai/helm-release": "backline" },
             annotations: { "backline.ai/helm-object": "Secret/backline-access" },
         });
-        // Not `name=<release>`: the rollback restores the record's copies by that label.
-        assert.equal(backup.metadata.labels.name, undefined);
         const copy = JSON.parse(Buffer.from(backup.data?.[backupKeys.data] ?? "", "base64").toString());
         assert.deepEqual(copy, {
             apiVersion: "v1",

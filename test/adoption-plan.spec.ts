@@ -5,7 +5,7 @@
  * thing runs in test/e2e/adopt.e2e.ts.
  */
 import { strict as assert } from "assert";
-import { planAdoption } from "../components/adoption/plan";
+import { LiveObject, planAdoption } from "../components/adoption/plan";
 import { describeAdoption, valueDifferences } from "../components/adoption/changes";
 import {
     Edit,
@@ -22,7 +22,7 @@ import {
 /** The chart's variant that keeps the access key in a Secret of its own, `backline-access`. */
 const withAccessSecret: Edit = (live) => {
     const secret = live.objects["Secret/backline-access-key"];
-    const objects = {
+    const objects: Record<string, LiveObject> = {
         ...live.objects,
         "Secret/backline-access": { ...secret, metadata: { ...secret.metadata, name: "backline-access" } },
     };

@@ -203,7 +203,11 @@ describe("BacklineStack with `adopt.remove` (mocks)", () => {
             removal.discard.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`),
             ["Role/backline-worker"],
         );
-        assert.ok(!removal.remove.some((o: { name: string }) => o.name === "backline-worker" && o.kind === "Role"));
+        assert.ok(
+            !removal.remove.some(
+                (o: { kind: string; name: string }) => o.name === "backline-worker" && o.kind === "Role",
+            ),
+        );
     });
 });
 
