@@ -374,9 +374,10 @@ describe("adopting a live Helm release (e2e)", function () {
         const result = await pulumi(["stack", "output", "helmAdoption", "--json"]);
         const { removed, backups } = JSON.parse(result.stdout);
         assert.ok(removed.includes("Secret/backline-access"), removed);
-        assert.deepEqual(backups, ["backline-helm-backup.backline.v1", copyName]);
+        assert.deepEqual(backups, [copyName, "backline-helm-backup.backline.v1"]);
 
-        await pulumi(["up", "--yes", "--expect-no-changes"]);
+        // A second `up` changes nothing (its update checked, without a preview first).
+        await pulumi(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
 
         // docs/helm-adoption.md, "Rolling back", as written: the objects of `adopt.remove` back from their copies.
         const doc = fs.readFileSync(path.join(REPO_ROOT, "docs", "helm-adoption.md"), "utf8");
