@@ -55,7 +55,7 @@ export class BacklineStack extends pulumi.ComponentResource {
         };
 
         // First, so that a cluster refusing the cluster-scoped policy stops `pulumi up` before
-        // anything else exists, and no worker runs before its Jobs are checked (issue 18).
+        // anything else exists, and no worker runs before its Jobs are checked.
         const jobAdmission = cfg.jobAdmission
             ? new JobAdmission(
                   `${name}-job-admission`,

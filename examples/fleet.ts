@@ -4,7 +4,7 @@
  *
  *   export PULUMI_CONFIG_PASSPHRASE=...               # the stacks' passphrase
  *   export PULUMI_BACKEND_URL='postgres://backline@db.example.com:5432/pulumi?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem'
- *   export PGPASSWORD=...                             # the team backend's password (README "A team backend")
+ *   export PGPASSWORD=...                             # the team backend's password (docs/backend.md)
  *   export BACKLINE_ACCESS_KEY=bk_live_...            # default access key of stacks that name none
  *   npx ts-node examples/fleet.ts fleet.json '{"worker":{"image":{"tag":"2faf8c5-1757332651"}}}' [waves] [concurrency]
  *

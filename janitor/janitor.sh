@@ -182,7 +182,7 @@ def output: {spec: {template: {spec: {containers: [{name: $container, image: tar
 # gave it to kubectl (the base64 data values), decoded, as the dockerconfig parts (password,
 # user:password, its base64 auth) and each of these JSON-escaped once or twice: the password is
 # escaped inside .dockerconfigjson, and an error that quotes a string, or quotes the
-# .dockerconfigjson text, adds a level (issue 16: `password="pw\"X\\x"` was shown).
+# .dockerconfigjson text, adds a level (`password="pw\"X\\x"` was once shown that way).
 # shellcheck disable=SC2016
 readonly JQ_REDACT='
 def escaped: tojson | .[1:-1];
@@ -257,7 +257,7 @@ validate_config() {
   require_name JANITOR_WORKER_DEPLOYMENT "$WORKER_DEPLOYMENT" "$DNS_SUBDOMAIN_RE" 253 "a Kubernetes object name"
   require_name JANITOR_WORKER_CONTAINER "$WORKER_CONTAINER" "$DNS_LABEL_RE" 63 "a container name (DNS-1123 label)"
 
-  # The site's settings (issue 12): a private CA bundle for curl, a registry mirror.
+  # The site's settings: a private CA bundle for curl, a registry mirror.
   CA_BUNDLE=${JANITOR_CA_BUNDLE:-}
   if [[ -n $CA_BUNDLE && ! ( -f $CA_BUNDLE && -r $CA_BUNDLE ) ]]; then
     config_error "JANITOR_CA_BUNDLE must be a readable PEM file (got \"$CA_BUNDLE\"); is the CA bundle's ConfigMap mounted?"

@@ -12,25 +12,49 @@
 # successful build (hash of go.mod/go.sum/sources/this script/Go version) it does
 # nothing and prints "up to date".
 #
-# Usage: scripts/build-kube.sh [--force]
-# Env:   KUBE_BIN_DIR   output directory (default: <repo>/.cache/kube/bin)
+# With a MINOR (e.g. 1.30: the oldest minor Backline supports, module tools/kube-1.30) it builds
+# only kube-apiserver, kube-controller-manager, kube-scheduler and kubectl of that release, into
+# .cache/kube-MINOR/bin with its own stamp; the test control plane takes etcd and kwok from the
+# default build, which serve every supported minor.
+#
+# Usage: scripts/build-kube.sh [--force] [MINOR]
+# Env:   KUBE_BIN_DIR         output directory of the default build (default: <repo>/.cache/kube/bin)
+#        KUBE_BIN_DIR_<M>_<m> output directory of MINOR M.m, e.g. KUBE_BIN_DIR_1_30
+#                             (default: <repo>/.cache/kube-M.m/bin)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KUBE_MOD="$ROOT/tools/kube"
-ETCD_MOD="$ROOT/tools/etcd"
-KWOK_MOD="$ROOT/tools/kwok"
-BIN_DIR="${KUBE_BIN_DIR:-$ROOT/.cache/kube/bin}"
-STATE_DIR="$(dirname "$BIN_DIR")"
-STAMP="$STATE_DIR/build.stamp"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+usage() { echo "usage: $0 [--force] [MINOR]   (MINOR: one of tools/kube-*, e.g. 1.30)" >&2; exit 2; }
 
 force=0
-case "${1:-}" in
-  --force) force=1 ;;
-  "") ;;
-  *) echo "usage: $0 [--force]" >&2; exit 2 ;;
-esac
+minor=""
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    1.[0-9]*)
+      [[ -z $minor && -f "$ROOT/tools/kube-$arg/go.mod" ]] || usage
+      minor="$arg"
+      ;;
+    *) usage ;;
+  esac
+done
+
+if [[ -z $minor ]]; then
+  KUBE_MOD="$ROOT/tools/kube"
+  ETCD_MOD="$ROOT/tools/etcd"
+  KWOK_MOD="$ROOT/tools/kwok"
+  MODULES=(tools/kube tools/etcd tools/kwok)
+  BIN_DIR="${KUBE_BIN_DIR:-$ROOT/.cache/kube/bin}"
+  BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+else
+  KUBE_MOD="$ROOT/tools/kube-$minor"
+  MODULES=("tools/kube-$minor")
+  bin_var="KUBE_BIN_DIR_${minor//./_}"
+  BIN_DIR="${!bin_var:-$ROOT/.cache/kube-$minor/bin}"
+  BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+fi
+STATE_DIR="$(dirname "$BIN_DIR")"
+STAMP="$STATE_DIR/build.stamp"
 
 command -v go >/dev/null 2>&1 || { echo "build-kube: 'go' is not on PATH" >&2; exit 1; }
 mkdir -p "$BIN_DIR"
@@ -47,7 +71,7 @@ inputs_hash() {
     printf '%s\n' "$BIN_DIR"
     (
       cd "$ROOT"
-      find tools/kube tools/etcd tools/kwok -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' \) -print0 \
+      find "${MODULES[@]}" -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' \) -print0 \
         | LC_ALL=C sort -z | xargs -0 sha256sum
       sha256sum scripts/build-kube.sh
     )
@@ -75,21 +99,23 @@ mod_version() { (cd "$1" && go list -m -f '{{.Version}}' "$2"); }
 mod_time() { (cd "$1" && go list -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' "$2"); }
 
 echo "build-kube: downloading modules"
-(cd "$KUBE_MOD" && go mod download)
-(cd "$ETCD_MOD" && go mod download)
-(cd "$KWOK_MOD" && go mod download)
+for mod in "${MODULES[@]}"; do
+  (cd "$ROOT/$mod" && go mod download)
+done
 
 kube_version="$(mod_version "$KUBE_MOD" k8s.io/kubernetes)"   # e.g. v1.37.2
 kube_date="$(mod_time "$KUBE_MOD" k8s.io/kubernetes)"
 [[ -n $kube_date ]] || kube_date="1970-01-01T00:00:00Z"
-etcd_version="$(mod_version "$ETCD_MOD" go.etcd.io/etcd/server/v3)"
-kwok_version="$(mod_version "$KWOK_MOD" sigs.k8s.io/kwok)"
 if [[ ! $kube_version =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]]; then
   echo "build-kube: unexpected k8s.io/kubernetes version '$kube_version'" >&2
   exit 1
 fi
 kube_major="${BASH_REMATCH[1]}"
 kube_minor="${BASH_REMATCH[2]}"
+if [[ -n $minor && "$kube_major.$kube_minor" != "$minor" ]]; then
+  echo "build-kube: tools/kube-$minor requires k8s.io/kubernetes $kube_version, not a $minor release" >&2
+  exit 1
+fi
 
 kube_ldflags="-s -w"
 for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
@@ -99,7 +125,6 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
   kube_ldflags+=" -X $pkg.gitTreeState=clean"
   kube_ldflags+=" -X $pkg.buildDate=$kube_date"
 done
-etcd_ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd_version"
 
 # Build into a temporary directory and move into place, so an interrupted build
 # never leaves a half-written binary that the stamp check would accept.
@@ -111,11 +136,16 @@ echo "build-kube: building kube-apiserver, kube-controller-manager, kube-schedul
 (cd "$KUBE_MOD" && go build -trimpath -buildvcs=false -ldflags "$kube_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
-echo "build-kube: building etcd $etcd_version"
-(cd "$ETCD_MOD" && go build -trimpath -buildvcs=false -ldflags "$etcd_ldflags" -o "$tmp/etcd" ./cmd/etcd)
-# kwok's version is a constant of its module (sigs.k8s.io/kwok/pkg/consts.Version), right as published.
-echo "build-kube: building kwok $kwok_version"
-(cd "$KWOK_MOD" && go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
+if [[ -z $minor ]]; then
+  etcd_version="$(mod_version "$ETCD_MOD" go.etcd.io/etcd/server/v3)"
+  echo "build-kube: building etcd $etcd_version"
+  (cd "$ETCD_MOD" && go build -trimpath -buildvcs=false \
+    -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd_version" -o "$tmp/etcd" ./cmd/etcd)
+  # kwok's version is a constant of its module (sigs.k8s.io/kwok/pkg/consts.Version), right as published.
+  kwok_version="$(mod_version "$KWOK_MOD" sigs.k8s.io/kwok)"
+  echo "build-kube: building kwok $kwok_version"
+  (cd "$KWOK_MOD" && go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
+fi
 
 for b in "${BINARIES[@]}"; do
   mv -f "$tmp/$b" "$BIN_DIR/$b"

@@ -3,7 +3,7 @@
  *
  * - `Pulumi.yaml`: its `config:` block (types, defaults, secrets, descriptions); every other part of
  *   the file is kept as it is, comments included;
- * - `README.md`: the configuration reference, between the `BEGIN GENERATED`/`END GENERATED` markers;
+ * - `docs/configuration.md`: the configuration reference, between the `BEGIN GENERATED`/`END GENERATED` markers;
  * - `schema/stack-config.schema.json`: the JSON Schema of `Pulumi.<stack>.yaml`, for editors.
  *
  *   npm run gen            # write them
@@ -18,6 +18,7 @@ import { configJsonSchema, JsonSchema } from "../components/config/reference";
 export const repoRoot = path.resolve(__dirname, "..");
 export const stackSchemaFile = "schema/stack-config.schema.json";
 const project = "backline";
+const referencePage = "docs/configuration.md";
 const readmeBegin =
     "<!-- BEGIN GENERATED: configuration reference (`npm run gen` from components/config/schema.ts) -->";
 const readmeEnd = "<!-- END GENERATED: configuration reference -->";
@@ -72,7 +73,7 @@ function defaultOf(row: ReferenceRow): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// README.md: the configuration reference.
+// docs/configuration.md: the configuration reference.
 // ---------------------------------------------------------------------------------------------
 
 function cell(text: string): string {
@@ -116,7 +117,7 @@ export function updateReadme(readme: string, reference = renderReference()): str
     const begin = readme.indexOf(readmeBegin);
     const end = readme.indexOf(readmeEnd);
     if (begin < 0 || end < begin) {
-        throw new Error(`README.md lacks the markers ${readmeBegin} … ${readmeEnd}`);
+        throw new Error(`${referencePage} lacks the markers ${readmeBegin} … ${readmeEnd}`);
     }
     return `${readme.slice(0, begin + readmeBegin.length)}\n${reference}\n${readme.slice(end)}`;
 }
@@ -149,7 +150,7 @@ export function configDeclarations(schema: JsonSchema = configJsonSchema()): Rec
             ...(node.secret !== "required" && node.default === undefined && !isObject && !required.includes(key)
                 ? { default: "" }
                 : {}),
-            description: `${node.description ?? ""}${keys}${isObject ? ' See README "Configuration reference".' : ""}`,
+            description: `${node.description ?? ""}${keys}${isObject ? " See docs/configuration.md." : ""}`,
         };
     }
     return out;
@@ -253,7 +254,7 @@ export function generatedFiles(root = repoRoot): GeneratedFile[] {
     const read = (p: string) => fs.readFileSync(path.join(root, p), "utf8");
     return [
         { path: "Pulumi.yaml", content: updatePulumiYaml(read("Pulumi.yaml")) },
-        { path: "README.md", content: updateReadme(read("README.md")) },
+        { path: referencePage, content: updateReadme(read(referencePage)) },
         { path: stackSchemaFile, content: `${JSON.stringify(stackFileSchema(), null, 2)}\n` },
     ];
 }

@@ -10,5 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash .ci/janitor-deps.sh
 bash scripts/proxy-deps.sh
 bash scripts/postgres-deps.sh
+# Chromium: the documentation site's browser test (test/docs/site.docs.ts) drives Debian's build.
+command -v chromium >/dev/null 2>&1 || bash scripts/apt-install.sh docs-deps chromium
 npm ci --no-audit --no-fund
 npm ci --no-audit --no-fund --prefix policy

@@ -1,5 +1,5 @@
 /**
- * The job admission policy (issue 18): its builders, the intent of its CEL rules (evaluated with a
+ * The job admission policy: its builders, the intent of its CEL rules (evaluated with a
  * CEL interpreter, table-driven: each pod spec and the rules it must trip), and what the program
  * makes with `security.jobAdmissionPolicy` on and off (under mocks). The API server is the real
  * proof: test/e2e/admission.e2e.ts.

@@ -1,5 +1,5 @@
 /**
- * What Helm leaves behind and an adoption (issue 13) must read or rewrite: the objects' field
+ * What Helm leaves behind and an adoption must read or rewrite: the objects' field
  * ownership (`managedFields`, handed from `helm` and `kubectl` to the stack's manager so that
  * server-side apply neither conflicts nor drops fields) and the release record Secret (decoded and
  * its values coalesced as Helm does).

@@ -1,5 +1,5 @@
 /**
- * The adoption's plan (issue 13), without a cluster: what `planAdoption` takes over, keeps, hands
+ * The adoption's plan, without a cluster: what `planAdoption` takes over, keeps, hands
  * over and removes when it accepts a release, and what `describeAdoption` tells the user a preview
  * will change (values compared as Helm and Kubernetes compare them, secrets never shown). The real
  * thing runs in test/e2e/adopt.e2e.ts.

@@ -1,5 +1,5 @@
 /**
- * The adoption's preflight (issue 13), without a cluster: every reason `planAdoption` refuses a
+ * The adoption's preflight, without a cluster: every reason `planAdoption` refuses a
  * release for, one table row each, so that a user learns all of them from one preview. The plans it
  * accepts are in test/adoption-plan.spec.ts; the real thing runs in test/e2e/adopt.e2e.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The stack's side of an adoption (issue 13), under mocks: the `adopt.*` keys, the objects the
+ * The stack's side of an adoption, under mocks: the `adopt.*` keys, the objects the
  * planner believes the program declares (checked against what the program registers, so that the
  * planner never removes or misses one), and BacklineStack wired with a plan.
  */
@@ -102,7 +102,7 @@ describe("declaredObjects", () => {
         ["no collector, no install Job", { worker: { otel: { enabled: false } }, janitor: { runOnInstall: false } }],
         ["an existing claim", { worker: { storage: { pvc: { create: false } } } }],
         [
-            "the enterprise objects (issue 12)",
+            "the enterprise-cluster objects",
             {
                 proxy: { httpsProxy: "http://proxy.example.com:3128" },
                 caBundle: { pem: testCaPem },
@@ -117,7 +117,7 @@ describe("declaredObjects", () => {
             const run = await runProgram({ ...minimal, ...values });
             const registered = run.mocks
                 .kubernetesObjects()
-                // Namespaced objects only: the Namespace and the job admission policy (issue 18) are cluster-scoped.
+                // Namespaced objects only: the Namespace and the job admission policy are cluster-scoped.
                 .filter((r) => r.type !== "kubernetes:core/v1:Namespace" && !r.type.includes("admissionregistration"))
                 .map((r) =>
                     `${r.type.split(":").pop()}/${r.inputs.metadata.name}`.replace(
@@ -148,7 +148,7 @@ describe("BacklineStack with an adoption (mocks)", () => {
         const k8s = mocks.kubernetesObjects();
         assert.ok(k8s.length >= 15);
         for (const o of k8s) {
-            // The cluster-scoped admission policy (issue 18) was never Helm's: it keeps the default manager.
+            // The cluster-scoped admission policy was never Helm's: it keeps the default manager.
             const expected = o.type.startsWith("kubernetes:admissionregistration") ? undefined : "pulumi-backline";
             assert.equal(o.inputs.metadata.annotations?.["pulumi.com/patchFieldManager"], expected, o.name);
         }

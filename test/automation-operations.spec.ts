@@ -23,8 +23,12 @@ describe("automation: operations on a fake stack", function () {
     it("up: writes the config (remove, plain, then secrets), refreshes, and returns the summary and typed outputs", async function () {
         const { factory, requests, stack } = fakeFactory();
         stack.configKeysNow = ["backline:baseUrl", "backline:janitor", "backline:typo"];
+        // The engine takes 25 ms here; its own summary claims 1000 ms (startTime 0, endTime 1 s).
+        const engineUp = stack.upImpl;
+        stack.upImpl = (o) => new Promise((resolve) => setTimeout(() => resolve(engineUp(o)), 25));
         const lines: string[] = [];
         const events: automation.EngineEvent[] = [];
+        const called = Date.now();
         const result = await up(
             deploy({
                 workspaceFactory: factory,
@@ -60,7 +64,12 @@ describe("automation: operations on a fake stack", function () {
         assert.strictEqual(result.summary.created, 20);
         assert.strictEqual(result.summary.same, 1);
         assert.strictEqual(result.summary.updated, 0);
-        assert.ok(result.summary.durationMs >= 0);
+        // durationMs is the wall time of the engine's operation, measured around it.
+        const elapsed = Date.now() - called;
+        assert.ok(
+            result.summary.durationMs >= 20 && result.summary.durationMs <= elapsed,
+            `durationMs ${result.summary.durationMs}, expected 20 to ${elapsed}`,
+        );
         assert.deepStrictEqual(result.outputs, {
             namespace: "backline",
             workerDeployment: "worker",

@@ -119,7 +119,7 @@ describe("the resolved configuration", () => {
     });
 
     it("refuses exactly the environment names the worker spec sets, each of them", () => {
-        // Every feature that adds a variable on: the collector and issue 12's site settings.
+        // Every feature that adds a variable on: the collector and the enterprise-cluster settings.
         const site = resolved({
             ...base,
             proxy: { httpsProxy: "http://proxy.corp:3128" },

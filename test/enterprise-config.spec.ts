@@ -29,7 +29,7 @@ function resolved(values: Record<string, unknown>, opts?: ParseOptions) {
     return r.config;
 }
 
-describe("issue 12 configuration", () => {
+describe("enterprise-cluster configuration", () => {
     it("is off and empty by default", () => {
         const c = resolved(base);
         assert.deepEqual(c.site, {
@@ -52,7 +52,7 @@ describe("issue 12 configuration", () => {
         assert.equal(c.worker.priorityClassName, undefined);
     });
 
-    it("resolves the README's air-gapped example into the unions the components take", () => {
+    it("resolves the enterprise page's air-gapped example into the unions the components take", () => {
         const c = resolved(airGapped);
         assert.deepEqual(c.site.proxy, {
             httpProxy: "http://proxy.corp.example.com:3128",
@@ -139,11 +139,10 @@ describe("issue 12 configuration", () => {
         assert.deepEqual(plainProxy.plain["backline:proxy"].objectValue, { httpsProxy: "http://p:3128" });
     });
 
-    it("accepts the README's example stack file (secure values as the CLI decrypts them)", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("## Enterprise clusters"));
-        const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
-        assert.ok(yaml, "no YAML example under Enterprise clusters");
+    it("accepts the enterprise page's example stack file (secure values as the CLI decrypts them)", () => {
+        const page = fs.readFileSync(path.join(__dirname, "..", "docs", "enterprise.md"), "utf8");
+        const yaml = /```yaml\n([\s\S]*?)```/.exec(page)?.[1];
+        assert.ok(yaml, "no YAML example in docs/enterprise.md");
         const decrypted: Record<string, unknown> = { "backline:accessKey": testAccessKey };
         const stackFile = parse(yaml) as { config: Record<string, unknown> };
         const values: Record<string, unknown> = {};
@@ -182,7 +181,7 @@ describe("issue 12 configuration", () => {
     });
 });
 
-describe("issue 12 builders", () => {
+describe("enterprise-cluster builders", () => {
     it("mirrorImage replaces the registry, keeps repository and tag or digest, and adds Docker Hub's library/", () => {
         const digest = `sha256:${"ab".repeat(32)}`;
         const m = "mirror.corp:5000/cache";

@@ -1,5 +1,5 @@
 /**
- * The program (`index.ts`) under Pulumi mocks with issue 12's keys: one `describe` per key or
+ * The program (`index.ts`) under Pulumi mocks with the enterprise-cluster keys: one `describe` per key or
  * group, each checking the objects it adds or changes, and that every object still matches the
  * Kubernetes schema, keeps the "restricted" profile and passes the policy pack.
  */
@@ -41,7 +41,7 @@ const allContainers = (run: ProgramRun): [string, Any][] => [
     ...janitorPods(run).map((p, i) => [`janitor ${i}`, container(p, "janitor")] as [string, Any]),
 ];
 
-describe("BacklineStack with issue 12's keys (the README's air-gapped example)", function () {
+describe("BacklineStack with the enterprise-cluster keys (the air-gapped example of docs/enterprise.md)", function () {
     this.timeout(60_000);
     let run: ProgramRun;
     before(async () => {

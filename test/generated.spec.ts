@@ -22,7 +22,7 @@ import {
 import * as examples from "./fixtures/examples";
 
 describe("generated files", () => {
-    it("are current: Pulumi.yaml's config block, the README's reference, the stack files' JSON Schema", () => {
+    it("are current: Pulumi.yaml's config block, the configuration page's reference, the stack files' JSON Schema", () => {
         assert.deepEqual(staleFiles(), [], "run `npm run gen` and commit the result");
     });
 

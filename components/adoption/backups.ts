@@ -1,8 +1,8 @@
 /**
  * The copies an adoption keeps before it deletes anything of the release, as pure functions: Helm's
  * record (one Secret per revision) and the objects of `adopt.remove`. Both are Secrets labelled
- * `owner=backline-helm-backup`, which Helm does not list; docs/helm-adoption.md, "Rolling back",
- * restores them.
+ * `owner=backline-helm-backup`, which Helm does not list; "Rolling back" in docs/move-from-helm.md
+ * and docs/helm-adoption.md restores them.
  */
 import { sha256 } from "../specs/common";
 import type { ObjectRef } from "./model";

@@ -206,6 +206,6 @@ export const releaseRemovalProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: finishAdoption(news) };
     },
     async delete() {
-        // The record stays removed and its backups stay: README "Moving from the Helm chart" restores it.
+        // The record stays removed and its backups stay: docs/move-from-helm.md, "Rolling back", restores it.
     },
 };

@@ -13,7 +13,7 @@ export interface HelmReleaseRemovalResult {
     readonly revisions: number[];
     /**
      * The copies of the record and of the objects of `adopt.remove`, for a rollback
-     * (docs/helm-adoption.md, "Rolling back").
+     * (docs/move-from-helm.md and docs/helm-adoption.md, "Rolling back").
      */
     readonly backups: string[];
     /** Objects of the release deleted (`Kind/name`): the chart's RBAC the stack replaces, and `adopt.remove`. */

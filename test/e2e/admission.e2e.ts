@@ -18,9 +18,10 @@ import { parse, stringify } from "yaml";
 import { ClusterPreflightError, preflightCluster } from "../../components/preflight";
 import { connectionFor } from "../../components/cluster";
 import { jobAdmissionName } from "../../components/specs/admission";
-import { startApiServer, useApiServer } from "../support/apiserver";
+import { canIAnswer, startApiServer, useApiServer } from "../support/apiserver";
 import { caseInputs, jobAdmissionCases, job, properPod } from "../fixtures/job-admission-cases";
 import { Engine, EngineEnv, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import { dryRunAs, waitFor } from "./support/cluster-stack";
 import { ProjectCopy, copyProject } from "./support/project";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,18 +54,7 @@ describe("the job admission policy on a real API server", function () {
         return r.stdout;
     };
     const json = (args: string[]): Any => JSON.parse(kubectl([...args, "-o", "json"]));
-    /** A server-side dry run of `object` as the worker: admission runs, nothing is stored. */
-    const dryRunAsWorker = (object: Any) =>
-        kube().run(["create", "--dry-run=server", "-f", "-", `--as=${sa("worker")}`], {
-            input: JSON.stringify({ metadata: { name: "dry-run", namespace: ns }, ...object }),
-        });
-    const waitFor = async (what: string, ok: () => boolean, timeoutMs = 60_000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (!ok()) {
-            assert.ok(Date.now() < deadline, `timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 250));
-        }
-    };
+    const dryRunAsWorker = (object: Any) => dryRunAs(kube(), "worker", object);
     const janitorJob = () => {
         const template = json(["get", "cronjob", "janitor", "-n", ns]).spec.jobTemplate;
         return { apiVersion: "batch/v1", kind: "Job", spec: template.spec };
@@ -291,9 +281,17 @@ describe("the job admission policy on a real API server", function () {
         ];
         const accounts = ["worker", "janitor", "backline-jobs"];
         const canI = (account: string, question: string) =>
-            new Promise<boolean>((resolve) => {
-                const args = ["auth", "can-i", ...question.split(" "), "-n", ns, `--as=${sa(account)}`];
-                execFile(kube().kubectl, args, { env: kube().env() }, (_e, stdout) => resolve(stdout.trim() === "yes"));
+            new Promise<boolean>((resolve, reject) => {
+                const args = [...question.split(" "), "-n", ns, `--as=${sa(account)}`];
+                execFile(kube().kubectl, ["auth", "can-i", ...args], { env: kube().env() }, (e, stdout, stderr) => {
+                    // execFile's error carries the exit status; canIAnswer fails on anything but yes/0 and no/1
+                    const status = e === null ? 0 : typeof e.code === "number" ? e.code : null;
+                    try {
+                        resolve(canIAnswer({ status, stdout, stderr }, args.join(" ")));
+                    } catch (err) {
+                        reject(err);
+                    }
+                });
             });
         const answers = await Promise.all(
             checks.map(([question]) => Promise.all(accounts.map((a) => canI(a, question)))),

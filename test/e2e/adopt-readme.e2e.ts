@@ -1,11 +1,11 @@
 /**
- * README "Moving from the Helm chart", run as written: the walk-through block (`npm run local:up`, a
- * `helm install` of the test chart, a stack with `adopt.helmRelease`, preview, up, `helm list`, a
- * second up with `--expect-no-changes`), then the rollback block (the record restored from its
- * backups, the stack forgotten, `helm rollback` applying the release again). The blocks are taken from
- * README.md between their markers and run with bash; the only change is the local cluster's folder
- * (`.cache/local`, here a temp folder through `BACKLINE_LOCAL_DIR`, so a developer's own local
- * cluster is left alone).
+ * The "Move from the Helm chart" page (docs/move-from-helm.md), run as written: the local release
+ * block (`npm run local:up`, a `helm install` of the test chart), the walk-through block (a stack
+ * with the release's values and `adopt.helmRelease`, preview, up, `helm list`, a second up with
+ * `--expect-no-changes`), then the rollback block (the record restored from its backups, the stack
+ * forgotten, `helm rollback` applying the release again). The blocks are taken from the page between
+ * their markers and run with bash; the only change is the local cluster's folder (`.cache/local`,
+ * here a temp folder through `BACKLINE_LOCAL_DIR`, so a developer's own local cluster is left alone).
  *
  * Needs the engine, the control plane with kwok and helm (their build scripts are no-ops when up to
  * date); skips with the reason otherwise. Run:
@@ -19,16 +19,10 @@ import * as path from "path";
 import { findKubeBinaries, REPO_ROOT } from "../support/apiserver";
 import { findHelm } from "../support/helm";
 import { findEngine } from "./support/engine";
+import { pageBlock } from "./support/page-blocks";
 
-/** The fenced bash block of README.md between `<!-- <name>:start -->` and `<!-- <name>:end -->`. */
-export function readmeBlock(readme: string, name: string): string {
-    const start = readme.indexOf(`<!-- ${name}:start -->`);
-    const end = readme.indexOf(`<!-- ${name}:end -->`);
-    assert.ok(start >= 0 && end > start, `README.md has no ${name} block`);
-    const fenced = /```bash\n([\s\S]*?)```/.exec(readme.slice(start, end));
-    assert.ok(fenced, `the ${name} block of README.md holds no bash code`);
-    return fenced[1];
-}
+/** The page the walk-through lives on. */
+const WALKTHROUGH_PAGE = "docs/move-from-helm.md";
 
 function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
     return new Promise((resolve, reject) => {
@@ -41,7 +35,7 @@ function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | 
     });
 }
 
-describe("README: moving from the Helm chart, as written (e2e)", function () {
+describe("docs: moving from the Helm chart, as written (e2e)", function () {
     this.timeout(1_500_000);
     let dir: string;
     let env: NodeJS.ProcessEnv;
@@ -72,15 +66,16 @@ describe("README: moving from the Helm chart, as written (e2e)", function () {
     });
 
     it("adopts the release, leaves no Helm release, changes nothing the second time, and rolls back", async () => {
-        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const page = fs.readFileSync(path.join(REPO_ROOT, WALKTHROUGH_PAGE), "utf8");
         const local = (block: string) => block.split(".cache/local").join(dir);
         const report = path.join(dir, "report");
         const script = [
-            local(readmeBlock(readme, "adopt-walkthrough")),
+            local(pageBlock(page, "adopt-local-release", WALKTHROUGH_PAGE)),
+            local(pageBlock(page, "adopt-walkthrough", WALKTHROUGH_PAGE)),
             `mkdir -p ${report}`,
             `helm list -n backline-helm -a -o json > ${report}/adopted.json`,
             `kubectl get deploy,pvc,cronjob -n backline-helm -o json > ${report}/objects-adopted.json`,
-            local(readmeBlock(readme, "adopt-rollback")),
+            local(pageBlock(page, "adopt-rollback", WALKTHROUGH_PAGE)),
             `helm list -n backline-helm -a -o json > ${report}/rolled-back.json`,
             `kubectl get deploy,pvc,cronjob -n backline-helm -o json > ${report}/objects-rolled-back.json`,
         ].join("\n");

@@ -1,6 +1,6 @@
 /**
  * Adopting live Helm releases of the test chart (test/fixtures/backline-chart) with the real engine,
- * the real `helm` and a real API server (issue 13): `helm install` with the chart README's Minimal and
+ * the real `helm` and a real API server: `helm install` with the chart README's Minimal and
  * Production values, then `pulumi preview` (the preflight's account of what will change) and
  * `pulumi up` with `adopt.helmRelease` set. Asserted: every object keeps its UID, nothing but Helm's
  * record and the chart's superseded RBAC is deleted (watched), the claim keeps its volume, the

@@ -5,7 +5,7 @@
  *   npx mocha --no-config -r ts-node/register/transpile-only --timeout 600000 test/e2e/apiserver-smoke.e2e.ts
  */
 import * as assert from "assert";
-import { KubectlResult, useApiServer } from "../support/apiserver";
+import { canIAnswer, useApiServer } from "../support/apiserver";
 import { NS, SA_PREFIX, SMOKE_NAMESPACE, manifest, smokeKubectl } from "./support/apiserver-smoke";
 
 /** Restricted-compliant container/pod security settings. */
@@ -229,9 +229,10 @@ describe("kube-apiserver smoke (e2e)", function () {
             const rs = replicaSetOf("web");
             assert.ok(podsOf("web").length > 0);
             const t0 = Date.now();
-            // kubectl waits (--wait=true) until the object is gone; without a garbage
-            // collector it would keep its foregroundDeletion finalizer forever.
-            ok(["delete", "deployment", "web", "-n", NS, "--cascade=foreground", "--timeout=30s"]);
+            // kubectl waits (--wait=true) until the object is gone, and fails after --timeout; without a
+            // garbage collector it would keep its foregroundDeletion finalizer forever. The timeout
+            // tells "never" from "slow on a loaded machine" (~0.3 s when idle).
+            ok(["delete", "deployment", "web", "-n", NS, "--cascade=foreground", "--timeout=100s"]);
             const ms = Date.now() - t0;
             const r = kubectl(["get", "deployment", "web", "-n", NS]);
             assert.notStrictEqual(r.status, 0);
@@ -240,7 +241,6 @@ describe("kube-apiserver smoke (e2e)", function () {
             assert.notStrictEqual(kubectl(["get", "rs", rs.metadata.name, "-n", NS]).status, 0);
             assert.deepStrictEqual(podsOf("web"), []);
             console.log(`      foreground deletion of Deployment web took ${ms} ms`);
-            assert.ok(ms < 15_000, `foreground deletion took ${ms} ms`);
         });
 
         it("deleting a namespace completes (not stuck Terminating)", function () {
@@ -257,13 +257,13 @@ describe("kube-apiserver smoke (e2e)", function () {
             ]);
             waitFor(`a Pod in ${doomed}`, 20_000, () => (podsOf("web", doomed).length > 0 ? true : undefined));
             const t0 = Date.now();
-            ok(["delete", "namespace", doomed, "--timeout=60s"]); // waits until it is gone
+            // waits until it is gone (~5.5 s when idle), failing after --timeout: stuck Terminating
+            ok(["delete", "namespace", doomed, "--timeout=100s"]);
             const ms = Date.now() - t0;
             const r = kubectl(["get", "namespace", doomed]);
             assert.notStrictEqual(r.status, 0, r.stdout);
             assert.match(r.stderr, /NotFound/);
             console.log(`      deleting namespace ${doomed} (Deployment, ReplicaSet, Pod, ConfigMap) took ${ms} ms`);
-            assert.ok(ms < 30_000, `namespace deletion took ${ms} ms`);
         });
     });
 
@@ -284,20 +284,21 @@ describe("kube-apiserver smoke (e2e)", function () {
                 subjects: [{ kind: "ServiceAccount", name: "reader", namespace: NS }],
             },
         ]);
-        const canI = (verb: string, resource: string, ns = NS): KubectlResult =>
-            kubectl(["auth", "can-i", verb, resource, "-n", ns, `--as=${SA_PREFIX}reader`]);
-        const allowed = canI("list", "configmaps");
-        assert.strictEqual(allowed.status, 0, allowed.stderr);
-        assert.strictEqual(allowed.stdout.trim(), "yes");
+        const canI = (verb: string, resource: string, ns = NS): boolean => {
+            const question = [verb, resource, "-n", ns, `--as=${SA_PREFIX}reader`];
+            return canIAnswer(kubectl(["auth", "can-i", ...question]), question.join(" "));
+        };
+        assert.strictEqual(canI("list", "configmaps"), true);
         for (const [verb, resource, ns] of [
             ["delete", "configmaps", NS],
             ["get", "secrets", NS],
             ["list", "configmaps", "default"],
         ]) {
-            const denied = canI(verb, resource, ns);
-            assert.strictEqual(denied.status, 1, `${verb} ${resource} -n ${ns}: ${denied.stdout}${denied.stderr}`);
-            assert.strictEqual(denied.stdout.trim(), "no");
+            assert.strictEqual(canI(verb, resource, ns), false, `${verb} ${resource} -n ${ns}`);
         }
+        // an error is not a "no": a question kubectl could not ask fails
+        const unreachable = kubectl(["auth", "can-i", "list", "configmaps", "-n", NS, "--server=https://127.0.0.1:1"]);
+        assert.throws(() => canIAnswer(unreachable, "list configmaps (no server)"), /exit 1, answered ""/);
         // and the real API agrees
         ok(["get", "cm", "cfg", "-n", NS, `--as=${SA_PREFIX}reader`]);
         const r = kubectl(["get", "secrets", "-n", NS, `--as=${SA_PREFIX}reader`]);

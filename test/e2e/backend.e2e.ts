@@ -103,7 +103,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
                     // A logs in (`pulumi login`); B's CLI commands name the backend in the environment.
                     PULUMI_BACKEND_URL: backendUrl,
                     // `pulumi stack ls` deadlocks on this backend once it lists as many stacks at once as
-                    // the driver has connections (2 × GOMAXPROCS); one at a time never does. README "A team backend".
+                    // the driver has connections (2 × GOMAXPROCS); one at a time never does. docs/backend.md.
                     PULUMI_DIY_BACKEND_PARALLEL: "1",
                     // Type-checking the program is not what these tests are about; it costs seconds per run.
                     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
@@ -175,7 +175,7 @@ describe("A team backend: PostgreSQL (e2e, real engine, PostgreSQL and API serve
     }
 
     it("two machines update one stack: A's update holds the lock, B gets ConcurrentUpdateError, A wins, the state is valid", async function () {
-        // A: the README's CLI flow. The password only in PGPASSWORD: not in argv, not in credentials.json.
+        // A: the CLI flow of docs/backend.md. The password only in PGPASSWORD: not in argv, not in credentials.json.
         await cli(A, ["login", pg().url]);
         const credentials = fs.readFileSync(path.join(A.engine.pulumiHome, "credentials.json"), "utf8");
         assert.ok(credentials.includes(pg().url) && !credentials.includes(pg().password), credentials);

@@ -334,7 +334,7 @@ describe("the stack on a real Kubernetes API server", function () {
         ]) {
             assert.ok(!exists(kind, name), `${kind}/${name} survived destroy`);
         }
-        // The janitor's Secrets live on with the namespace (README "Removing a stack").
+        // The janitor's Secrets live on with the namespace (docs/operate/removal.md).
         assert.ok(exists("secret", "jwt-token") && exists("secret", "dockerconfig"));
     });
 });

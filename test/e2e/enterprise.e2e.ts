@@ -38,7 +38,7 @@ const mirror = airGapped.imageRegistry as string;
 const ecr = "580550010989.dkr.ecr.us-west-1.amazonaws.com";
 const announced = `${ecr}/prod-worker:3abc123-1767000000`;
 
-describe("issue 12's keys on a real Kubernetes API server", function () {
+describe("the enterprise-cluster keys on a real Kubernetes API server", function () {
     this.timeout(900_000);
 
     const kube = useApiServer();
@@ -107,7 +107,7 @@ describe("issue 12's keys on a real Kubernetes API server", function () {
         env?.cleanup();
     });
 
-    it("deploys a proxied, air-gapped stack with every issue 12 key in one `pulumi up`", async () => {
+    it("deploys a proxied, air-gapped stack with every enterprise-cluster key in one `pulumi up`", async () => {
         // Pods naming a PriorityClass are admitted only when it exists.
         for (const [name, value] of [
             ["backline-high", 1000],

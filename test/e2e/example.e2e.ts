@@ -1,5 +1,5 @@
 /**
- * examples/deploy.ts as a user runs it (issue 17), on the real engine in render mode: `up` of the
+ * examples/deploy.ts as a user runs it, on the real engine in render mode: `up` of the
  * default stack `dev` works with a passphrase of the user's own (the stack lives in
  * BACKLINE_DATA_DIR, not next to the repository's committed Pulumi.dev.yaml, which stays as it
  * was); a later run with another passphrase fails with the API's PassphraseError, naming the stack

@@ -3,7 +3,7 @@
  * real `helm` (scripts/build-helm.sh) on a real API server (scripts/build-kube.sh): lint, template,
  * install with the chart README's Minimal and Production examples, the README's upgrade command,
  * Helm's release records, labels and field manager, and what `helm uninstall` deletes. This is the
- * starting point of the adoption (issue 13); docs/helm-adoption-research.md builds on it.
+ * starting point of the adoption; docs/helm-adoption-research.md builds on it.
  *
  * Pods stay Pending (no kubelet). Skips with the reason when helm or the API server is not built.
  * Run: npx mocha --no-config -r ts-node/register/transpile-only --timeout 600000 test/e2e/helm-chart.e2e.ts

@@ -38,7 +38,7 @@ describe("Backline's policy pack under the real engine (render mode)", function 
         assert.equal(r.code, 0, describeRun(args, r));
         return r;
     };
-    /** Render mode has no cluster to refresh from (README "Render mode"). */
+    /** Render mode has no cluster to refresh from (docs/get-started/render-mode.md). */
     const preview = (pack?: string) => pulumi(["preview", "--refresh=false", ...(pack ? ["--policy-pack", pack] : [])]);
 
     /** Replaces the stack's settings (the encrypted access key stays) and the wrapper's change. */

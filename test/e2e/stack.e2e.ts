@@ -17,7 +17,7 @@ import { ProjectCopy, changedFiles, copyProject, kindsAndNames, readRendered, sn
 
 const accessKey = "bk_e2e_0123456789abcdefSECRET";
 
-/** The passphrase of the committed dev stack (README "Stacks"): it is a dev placeholder, not a secret. */
+/** The passphrase of the committed dev stack (docs/get-started/your-cluster.md, "The committed stacks"): it is a dev placeholder, not a secret. */
 export const devPassphrase = "backline-dev";
 
 describe("the program under the real engine (render mode)", function () {
@@ -29,7 +29,7 @@ describe("the program under the real engine (render mode)", function () {
     let renderDir: string;
 
     // Render mode talks to no cluster, so the refresh Pulumi.yaml asks for cannot read anything:
-    // README "Render mode" tells users to pass --refresh=false, as here.
+    // docs/get-started/render-mode.md tells users to pass --refresh=false, as here.
     const noRefresh = ["preview", "up", "destroy"];
     const pulumi = async (cmd: string[], opts: { input?: string; expectFailure?: boolean } = {}) => {
         const args = noRefresh.includes(cmd[0]) ? [...cmd, "--refresh=false"] : cmd;

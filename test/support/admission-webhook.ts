@@ -7,7 +7,7 @@
  *
  * Why a webhook and not a ValidatingAdmissionPolicy: CEL in the API server sees a Secret's data as
  * base64 text and has no base64 decoder, so only a webhook can echo the decoded values the way a
- * careless real one might (issue 16: a password echoed JSON-quoted).
+ * careless real one might (a password echoed JSON-quoted).
  */
 import * as fs from "node:fs";
 import * as https from "node:https";

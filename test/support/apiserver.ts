@@ -49,7 +49,16 @@
  */
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as path from "path";
-import { BINARY_NAMES, binDir, findBinary, findKubeBinaries, KubeBinaries } from "./apiserver-binaries";
+import { strict as assert } from "assert";
+import {
+    BINARY_NAMES,
+    binDir,
+    findBinary,
+    findKubeBinaries,
+    KubeBinaries,
+    minorOf,
+    OlderMinor,
+} from "./apiserver-binaries";
 import { installHooks, manageNewDir, spawnWatched, stopManaged } from "./apiserver-processes";
 import { bootControlPlane, freePorts, PortInUseError } from "./control-plane";
 import type { KwokOptions } from "./kwok";
@@ -57,12 +66,18 @@ import type { KwokOptions } from "./kwok";
 export { freePorts };
 export type { KwokOptions };
 export { findKubeBinaries, KUBE_CACHE_BIN, REPO_ROOT } from "./apiserver-binaries";
-export type { FindKubeBinariesResult, KubeBinaries } from "./apiserver-binaries";
+export type { FindKubeBinariesResult, KubeBinaries, OlderMinor } from "./apiserver-binaries";
 export { pidsUsing } from "./apiserver-processes";
 
 export interface StartApiServerOptions {
-    /** Binaries to use; default findKubeBinaries(). */
+    /** Binaries to use; default findKubeBinaries() (of `minor`). */
     binaries?: KubeBinaries;
+    /**
+     * An older supported Kubernetes minor instead of the newest: its kube-apiserver,
+     * -controller-manager, -scheduler and kubectl (scripts/build-kube.sh 1.30), with the flags of
+     * that release (./control-plane-flags.ts). @default undefined (the newest, tools/kube)
+     */
+    minor?: OlderMinor;
     /** How long to wait for /readyz, ms (default 120000, or $KUBE_APISERVER_START_TIMEOUT_MS). */
     startTimeoutMs?: number;
     /** Extra kube-apiserver flags, e.g. ["--feature-gates=Foo=true"]; later flags win. */
@@ -135,6 +150,21 @@ export interface ApiServer {
     stop(): Promise<void>;
 }
 
+/**
+ * The answer of `kubectl auth can-i`, which exits 0 with "yes" and 1 with "no": anything else (a
+ * server that is down, a bad flag or kubeconfig) is an error, not a "no", and fails the test.
+ */
+export function canIAnswer(r: KubectlResult, question: string): boolean {
+    const answer = r.stdout.trim();
+    if (r.status === 0 && answer === "yes") {
+        return true;
+    }
+    if (r.status === 1 && answer === "no") {
+        return false;
+    }
+    assert.fail(`kubectl auth can-i ${question}: exit ${r.status}, answered "${answer}": ${r.stderr.trim()}`);
+}
+
 // ---------------------------------------------------------------------------
 
 /**
@@ -148,7 +178,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     const withKwok = opts.kwok !== undefined;
     let binaries = opts.binaries;
     if (!binaries) {
-        const found = findKubeBinaries({ controllerManager: withKcm, kwok: withKwok });
+        const found = findKubeBinaries({ controllerManager: withKcm, kwok: withKwok, minor: opts.minor });
         if (!found.binaries) {
             throw new Error(found.reason);
         }
@@ -161,10 +191,12 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     ];
     for (const key of wanted) {
         if (!binaries[key]) {
-            const found = findBinary(BINARY_NAMES[key]);
+            const minor = minorOf(key, opts.minor);
+            const found = findBinary(BINARY_NAMES[key], minor);
             if (!found) {
                 throw new Error(
-                    `${BINARY_NAMES[key]} not found in ${binDir()} or on PATH; run scripts/build-kube.sh` +
+                    `${BINARY_NAMES[key]} not found in ${binDir(minor)}${minor ? "" : " or on PATH"}; ` +
+                        `run scripts/build-kube.sh${minor ? ` ${minor}` : ""}` +
                         (key === "kubeControllerManager" ? " (or pass controllerManager: false)" : ""),
                 );
             }
@@ -210,6 +242,7 @@ async function startOnce(
             timeoutMs,
             controllerManager: opts.controllerManager !== false,
             kwok: opts.kwok,
+            minor: opts.minor,
             etcdArgs: opts.etcdArgs,
             apiServerArgs: opts.apiServerArgs,
             controllerManagerArgs: opts.controllerManagerArgs,
@@ -278,7 +311,11 @@ export function useApiServer(opts: StartApiServerOptions = {}): () => ApiServer 
         this.timeout(steps * perStep + 30_000);
         const found = opts.binaries
             ? { binaries: opts.binaries }
-            : findKubeBinaries({ controllerManager: opts.controllerManager !== false, kwok: opts.kwok !== undefined });
+            : findKubeBinaries({
+                  controllerManager: opts.controllerManager !== false,
+                  kwok: opts.kwok !== undefined,
+                  minor: opts.minor,
+              });
         if (!found.binaries) {
             console.warn(`      skipping: ${found.reason}`);
             this.skip();

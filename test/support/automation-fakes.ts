@@ -19,7 +19,7 @@ import { topLevelKeys } from "../../components/config";
 
 /**
  * The managed keys a deployment of `minimal` removes when the stack holds them: every key it does
- * not set (issue 12's top-level keys included), sorted as the plan lists them.
+ * not set (the enterprise-cluster top-level keys included), sorted as the plan lists them.
  */
 export const removedUnlessSet = (...more: string[]): string[] =>
     [

@@ -3,11 +3,21 @@
  * kube-controller-manager, and the files those flags name (service-account keys, the token file,
  * the kubeconfigs). Apart from ./control-plane.ts, which only sequences the processes and waits for
  * them, so that a flag's reason (docs/kube-apiserver.md) is found next to the flag. kube-scheduler's
- * and kwok's flags are in ./kwok.ts.
+ * and kwok's flags are in ./kwok.ts. What differs between the Kubernetes minors the control plane
+ * runs (the newest, or an older supported one: `minor`) is decided here, by version.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import type { OlderMinor } from "./apiserver-binaries";
+
+/**
+ * Where kube-scheduler says it is ready. 1.30 serves only `/healthz` (no `/readyz`: 404); the
+ * newest serves `/readyz`, which also waits for its informers and event handlers to sync.
+ */
+export function schedulerReadyPath(minor: OlderMinor | undefined): "/readyz" | "/healthz" {
+    return minor === "1.30" ? "/healthz" : "/readyz";
+}
 
 /** Identities in the token file; every one is in system:masters (no RBAC to set up for components). */
 const USERS = ["admin", "system:kube-controller-manager", "system:kube-scheduler", "kwok"] as const;

@@ -12,6 +12,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import type { OlderMinor } from "./apiserver-binaries";
 import {
     apiServerFlags,
     caCertOf,
@@ -19,6 +20,7 @@ import {
     etcdFlags,
     keyMaterial,
     kubeconfigYaml,
+    schedulerReadyPath,
     User,
 } from "./control-plane-flags";
 import { httpsRequest, sleep, tail } from "./control-plane-util";
@@ -64,6 +66,8 @@ export interface BootOptions {
     readonly controllerManager: boolean;
     /** Simulated nodes (implies kube-scheduler); needs the controller-manager. */
     readonly kwok?: KwokOptions;
+    /** The older supported minor `bins` are of; undefined: the newest (./control-plane-flags.ts decides what differs). */
+    readonly minor?: OlderMinor;
     readonly etcdArgs?: readonly string[];
     readonly apiServerArgs?: readonly string[];
     readonly controllerManagerArgs?: readonly string[];
@@ -200,9 +204,10 @@ export async function bootControlPlane(o: BootOptions): Promise<BootedPlane> {
     if (o.kwok) {
         const schedConfig = kubeconfigOf("system:kube-scheduler", "kube-scheduler.kubeconfig");
         start("kube-scheduler", bins.kubeScheduler, schedulerFlags(schedConfig, ports.scheduler));
+        const readyPath = schedulerReadyPath(o.minor);
         timings.schedulerMs = await waitUntil("the scheduler was ready", 100, async () => {
-            const r = await httpsRequest("GET", `https://127.0.0.1:${ports.scheduler}/readyz`, "");
-            return r.status === 200 || `scheduler /readyz: HTTP ${r.status}: ${r.body}`;
+            const r = await httpsRequest("GET", `https://127.0.0.1:${ports.scheduler}${readyPath}`, "");
+            return r.status === 200 || `scheduler ${readyPath}: HTTP ${r.status}: ${r.body}`;
         });
 
         const kwokConfig = path.join(dir, "kwok.yaml");

@@ -55,7 +55,7 @@ export class FakeSaas {
     ) {}
 
     /**
-     * With `tls`, an HTTPS server with that key and certificate (issue 12: a private CA); `host`
+     * With `tls`, an HTTPS server with that key and certificate (a private CA); `host`
      * another loopback address than 127.0.0.1 (one a NO_PROXY list does not name).
      */
     static async start(

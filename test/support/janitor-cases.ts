@@ -55,9 +55,9 @@ export function describeJanitorSuite(factory: KubeBackendFactory): void {
         describeMalformedAnswerCases(t);
         describePartialFailureCases(t);
         describeConfigurationCases(t);
-        // --- hostile or broken answers: size, bytes, bounds, echoes (issue 16) ----------------
+        // --- hostile or broken answers: size, bytes, bounds, echoes -----------------------------
         describeHostileAnswerCases(t);
-        // --- behind a proxy, with a private CA and a registry mirror (issue 12) ---------------
+        // --- behind a proxy, with a private CA and a registry mirror ----------------------------
         describeSiteCases(t);
     });
 }

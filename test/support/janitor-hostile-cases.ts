@@ -1,5 +1,5 @@
 /**
- * What a hostile or broken SaaS (or API server) may send the janitor (issue 16), registered by
+ * What a hostile or broken SaaS (or API server) may send the janitor, registered by
  * describeJanitorSuite for every backend, so each case runs against the kubectl stand-in (npm run test:janitor)
  * and against the real kube-apiserver:
  *
@@ -257,7 +257,7 @@ export function describeHostileAnswerCases(t: JanitorSuite): void {
             image: `field "image" is ${imageLength} characters long; a registry accepts at most 384 \\(name 255, tag 128\\) \\("registry\\.example\\.com/w0+"…\\)$`,
         });
         // Measured about 0.3 s with the stand-in (jq 1.6, 2 loaded cores); bash's quadratic
-        // split took minutes (issue 16). The bound is generous for a loaded machine.
+        // split took minutes. The bound is generous for a loaded machine.
         assert.ok(ms < 6000, `the run took ${ms} ms`);
         console.log(
             `      (3 answers of 1 MiB refused by their bounds in ${ms.toFixed(0)} ms; case ${Date.now() - t0} ms)`,

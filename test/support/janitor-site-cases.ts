@@ -1,5 +1,5 @@
 /**
- * The janitor in an enterprise site (issue 12), registered by describeJanitorSuite for every
+ * The janitor in an enterprise site, registered by describeJanitorSuite for every
  * backend (the kubectl stand-in in `npm test`, the real kube-apiserver in the e2e suite):
  *
  * - through a real HTTP CONNECT proxy (tinyproxy, with Basic credentials that curl reads from
@@ -50,7 +50,7 @@ function allArgv(): string[] {
 }
 
 export function describeSiteCases(t: JanitorSuite): void {
-    describe("behind a proxy, with a private CA and a registry mirror (issue 12)", function () {
+    describe("behind a proxy, with a private CA and a registry mirror", function () {
         let https: FakeSaas;
         let ca: TestCa;
         let proxy: Tinyproxy;

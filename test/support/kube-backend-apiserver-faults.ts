@@ -1,7 +1,7 @@
 /**
  * Fault injection for the janitor suite's real-API-server backend (kube-backend-apiserver.ts):
  * failWritesEnv denies selected writes of the janitor's ServiceAccount with a message quoting the
- * request's sensitive values, the way a careless real webhook or policy might (issue 16), so the
+ * request's sensitive values, the way a careless real webhook or policy might, so the
  * cases can prove the janitor redacts them. Secrets: a validating admission webhook in this process;
  * Deployments: a ValidatingAdmissionPolicy (in-process CEL admission).
  */

@@ -27,7 +27,7 @@
  *   the request's sensitive values; the returned environment is empty. Secrets: a validating
  *   admission webhook (test/support/admission-webhook.ts, in this process) that quotes each value
  *   as sent (base64), decoded, decoded and JSON-quoted, and the dockerconfig password JSON-quoted,
- *   as a careless real webhook might (issue 16). Deployments: a ValidatingAdmissionPolicy
+ *   as a careless real webhook might. Deployments: a ValidatingAdmissionPolicy
  *   (in-process CEL admission) quoting the containers' images.
  *
  * Admin calls use a keep-alive HTTPS client (a few ms each) instead of kubectl (~100 ms each),

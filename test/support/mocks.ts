@@ -41,7 +41,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
                     : `arn:aws:${args.type.split(":")[1].split("/")[0]}::123456789012:${name}`;
         }
         if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
-            // The API server gives every object a uid (issue 12 rolls pods on a Secret's).
+            // The API server gives every object a uid (the worker's pods roll on the proxy Secret's).
             state.metadata = { ...args.inputs.metadata, uid: `${args.name}-uid` };
         }
         if (args.type === "random:index/randomId:RandomId") {

@@ -1,6 +1,6 @@
 /**
- * `adopt`: moving a live Helm release of the Backline chart to this stack (README "Moving from the
- * Helm chart", docs/helm-adoption.md). Its rules against other sections are in `schema.ts`.
+ * `adopt`: moving a live Helm release of the Backline chart to this stack (docs/move-from-helm.md,
+ * docs/helm-adoption.md). Its rules against other sections are in `schema.ts`.
  */
 import { always, listOf, object, rule, show, text } from "../fields";
 import { checkDns1123Label, checkDns1123Subdomain, isDns1123Label } from "../validators";

@@ -11,7 +11,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { useApiServer } from "../../support/apiserver";
+import { ApiServer, KubectlResult, OlderMinor, canIAnswer, useApiServer } from "../../support/apiserver";
 import { FakeSaas } from "../../support/fake-saas";
 import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./engine";
 import { ProjectCopy, copyProject } from "./project";
@@ -30,10 +30,16 @@ export type Any = any;
 /**
  * The stack's fixture, for one `describe`: registers its before hook (the control plane first, then
  * the engine, the project copy and the fake SaaS; skips without the engine) and its after hooks.
+ * `minor`: the control plane of an older supported Kubernetes minor instead of the newest.
+ * `devStack`: the project's own Pulumi.dev.yaml and its documented passphrase, as `npm run local:up`
+ * deploys it (`pulumi stack init dev` finds its settings), instead of an empty stack's.
  */
-export function useClusterStack() {
+export function useClusterStack(opts: { readonly minor?: OlderMinor; readonly devStack?: boolean } = {}) {
     // A readiness delay long enough that a skipped await would be seen (timestamps have 1 s resolution).
-    const kube = useApiServer({ kwok: { podReadyDelayMs: 1500, failImages: [failingJanitorImage] } });
+    const kube = useApiServer({
+        minor: opts.minor,
+        kwok: { podReadyDelayMs: 1500, failImages: [failingJanitorImage] },
+    });
     let engine: Engine;
     let project: ProjectCopy;
     let env: EngineEnv;
@@ -56,17 +62,8 @@ export function useClusterStack() {
     const exists = (kind: string, name: string, namespace = ns): boolean =>
         kube().run(["get", kind, name, "-n", namespace, "-o", "name"]).status === 0;
     const canI = (sa: string, verb: string, resource: string, extra: string[] = []): boolean => {
-        const r = kube().run([
-            "auth",
-            "can-i",
-            verb,
-            resource,
-            "-n",
-            ns,
-            `--as=system:serviceaccount:${ns}:${sa}`,
-            ...extra,
-        ]);
-        return r.stdout.trim() === "yes";
+        const question = [verb, resource, "-n", ns, `--as=system:serviceaccount:${ns}:${sa}`, ...extra];
+        return canIAnswer(kube().run(["auth", "can-i", ...question]), question.join(" "));
     };
 
     /**
@@ -111,8 +108,8 @@ export function useClusterStack() {
         const found = findEngine((reason) => console.log(`      skipped: ${reason}`));
         if (!found) this.skip();
         engine = found as Engine;
-        project = copyProject();
-        env = engineEnv(engine, { passphrase: "cluster-e2e" });
+        project = copyProject(opts.devStack ? ["Pulumi.dev.yaml"] : []);
+        env = engineEnv(engine, { passphrase: opts.devStack ? "backline-dev" : "cluster-e2e" });
         saas = await FakeSaas.start();
         janitorDir = fs.mkdtempSync(path.join(env.pulumiHome, "..", "janitor-"));
         const in1h = new Date(Date.now() + 3_600_000).toISOString();
@@ -176,6 +173,22 @@ export interface WorkerState {
 function parseWorkerState(line: string): WorkerState {
     const [generation, specReplicas, replicas, updated, available] = line.split("|").map((f) => Number(f || "0"));
     return { generation, specReplicas, replicas, updated, available };
+}
+
+/** Polls `ok` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ok()) {
+        assert.ok(Date.now() < deadline, `timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+    }
+}
+
+/** A server-side dry run of `object` as ServiceAccount `account` of `ns`: admission runs, nothing is stored. */
+export function dryRunAs(kube: ApiServer, account: string, object: Any): KubectlResult {
+    return kube.run(["create", "--dry-run=server", "-f", "-", `--as=system:serviceaccount:${ns}:${account}`], {
+        input: JSON.stringify({ metadata: { name: "dry-run", namespace: ns }, ...object }),
+    });
 }
 
 export function condition(o: Any, type: string): Any {
