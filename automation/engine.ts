@@ -77,9 +77,10 @@ export function locateEngine(
 }
 
 /**
- * `PATH` for the engine: the CLI's folder first (its language host and plugins), then the caller's
- * `PATH`, then the repository's build (its `pulumi-resource-kubernetes` and
- * `pulumi-language-nodejs` are found there as ambient plugins), as `scripts/engine-env.sh` does.
+ * `PATH` for the engine: the CLI's folder first (its language host and bundled plugins), then the
+ * caller's `PATH`, then the repository's build (its `pulumi-language-nodejs`, for a CLI folder
+ * without one). The kubernetes plugin is not on PATH: it is in the plugin cache of PULUMI_HOME
+ * (docs/engine.md, "Where the engine finds its plugins").
  */
 export function enginePath(
     binDir: string,

@@ -13,7 +13,7 @@ import type { PolicySettings, PolicyViolation } from "./types";
 
 /**
  * Backline's pack as an executable analyzer, which every engine that supports executable packs
- * starts directly (the engine this repository builds cannot start the folder form; README):
+ * starts directly (the engine this repository builds cannot start the folder form; docs/operate/policies.md):
  * `policy/analyzer` in a checkout, the compiled copy `dist/policy/analyzer` once installed
  * (scripts/build.sh).
  */

@@ -7,14 +7,16 @@
  * test control plane (its own RSS at the start is printed) — and the CPU time of the engine
  * processes per stack.
  *
- *   npm run bench:concurrency -- [--runs=2] [--max=8]
+ *   npm run bench:concurrency -- [--runs=2] [--max=8] [--json=FILE]
+ *
+ * The figures also go to a JSON file (bench/report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { destroy, up } from "../automation";
 import { startApiServer } from "../test/support/apiserver";
-import { findEngine } from "../test/e2e/support/engine";
+import { findEngine, pulumiHomeWithPlugins } from "../test/e2e/support/engine";
 import { copyProject } from "../test/e2e/support/project";
 import {
     childrenOf,
@@ -27,6 +29,7 @@ import {
     stats,
     treeRss,
 } from "./support";
+import { BenchReport, sample } from "./report";
 
 async function main(): Promise<void> {
     const runs = numberFlag("runs", 2);
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
         stackName,
         workDir: project.dir,
         stateDir: path.join(tmp, "state"),
-        pulumiHome: path.join(tmp, "home"),
+        pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "home")),
         passphrase: "bench-concurrency",
         engineBinDir: engine.binDir,
         env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     const push = (m: Map<number, number[]>, n: number, x: number) => m.set(n, [...(m.get(n) ?? []), x]);
     const selfRss = treeRss(process.pid, controlPlane).bytes;
     const start = conditions();
+    const report = new BenchReport("concurrency");
     try {
         // Trial 0 (one stack) warms the caches and is not counted.
         const trials: number[] = [1];
@@ -114,6 +118,20 @@ async function main(): Promise<void> {
                 ];
             }),
         );
+        report.write({
+            command: "Automation API up() of N fresh stacks at once",
+            engine: { version: engine.version, source: engine.source },
+            runs,
+            benchProcessRssBytes: selfRss,
+            sizes: sizes.map((n) => ({
+                n,
+                wallMs: sample(wall.get(n) ?? []),
+                stacksPerMinute: (60_000 * n) / stats(wall.get(n) ?? []).median,
+                throughputVsOne: (n * one) / stats(wall.get(n) ?? []).median,
+                peakRssTreeBytes: sample(peak.get(n) ?? []),
+                cpuMsPerStack: sample(cpu.get(n) ?? []),
+            })),
+        });
     } finally {
         project.cleanup();
         fs.rmSync(tmp, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * engines, language hosts, programs and providers; not PostgreSQL and the control plane), sampled
  * from /proc every 200 ms (bench/support.ts). Prints medians and min–max.
  *
- *   npm run bench:fleet -- [--runs=3] [--max=8] [--concurrency=1,2,4]
+ *   npm run bench:fleet -- [--runs=3] [--max=8] [--concurrency=1,2,4] [--json=FILE]
  *
  * The stacks live in a throw-away PostgreSQL backend (test/support/postgres.ts) and deploy into
  * their own namespaces of one control plane with a simulated node (test/support/apiserver.ts with
@@ -13,7 +13,7 @@
  * tags, so every rollout updates every stack's Deployment and the gate waits for its new pod.
  * Concurrency above N is measured once, at the smallest such C (it changes nothing).
  * Needs the engine (scripts/build-engine.sh), the control plane with kwok (scripts/build-kube.sh)
- * and PostgreSQL (scripts/postgres-deps.sh).
+ * and PostgreSQL (scripts/postgres-deps.sh). The figures also go to a JSON file (bench/report.ts).
  */
 import { BacklineSettings, FleetBackendOptions, FleetStack, rollout, stackHistory, up } from "../automation";
 import { startApiServer } from "../test/support/apiserver";
@@ -31,6 +31,7 @@ import {
     sampleTree,
     stats,
 } from "./support";
+import { BenchReport, sample } from "./report";
 
 const runs = numberFlag("runs", 3);
 const sizes = [1, 2, 4, 8].filter((n) => n <= numberFlag("max", 8));
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     const engine = findEngine((reason) => console.error(`no engine: ${reason}`));
     if (!engine) process.exit(2);
     const t0 = Date.now();
+    const report = new BenchReport("fleet");
     const [pg, kube] = await Promise.all([startPostgres(), startApiServer({ kwok: {} })]);
     // PostgreSQL and the control plane run as children of this process: not the rollout's cost.
     const infrastructure = new Set(childrenOf(process.pid));
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
             pair.forEach((j) => tags.set(j, "bench-0"));
         }
         console.log(`setup: ${all} stacks deployed in ${Math.round((Date.now() - t0) / 1000)} s; ${conditions()}`);
+        report.begin();
         const results = new Map<string, { wall: number[]; rss: number[] }>();
         let n = 0;
         for (let run = 1; run <= runs; run++) {
@@ -123,6 +126,21 @@ async function main(): Promise<void> {
                 }),
         );
         printTable(["N stacks", "concurrency", "wall time", "peak RSS of the rollout's processes"], rows);
+        report.write({
+            command: "rollout() of one change to N stacks at concurrency C, one wave, default gate",
+            engine: { version: engine.version, source: engine.source },
+            runs,
+            rollouts: sizes.flatMap((size) =>
+                concurrencies
+                    .filter((c) => results.has(`${size}/${c}`))
+                    .map((c) => ({
+                        stacks: size,
+                        concurrency: c,
+                        wallMs: sample(results.get(`${size}/${c}`)!.wall),
+                        peakRssTreeBytes: sample(results.get(`${size}/${c}`)!.rss),
+                    })),
+            ),
+        });
     } finally {
         await Promise.all([pg.stop(), kube.stop()]);
         project.cleanup();

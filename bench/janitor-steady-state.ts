@@ -3,14 +3,15 @@
  * image) against the loopback fakes: the fake SaaS on 127.0.0.1 and the kubectl stand-in, with
  * BusyBox applets first on PATH, exactly as the e2e tests run it.
  *
- *   npx ts-node --transpile-only bench/janitor-steady-state.ts [RUNS]     (default 30)
+ *   npm run bench:janitor -- [RUNS] [--json=FILE]     (RUNS default 30)
  *
  * Reports median/min/max wall time, CPU time (user+sys of the script and all its children),
  * SaaS requests, Kubernetes writes and kubectl calls per run; then the cost of the largest answers
  * the janitor reads (issue 16): the image answer padded to exactly 1 MiB (accepted, nothing to do),
  * and a 1 MiB image value (refused by its bound), 5 runs each. Not part of `npm test`.
  * Note: the kubectl stand-in is a bash+jq script, far cheaper than real kubectl (a Go binary
- * that loads a kubeconfig and talks TLS), so these figures are the janitor's own cost.
+ * that loads a kubeconfig and talks TLS), so these figures are the janitor's own cost. The figures
+ * also go to a JSON file (bench/report.ts).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,8 +19,11 @@ import * as os from "node:os";
 
 import { FakeSaas } from "../test/support/fake-saas";
 import { KubeObject, hostTool, runJanitor, standinBackendFactory } from "../test/support/kube-backend";
+import { BenchReport, sample } from "./report";
 
-const RUNS = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 30);
+/** The first argument that is not a flag (nor the value of `--json FILE`). */
+const runsArg = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--json");
+const RUNS = Number(runsArg ?? process.env.BENCH_RUNS ?? 30);
 const NS = "backline-bench";
 const IMAGE = "580550010989.dkr.ecr.us-west-1.amazonaws.com/prod-worker:2faf8c5-1757332651";
 
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
     const reason = standinBackendFactory.unavailableReason();
     if (reason) throw new Error(reason);
 
+    const report = new BenchReport("janitor");
     const saas = await FakeSaas.start();
     const kube = await standinBackendFactory.create(NS);
     try {
@@ -165,6 +170,28 @@ async function main(): Promise<void> {
                 ? "steady-state contract holds: 1 SaaS request and 0 writes in every run"
                 : "STEADY-STATE CONTRACT BROKEN",
         );
+        report.write({
+            runs: RUNS,
+            tools: {
+                bash: version("bash", ["--version"]),
+                jq: version("jq", ["--version"]),
+                curl: version("curl", ["--version"]),
+                busybox: version("busybox", ["--help"]),
+            },
+            steadyState: {
+                wallMs: sample(wall),
+                cpuMs: sample(cpu),
+                saasRequests: sample(requests),
+                kubernetesWrites: sample(writes),
+                kubectlCalls: sample(calls),
+            },
+            firstRun: { wallMs: first.durationMs, cpuMs: firstCpu, saasRequests: firstRequests, writes: firstWrites },
+            largeAnswers: {
+                paddedImageAnswer1MiB: { wallMs: sample(padded.wall), cpuMs: sample(padded.cpu) },
+                imageValue1MiBRefused: { wallMs: sample(huge.wall), cpuMs: sample(huge.cpu) },
+            },
+            contractHolds: ok,
+        });
         process.exitCode = ok ? 0 : 1;
     } finally {
         await saas.close();

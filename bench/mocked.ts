@@ -5,10 +5,13 @@
  * Prints wall time and peak RSS per process, and, for the program, the time of its first run
  * (imports included) and of a second run in the same process (what each further test pays).
  *
- *   npm run bench:mocked -- [--runs=7]
+ *   npm run bench:mocked -- [--runs=7] [--json=FILE]
+ *
+ * The figures also go to a JSON file (bench/report.ts).
  */
 import * as path from "path";
 import { conditions, fmtMiB, fmtSeconds, measure, numberFlag, printTable, ratio, stats } from "./support";
+import { BenchReport, sample } from "./report";
 
 async function main(): Promise<void> {
     const runs = numberFlag("runs", 7);
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
     const warm: number[] = [];
     const push = (m: Map<string, number[]>, k: string, x: number) => m.set(k, [...(m.get(k) ?? []), x]);
     const start = conditions();
+    const report = new BenchReport("mocked");
     let resources = 0;
     for (let i = 0; i <= runs; i++) {
         for (let j = 0; j < kinds.length; j++) {
@@ -64,6 +68,19 @@ async function main(): Promise<void> {
     console.log(
         `second run of the program in the same process (what each further test pays): ${fmtSeconds(stats(warm))}`,
     );
+    report.write({
+        command: "node -r ts-node/register/transpile-only bench/mocked-child.ts <kind>",
+        runs,
+        resources,
+        kinds: kinds.map((k) => ({
+            kind: k,
+            wallMs: sample(wall.get(k) ?? []),
+            firstRunMs: sample(first.get(k) ?? []),
+            peakRssTreeBytes: sample(rss.get(k) ?? []),
+            wallRatioToSdk: w(k).median / w("sdk").median,
+        })),
+        secondRunMs: sample(warm),
+    });
 }
 
 main().catch((err) => {

@@ -10,7 +10,8 @@
  *   npm run bench:growth -- [--runs=3]       the Backline stack with 1, 4, 16 `worker.env` entries,
  *                                            `worker.replicaCount` 1 and 10
  *
- * `up` runs as the Automation API runs it (`--yes --skip-preview`), with `--refresh`.
+ * `up` runs as the Automation API runs it (`--yes --skip-preview`), with `--refresh`. The figures
+ * also go to a JSON file (`--json=FILE`, bench/report.ts).
  */
 import { startApiServer } from "../test/support/apiserver";
 import { describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/support/engine";
@@ -28,6 +29,7 @@ import {
     stats,
     Stats,
 } from "./support";
+import { BenchReport, sample } from "./report";
 
 interface Variant {
     readonly name: string;
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     const peaks = new Map<string, number[]>();
     const push = (m: Map<string, number[]>, k: string, x: number) => m.set(k, [...(m.get(k) ?? []), x]);
     const start = conditions();
+    const report = new BenchReport(modeName);
     try {
         // Round 0 warms the caches and is not counted.
         for (let round = 0; round <= runs; round++) {
@@ -178,6 +181,21 @@ async function main(): Promise<void> {
                 ...mode.variants.filter((v) => v !== base).map((v) => ratio(t(v, op), t(base, op))),
             ]),
         );
+        report.write({
+            command: "pulumi up|destroy --yes --skip-preview --refresh",
+            engine: { version: engine.version, source: engine.source },
+            runs,
+            baseline: base.name,
+            operations: OPERATIONS.map((op) => ({
+                operation: op,
+                variants: mode.variants.map((v) => ({
+                    name: v.name,
+                    wallMs: sample(times.get(key(v, op)) ?? []),
+                    peakRssTreeBytes: sample(peaks.get(key(v, op)) ?? []),
+                    wallRatioToBaseline: t(v, op).median / t(base, op).median,
+                })),
+            })),
+        });
     } finally {
         for (const p of Object.values(projects)) p.cleanup();
         env.cleanup();

@@ -11,11 +11,11 @@
  * - a V8 CPU profile of that process (started by the same preload), self time grouped by package;
  * - and, from /proc, the CPU time and peak RSS of every process of the tree.
  *
- *   npm run bench:profile -- [--tsconfig=FILE] [--keep]
+ *   npm run bench:profile -- [--tsconfig=FILE] [--keep] [--json=FILE]
  *
  * `--tsconfig=FILE` profiles the program compiled as FILE (in the project copy) says, through
  * PULUMI_NODEJS_TSCONFIG_PATH; `--keep` keeps the raw files (the .cpuprofile opens in Chrome
- * DevTools).
+ * DevTools). The figures also go to a JSON file (bench/report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -24,13 +24,8 @@ import { describeRun, engineEnv, findEngine, runPulumi } from "../test/e2e/suppo
 import { copyProject } from "../test/e2e/support/project";
 import { devStackConfig } from "./preview";
 import { conditions, hasFlag, measure, printTable } from "./support";
-
-interface GrpcEntry {
-    readonly method: string;
-    readonly progress?: string;
-    readonly timestamp: string;
-    readonly duration?: number;
-}
+import { BenchReport } from "./report";
+import { readGrpc } from "./grpc-log";
 
 interface Timeline {
     readonly pid: number;
@@ -45,28 +40,6 @@ interface CpuProfile {
     readonly timeDeltas: number[];
     readonly startTime: number;
     readonly endTime: number;
-}
-
-/**
- * The engine logs each call twice (`request_started`, `response_completed`). Client-side entries
- * (engine → language host, engine → provider) carry a start time and a duration; server-side ones
- * (program → engine: ResourceMonitor) carry only the completion time (the start is logged as year 1
- * and the duration as the largest int64), so they count as points in time.
- */
-function readGrpc(file: string): { method: string; start: number; ms: number }[] {
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l) as GrpcEntry)
-        .filter((e) => e.progress === "response_completed")
-        .map((e) => {
-            const end = Date.parse(e.timestamp);
-            const known = e.duration !== undefined && e.duration < 3_600e9;
-            const ms = known ? (e.duration as number) / 1e6 : 0;
-            return { method: e.method, start: end - ms, ms };
-        });
 }
 
 /** V8 CPU profile self time (ms) grouped by package (or "our code", "node internals", V8's own entries). */
@@ -135,6 +108,7 @@ async function main(): Promise<void> {
             NODE_OPTIONS: `--require ${path.join(__dirname, "node-timeline.js")}`,
         };
         const load = conditions();
+        const report = new BenchReport("profile");
         const r = await measure(engine.pulumi, preview, { cwd: backline.dir, env: profEnv });
         if (r.code !== 0) throw new Error(`preview failed (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
         const t0 = r.startedAt;
@@ -162,19 +136,29 @@ async function main(): Promise<void> {
 
         console.log("\nTimeline (ms after `pulumi preview` was spawned):");
         const rows: string[][] = [];
+        const phases: { phase: string; startMs?: number; endMs: number; calls?: number; msInCalls?: number }[] = [];
         const span = (name: string, cs: { start: number; ms: number }[]) => {
             if (cs.length === 0) return;
             const start = Math.min(...cs.map((c) => c.start));
             const end = Math.max(...cs.map((c) => c.start + c.ms));
             const sum = cs.reduce((a, c) => a + c.ms, 0);
             rows.push([name, at(start), at(end), `${cs.length} call(s), ${ms(sum)} in calls`]);
+            phases.push({ phase: name, startMs: start - t0, endMs: end - t0, calls: cs.length, msInCalls: sum });
         };
         span("language host: GetRequiredPlugins/Packages", calls(/LanguageRuntime\/GetRequired(Plugins|Packages)$/));
         span("language host: Run (the program)", calls(/LanguageRuntime\/Run$/));
         if (program) {
             rows.push(["Node.js process of the program", at(program.start), at(program.exit), ""]);
+            phases.push({
+                phase: "Node.js process of the program",
+                startMs: program.start - t0,
+                endMs: program.exit - t0,
+            });
             const index = program.loads.find((l) => l.module.endsWith("index.ts"));
-            if (index) rows.push(["program module (index.ts and all it loads)", at(index.start), at(index.end), ""]);
+            if (index) {
+                rows.push(["program module (index.ts and all it loads)", at(index.start), at(index.end), ""]);
+                phases.push({ phase: "program module", startMs: index.start - t0, endMs: index.end - t0 });
+            }
         }
         span("ResourceMonitor.RegisterResource", calls(/ResourceMonitor\/RegisterResource$/));
         span("ResourceMonitor.RegisterResourceOutputs", calls(/ResourceMonitor\/RegisterResourceOutputs$/));
@@ -183,27 +167,28 @@ async function main(): Promise<void> {
             span(`provider ${m.split("/").pop()}`, calls(new RegExp(`${m.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)));
         }
         rows.push(["`pulumi preview` exits", "", at(t0 + r.ms), ""]);
+        phases.push({ phase: "pulumi preview exits", endMs: r.ms });
         printTable(["phase", "start", "end", "calls"], rows);
 
+        const loads = program ? [...program.loads].sort((a, b) => b.selfMs - a.selfMs) : [];
         if (program) {
             console.log(
                 "\nIn the program's Node.js process: first loads, self time (compiling and running that module):",
             );
             printTable(
                 ["module", "at", "self"],
-                [...program.loads]
-                    .sort((a, b) => b.selfMs - a.selfMs)
-                    .slice(0, 16)
-                    .map((l) => [l.module.replace(backline.dir, "<project>"), at(l.start), ms(l.selfMs)]),
+                loads.slice(0, 16).map((l) => [l.module.replace(backline.dir, "<project>"), at(l.start), ms(l.selfMs)]),
             );
         }
         const profiles = program
             ? [`cpu-${program.pid}.cpuprofile`].filter((f) => fs.existsSync(path.join(out, f)))
             : [];
+        const cpuProfiles: { file: string; profiledMs: number; selfMsByPackage: Record<string, number> }[] = [];
         for (const f of profiles) {
             const prof = JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as CpuProfile;
             const groups = [...cpuByPackage(prof, backline.dir)].sort((a, b) => b[1] - a[1]);
             const total = (prof.endTime - prof.startTime) / 1000;
+            cpuProfiles.push({ file: f, profiledMs: total, selfMsByPackage: Object.fromEntries(groups) });
             console.log(`\nV8 CPU profile of the program (${f}, ${ms(total)} profiled), self time by package:`);
             printTable(
                 ["package", "self time", "share"],
@@ -211,6 +196,27 @@ async function main(): Promise<void> {
             );
         }
         if (hasFlag("keep")) console.log(`\nraw files kept in ${out}`);
+        report.write({
+            command: "pulumi preview --refresh=false",
+            engine: { version: engine.version, source: engine.source },
+            conditions: load,
+            wallMs: r.ms,
+            peakRssTreeBytes: r.peakBytes,
+            processes: r.processes.map((p) => ({
+                name: p.name,
+                pid: p.pid,
+                cpuMs: p.cpuMs,
+                peakRssBytes: p.peakBytes,
+            })),
+            phases,
+            programLoads: loads.map((l) => ({
+                module: l.module.replace(backline.dir, "<project>"),
+                atMs: l.start - t0,
+                selfMs: l.selfMs,
+            })),
+            cpuProfiles,
+            ...(hasFlag("keep") ? { rawFiles: out } : {}),
+        });
     } finally {
         backline.cleanup();
         env.cleanup();

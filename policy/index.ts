@@ -6,6 +6,8 @@
  *
  * Constructing the pack starts the analyzer's gRPC server, so nothing else imports this file.
  */
+// First: makes `@pulumi/policy`'s import of the SDK cheap (the pack's start is on every preview's path).
+import "./src/lazy-sdk";
 import { PolicyPack } from "@pulumi/policy";
 import { backlinePolicies } from "./src/policies";
 

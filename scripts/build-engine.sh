@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Builds the Pulumi engine from Go modules (no prebuilt binaries are downloaded):
+# Builds the Pulumi engine from Go modules (no prebuilt binaries are downloaded) and installs it the
+# way a Pulumi distribution is laid out, so that no run warns about plugins found on $PATH:
 #
 #   .cache/engine/bin/pulumi                       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-#   .cache/engine/bin/pulumi-resource-kubernetes   tools/pulumi-engine/kubernetes/cmd/pulumi-resource-kubernetes
-#                                                  (serves github.com/pulumi/pulumi-kubernetes/provider/v4)
 #   .cache/engine/bin/pulumi-language-nodejs       tools/pulumi-engine/langhost: the host inside
 #                                                  github.com/pulumi/pulumi/sdk/v3 v3.68.0 (its own newer
 #                                                  module is not served by the Go module proxy; see docs/engine.md)
 #   .cache/engine/bin/pulumi-resource-pulumi-nodejs scripts/pulumi-resource-pulumi-nodejs: the plugin that
 #                                                  runs Node.js dynamic providers (a script, copied; no build)
+#   .cache/engine/libexec/pulumi-resource-kubernetes
+#                                                  tools/pulumi-engine/kubernetes/cmd/pulumi-resource-kubernetes
+#                                                  (serves github.com/pulumi/pulumi-kubernetes/provider/v4)
+#
+# bin/ is what goes on PATH: `pulumi` and the plugins a distribution bundles next to it. The
+# kubernetes plugin is a resource plugin, which a standard install keeps in the plugin cache of
+# PULUMI_HOME at the version programs ask for: scripts/engine-plugins.sh puts it into the engine's
+# plugin store (.cache/engine/plugins/resource-kubernetes-v<the @pulumi/kubernetes version of
+# package.json>) and links the store into ${PULUMI_HOME:-~/.pulumi}/plugins (docs/engine.md, "Where
+# the engine finds its plugins"). Both run on every call, up to date or not.
 #
 # The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI),
 # tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider) and
@@ -18,6 +27,7 @@
 #
 # Usage: scripts/build-engine.sh [--force]
 # Env:   PULUMI_ENGINE_DIR  output folder (default: <repo>/.cache/engine)
+#        PULUMI_HOME        the home whose plugin cache gets the plugins (default: ~/.pulumi)
 set -euo pipefail
 
 die() {
@@ -47,6 +57,7 @@ mod_dir="$repo_root/tools/pulumi-engine"
 k8s_mod_dir="$mod_dir/kubernetes"
 out_dir="${PULUMI_ENGINE_DIR:-$repo_root/.cache/engine}"
 bin_dir="$out_dir/bin"
+libexec_dir="$out_dir/libexec"
 stamp_file="$out_dir/stamp"
 
 # Version reported by the kubernetes plugin. The provider module has no release
@@ -78,26 +89,52 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 
-targets=(pulumi pulumi-resource-kubernetes pulumi-language-nodejs)
+# Built binaries and where they go: bin/ (on PATH) or libexec/ (plugins found through the plugin cache).
+targets=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
+target_path() {
+  case "$1" in
+    pulumi-resource-kubernetes) echo "$libexec_dir/$1" ;;
+    *) echo "$bin_dir/$1" ;;
+  esac
+}
 # Not built, so not part of the stamp: copied on every run, up to date or not.
 dynamic_provider=pulumi-resource-pulumi-nodejs
 
+# The version of the kubernetes plugin that programs ask for: that of the npm SDK, @pulumi/kubernetes
+# (exact pin in package.json). The engine picks a cached plugin by exact version, so the plugin built
+# here (reporting $k8s_plugin_version) is installed under that one (docs/engine.md).
+k8s_sdk_version() {
+  local v
+  v="$(sed -n 's/^ *"@pulumi\/kubernetes": *"\([0-9][^"]*\)".*/\1/p' "$repo_root/package.json" | head -n 1)"
+  [[ -n "$v" ]] || die "no exact \"@pulumi/kubernetes\" version in $repo_root/package.json"
+  echo "$v"
+}
+
 print_result() {
-  echo "Pulumi engine binaries in $bin_dir:"
+  echo "Pulumi engine in $bin_dir:"
   local t
-  for t in "${targets[@]}" "$dynamic_provider"; do
+  for t in pulumi pulumi-language-nodejs "$dynamic_provider"; do
     echo "  $bin_dir/$t"
   done
+  echo "Plugins (installed into ${PULUMI_HOME:-$HOME/.pulumi}/plugins; scripts/engine-plugins.sh link PULUMI_HOME for another home):"
+  PULUMI_ENGINE_DIR="$out_dir" bash "$repo_root/scripts/engine-plugins.sh" list | sed 's/^/  /'
   echo "Use them with: source scripts/engine-env.sh"
 }
 
-# The engine looks for it next to `pulumi` (a bundled plugin) when a program registers a
-# pulumi.dynamic.Resource; the adoption of a Helm release uses two (docs/helm-adoption.md).
-install_dynamic_provider() {
+# On every run, up to date or not: the files that are not built, and the plugin cache.
+install_plugins() {
+  # The engine looks for it next to `pulumi` (a bundled plugin) when a program registers a
+  # pulumi.dynamic.Resource; the adoption of a Helm release uses two (docs/helm-adoption.md).
   install -m 0755 "$repo_root/scripts/$dynamic_provider" "$bin_dir/$dynamic_provider"
+  # Earlier builds put the kubernetes plugin in bin/, where the engine finds it on PATH and warns.
+  rm -f "$bin_dir/pulumi-resource-kubernetes"
+  local plugins="$repo_root/scripts/engine-plugins.sh"
+  PULUMI_ENGINE_DIR="$out_dir" bash "$plugins" add resource kubernetes "$(k8s_sdk_version)" \
+    "$libexec_dir/pulumi-resource-kubernetes"
+  PULUMI_ENGINE_DIR="$out_dir" bash "$plugins" link
 }
 
-mkdir -p "$bin_dir"
+mkdir -p "$bin_dir" "$libexec_dir"
 # One build at a time (parallel test runs may call this script together).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$out_dir/.lock"
@@ -109,10 +146,10 @@ up_to_date=true
 [[ "$force" == true ]] && up_to_date=false
 [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$hash" ]] || up_to_date=false
 for t in "${targets[@]}"; do
-  [[ -x "$bin_dir/$t" ]] || up_to_date=false
+  [[ -x "$(target_path "$t")" ]] || up_to_date=false
 done
 if [[ "$up_to_date" == true ]]; then
-  install_dynamic_provider
+  install_plugins
   echo "build-engine: up to date"
   print_result
   exit 0
@@ -174,10 +211,10 @@ for t in "${targets[@]}"; do
 done
 "$tmp_bin/pulumi" version >/dev/null 2>&1 || die "the built pulumi does not run"
 for t in "${targets[@]}"; do
-  mv -f "$tmp_bin/$t" "$bin_dir/$t"
+  mv -f "$tmp_bin/$t" "$(target_path "$t")"
 done
 echo "$hash" >"$stamp_file"
-install_dynamic_provider
+install_plugins
 
 log "built in $((SECONDS - start))s"
 print_result

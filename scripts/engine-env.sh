@@ -7,14 +7,15 @@
 #   bundled language hosts); otherwise <repo>/.cache/engine/bin (built by
 #   scripts/build-engine.sh; $PULUMI_ENGINE_DIR/bin if that is set) is put
 #   first on PATH.
-# - <repo>/.cache/engine/bin is also appended to PATH when it exists, so that
-#   its pulumi-resource-kubernetes (and any other plugin there) is found as an
-#   "ambient" plugin: the engine uses a plugin found on PATH whatever version the
-#   program asks for, and never tries to download it.
+# - The plugins of the engine built here (the kubernetes provider, at the version
+#   @pulumi/kubernetes asks for) are installed into the plugin cache of
+#   $PULUMI_HOME (default ~/.pulumi), where a standard install keeps them
+#   (scripts/engine-plugins.sh link; a plugin the home already has is kept). Not
+#   on PATH: the engine warns about every plugin it takes from PATH.
 # - PULUMI_SKIP_UPDATE_CHECK=true: no version check against the Pulumi service.
 # - PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true: a missing plugin is an
 #   error, never a download.
-# - PULUMI_IGNORE_AMBIENT_PLUGINS is unset: it would hide the plugins on PATH.
+# - PULUMI_IGNORE_AMBIENT_PLUGINS is unset, as in a standard install.
 # - PULUMI_ENGINE_BIN_DIR: the folder of the pulumi that is used.
 # - PULUMI_ENGINE_SOURCE: "path" (user's own) or "cache" (built here).
 #
@@ -22,7 +23,8 @@
 
 _engine_env_script="${BASH_SOURCE[0]}"
 _engine_env_root="$(cd "$(dirname "$_engine_env_script")/.." && pwd)"
-_engine_env_cache_bin="${PULUMI_ENGINE_DIR:-$_engine_env_root/.cache/engine}/bin"
+_engine_env_dir="${PULUMI_ENGINE_DIR:-$_engine_env_root/.cache/engine}"
+_engine_env_cache_bin="$_engine_env_dir/bin"
 
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -34,10 +36,6 @@ if _engine_env_pulumi="$(command -v pulumi 2>/dev/null)" && [ -n "$_engine_env_p
   PULUMI_ENGINE_BIN_DIR="$(dirname "$_engine_env_pulumi")"
   export PULUMI_ENGINE_BIN_DIR
   export PULUMI_ENGINE_SOURCE=path
-  case ":$PATH:" in
-    *":$_engine_env_cache_bin:"*) ;;
-    *) if [ -d "$_engine_env_cache_bin" ]; then export PATH="$PATH:$_engine_env_cache_bin"; fi ;;
-  esac
 elif [ -x "$_engine_env_cache_bin/pulumi" ]; then
   export PULUMI_ENGINE_BIN_DIR="$_engine_env_cache_bin"
   export PULUMI_ENGINE_SOURCE=cache
@@ -56,6 +54,11 @@ if [ "$_engine_env_status" -eq 0 ] && ! command -v pulumi-language-nodejs >/dev/
     "will fail (Automation API inline programs still work); run scripts/build-engine.sh" >&2
 fi
 
-unset _engine_env_script _engine_env_root _engine_env_cache_bin _engine_env_pulumi
+if [ -d "$_engine_env_dir/plugins" ] &&
+  ! PULUMI_ENGINE_DIR="$_engine_env_dir" bash "$_engine_env_root/scripts/engine-plugins.sh" link; then
+  echo "engine-env: warning: could not install the engine's plugins into ${PULUMI_HOME:-$HOME/.pulumi}/plugins" >&2
+fi
+
+unset _engine_env_script _engine_env_root _engine_env_dir _engine_env_cache_bin _engine_env_pulumi
 # shellcheck disable=SC2317 # `return` works when sourced, `exit` is the fallback if executed
 return "$_engine_env_status" 2>/dev/null || exit "$_engine_env_status"

@@ -3,7 +3,8 @@
 # proxy and CA its enterprise-site tests use: tinyproxy, openssl), PostgreSQL
 # (the team-backend tests' state server), then the exact npm dependencies from package-lock.json, the
 # program's and the policy pack's (policy/ is a package of its own, so customers can run it without
-# this repository's dependencies).
+# this repository's dependencies), and the pack compiled to JavaScript (policy/analyzer starts that
+# copy; it would compile on its first start otherwise).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,3 +15,4 @@ bash scripts/postgres-deps.sh
 command -v chromium >/dev/null 2>&1 || bash scripts/apt-install.sh docs-deps chromium
 npm ci --no-audit --no-fund
 npm ci --no-audit --no-fund --prefix policy
+policy/analyzer --compile >/dev/null

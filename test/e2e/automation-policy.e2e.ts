@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { BacklineSettings, DeployOptions, PolicyViolationError, destroy, up } from "../../automation";
-import { Engine, findEngine } from "./support/engine";
+import { Engine, findEngine, pulumiHomeWithPlugins } from "./support/engine";
 import { assertPackInstalled, copyWrapperProject } from "./support/policy";
 import type { ProjectCopy } from "./support/project";
 
@@ -50,7 +50,7 @@ describe("Automation API with policy packs (e2e, real engine, render mode)", fun
             workDir: project.dir,
             stateDir: path.join(tmp, "state"),
             passphrase: "e2e automation policy passphrase",
-            pulumiHome: path.join(tmp, "home"),
+            pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "home")),
             engineBinDir: engine.binDir,
             env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
         };

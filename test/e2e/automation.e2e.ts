@@ -32,7 +32,7 @@ import {
     preview,
     up,
 } from "../../automation";
-import { Engine, findEngine } from "./support/engine";
+import { Engine, findEngine, pulumiHomeWithPlugins } from "./support/engine";
 
 const ACCESS_KEY = "bk_e2e_0123456789abcdefSECRET";
 const PASSPHRASE = "e2e automation passphrase";
@@ -123,7 +123,7 @@ describe("Automation API (e2e, real engine, render mode)", function () {
             dataDir: tmp,
             stateDir: path.join(tmp, "state"),
             passphrase: PASSPHRASE,
-            pulumiHome: path.join(tmp, "home"),
+            pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "home")),
             engineBinDir: engine.binDir,
             env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },
         };

@@ -18,7 +18,15 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { parse } from "yaml";
-import { Engine, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import {
+    Engine,
+    REPO_ROOT,
+    describeRun,
+    engineEnv,
+    findEngine,
+    pulumiHomeWithPlugins,
+    runPulumi,
+} from "./support/engine";
 import { readRendered } from "./support/project";
 
 const run = promisify(execFile);
@@ -239,7 +247,7 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
             dataDir,
             passphrase,
             engineBinDir: engine.binDir,
-            pulumiHome: path.join(tmp, "pulumi-home"),
+            pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "pulumi-home")),
             env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },
             config: {
                 baseUrl: "https://app.backline.ai",

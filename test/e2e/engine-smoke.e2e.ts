@@ -17,9 +17,12 @@
  * Each does: stack init, config set --secret, preview, up, stack output,
  * destroy; and a kubernetes ConfigMap through an explicit Provider with
  * renderYamlToDirectory (no cluster), which proves that the kubernetes plugin
- * found on PATH serves the npm @pulumi/kubernetes SDK.
+ * built here serves the npm @pulumi/kubernetes SDK from the plugin cache, without the warning the
+ * engine prints for a plugin taken from PATH; and the plugin cache as scripts/engine-plugins.sh
+ * installs it (a component provider's plugin the same way), as `pulumi plugin ls` reads it.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,12 +35,18 @@ import {
     EngineEnv,
     engineEnv,
     findEngine,
+    pluginStore,
+    pulumiHomeWithPlugins,
     REPO_ROOT,
     runPulumi,
     RunResult,
 } from "./support/engine";
 
 const PASSPHRASE = "e2e-smoke-passphrase";
+/** The version @pulumi/kubernetes asks for, under which the build installs its kubernetes plugin. */
+const k8sVersion: string = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies[
+    "@pulumi/kubernetes"
+];
 const SECRET_VALUE = "s3cr3t-value";
 
 /** Files under dir (recursively). */
@@ -140,6 +149,51 @@ describe("Pulumi engine smoke (e2e)", function () {
             fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
         }
 
+        it("reads the plugin cache as engine-plugins.sh installs it: kubernetes and a component provider", async function () {
+            const k8s = engine.kubernetesPlugin;
+            if (k8s === null || !k8s.startsWith(pluginStore())) {
+                console.log(`      skipped: no kubernetes plugin in ${pluginStore()} (scripts/build-engine.sh)`);
+                this.skip();
+            }
+            // A store of its own, so the build's is not touched: the built kubernetes plugin and a
+            // stand-in for a component provider's executable.
+            const engineDir = path.join(tmp, "plugin-store-engine");
+            const component = path.join(tmp, "pulumi-resource-backline-smoke");
+            fs.writeFileSync(component, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+            const home = path.join(tmp, "plugin-store-home");
+            const script = path.join(REPO_ROOT, "scripts", "engine-plugins.sh");
+            for (const args of [
+                ["add", "resource", "kubernetes", k8sVersion, k8s as string],
+                ["add", "resource", "backline-smoke", "0.0.1", component],
+                ["link", home],
+            ]) {
+                const r = spawnSync("bash", [script, ...args], {
+                    encoding: "utf8",
+                    env: { ...process.env, PULUMI_ENGINE_DIR: engineDir },
+                });
+                assert.strictEqual(r.status, 0, r.stderr);
+            }
+            const plugins = async (pulumiHome: string) => {
+                const r = await runPulumi(["plugin", "ls", "--json"], {
+                    cwd: tmp,
+                    env: { ...ee.env, PULUMI_HOME: pulumiHome },
+                    timeoutMs: 120_000,
+                });
+                assert.strictEqual(r.code, 0, describeRun(["plugin", "ls"], r));
+                return (JSON.parse(r.stdout) as { name: string; kind: string; version: string }[])
+                    .map((p) => `${p.kind} ${p.name} ${p.version}`)
+                    .sort();
+            };
+            // Every test's home (engineEnv) has the build's; this one has both of its own store.
+            assert.deepStrictEqual(await plugins(pulumiHomeWithPlugins(path.join(tmp, "plain-home"))), [
+                "resource kubernetes 4.24.1",
+            ]);
+            assert.deepStrictEqual(await plugins(home), [
+                "resource backline-smoke 0.0.1",
+                "resource kubernetes 4.24.1",
+            ]);
+        });
+
         it("runs an empty program: stack init, config set --secret, preview, up, stack output, destroy", async function () {
             writeProject(
                 project,
@@ -194,10 +248,7 @@ describe("Pulumi engine smoke (e2e)", function () {
             );
             await pulumiOk(["stack", "init", "dev", "--secrets-provider", "passphrase"], dir);
             const up = await pulumiOk(["up", "--yes", "--skip-preview"], dir);
-            const line = ambientPluginLine(up.stdout + up.stderr);
-            if (line) {
-                console.log(`      engine: ${line.trim()}`);
-            }
+            assert.strictEqual(ambientPluginLine(up.stdout + up.stderr), undefined);
             const manifest = findConfigMapManifest(rendered, "engine-smoke");
             assert.ok(manifest, `no ConfigMap manifest under ${rendered}: ${JSON.stringify(listFiles(rendered))}`);
             assert.match(manifest.text, /hello: world/);
@@ -289,10 +340,7 @@ describe("Pulumi engine smoke (e2e)", function () {
             let output = "";
             const up = await stack.up({ onOutput: (s) => (output += s) });
             assert.strictEqual(up.summary.result, "succeeded", output);
-            const line = ambientPluginLine(output);
-            if (line) {
-                console.log(`      engine: ${line.trim()}`);
-            }
+            assert.strictEqual(ambientPluginLine(output), undefined);
             const manifest = findConfigMapManifest(rendered, "engine-smoke");
             assert.ok(manifest, `no ConfigMap manifest under ${rendered}: ${JSON.stringify(listFiles(rendered))}`);
             assert.match(manifest.text, /hello: world/);

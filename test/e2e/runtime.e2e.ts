@@ -14,7 +14,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { preview } from "../../automation";
-import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
+import {
+    Engine,
+    EngineEnv,
+    REPO_ROOT,
+    describeRun,
+    engineEnv,
+    findEngine,
+    pulumiHomeWithPlugins,
+    runPulumi,
+} from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
 
 /** Valid JavaScript, invalid TypeScript (TS2322); the program prints it, so a run shows it ran. */
@@ -80,7 +89,7 @@ describe("the program at deploy time: transpiled, not type-checked", function ()
             stackName: "automation",
             workDir: project.dir,
             stateDir: path.join(tmp, "state"),
-            pulumiHome: path.join(tmp, "home"),
+            pulumiHome: pulumiHomeWithPlugins(path.join(tmp, "home")),
             passphrase: "runtime-e2e",
             engineBinDir: engine.binDir,
             env: { PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" },

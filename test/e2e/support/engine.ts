@@ -3,15 +3,17 @@
  *
  * The engine is found as the Automation API finds it (`locateEngine`: `PULUMI_ENGINE_BIN_DIR`,
  * then PATH, then what scripts/build-engine.sh built into `$PULUMI_ENGINE_DIR/bin`, by default
- * <repo>/.cache/engine/bin). Plugins (pulumi-resource-kubernetes, pulumi-language-nodejs) are found
- * by the engine on PATH as "ambient" plugins: see docs/engine.md.
+ * <repo>/.cache/engine/bin). Its bundled plugins (pulumi-language-nodejs, pulumi-resource-pulumi-nodejs)
+ * sit next to `pulumi`; its resource plugins (pulumi-resource-kubernetes) are installed into the
+ * plugin cache of each PULUMI_HOME a test makes (`pulumiHomeWithPlugins`), as a standard install
+ * has them: see docs/engine.md, "Where the engine finds its plugins".
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EngineLocation, enginePath, locateEngine, repoRoot } from "../../../automation/engine";
-import { which } from "../../../automation/paths";
+import { EngineLocation, cacheBinDir, enginePath, locateEngine, repoRoot } from "../../../automation/engine";
+import { isExecutableFile, which } from "../../../automation/paths";
 
 export const REPO_ROOT = repoRoot;
 
@@ -26,7 +28,7 @@ export interface Engine {
     source: EngineLocation["source"];
     /** pulumi-language-nodejs as the engine will find it (binDir, PATH, cache), or null. */
     languageNodejs: string | null;
-    /** pulumi-resource-kubernetes as the engine will find it (binDir, PATH, cache), or null. */
+    /** pulumi-resource-kubernetes as the engine will find it (the plugin store, else PATH), or null. */
     kubernetesPlugin: string | null;
 }
 
@@ -64,9 +66,43 @@ export function lookupEngine(): EngineLookup {
             version,
             source,
             languageNodejs: which("pulumi-language-nodejs", childPath),
-            kubernetesPlugin: which("pulumi-resource-kubernetes", childPath),
+            kubernetesPlugin: storedPlugin("resource", "kubernetes") ?? which("pulumi-resource-kubernetes", childPath),
         },
     };
+}
+
+/** The engine build's plugin store (scripts/engine-plugins.sh): `$PULUMI_ENGINE_DIR/plugins`. */
+export function pluginStore(): string {
+    return path.join(path.dirname(cacheBinDir()), "plugins");
+}
+
+/** The executable of a plugin in the store, any version, or null. */
+function storedPlugin(kind: string, name: string): string | null {
+    const store = pluginStore();
+    if (!fs.existsSync(store)) return null;
+    const entry = fs
+        .readdirSync(store)
+        .find(
+            (d) => d.startsWith(`${kind}-${name}-v`) && isExecutableFile(path.join(store, d, `pulumi-${kind}-${name}`)),
+        );
+    return entry === undefined ? null : path.join(store, entry, `pulumi-${kind}-${name}`);
+}
+
+/**
+ * `dir` (created) as a PULUMI_HOME with the engine build's plugins in its plugin cache, for the
+ * Automation API's `pulumiHome`; `engineEnv` makes its homes with it. Without a store (no engine
+ * built here) the home stays empty: an engine of one's own finds its plugins its own way.
+ */
+export function pulumiHomeWithPlugins(dir: string): string {
+    fs.mkdirSync(dir, { recursive: true });
+    if (fs.existsSync(pluginStore())) {
+        const r = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "engine-plugins.sh"), "link", dir], {
+            encoding: "utf8",
+            env: { ...process.env, PULUMI_ENGINE_DIR: path.dirname(pluginStore()) },
+        });
+        if (r.status !== 0) throw new Error(`scripts/engine-plugins.sh link ${dir} failed: ${r.stderr}`);
+    }
+    return dir;
 }
 
 /**
@@ -115,15 +151,15 @@ const SCRUBBED = [
 ];
 
 /**
- * An environment for child processes: temp PULUMI_HOME, local file backend in a
- * temp folder, the passphrase, PATH with the engine's folder first, and no
- * update check or plugin download.
+ * An environment for child processes: temp PULUMI_HOME holding the engine's plugins, local file
+ * backend in a temp folder, the passphrase, PATH with the engine's folder first, and no update
+ * check or plugin download.
  */
 export function engineEnv(engine: Engine, opts: EngineEnvOptions): EngineEnv {
     const root = fs.mkdtempSync(path.join(opts.tmpRoot ?? os.tmpdir(), "pulumi-e2e-"));
     const pulumiHome = path.join(root, "home");
     const backendDir = path.join(root, "backend");
-    fs.mkdirSync(pulumiHome);
+    pulumiHomeWithPlugins(pulumiHome);
     fs.mkdirSync(backendDir);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of SCRUBBED) {
