@@ -11,16 +11,22 @@
 import * as k8s from "@pulumi/kubernetes";
 import {
     BacklineStack,
+    ConfigValidationError,
     kubernetesProviderArgs,
-    loadBacklineConfig,
+    parseBacklineConfig,
     preflightCluster,
     prepareAdoption,
+    readStackConfig,
 } from "./components";
 
-const config = loadBacklineConfig();
+// Read once: the adoption compares the values as given with the release's.
+const { values, ...secrecy } = readStackConfig();
+const parsed = parseBacklineConfig(values, secrecy);
+if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+const config = parsed.config;
 // Before any resource, while the program loads: a refusal here changes nothing.
 preflightCluster(config);
-const adoption = prepareAdoption(config);
+const adoption = prepareAdoption(config, { values });
 const provider = new k8s.Provider("kubernetes", kubernetesProviderArgs(config.kubernetes));
 const stack = new BacklineStack("backline", { config, adoption }, { providers: [provider] });
 

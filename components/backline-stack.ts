@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PreparedAdoption } from "./adoption/prepare";
+import { HelmAdoption } from "./adoption";
+import type { PreparedAdoption } from "./adoption";
 import type { BacklineConfig } from "./model";
-import { HelmReleaseRemoval } from "./adoption/release-removal";
-import { HelmTakeover } from "./adoption/takeover";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./job-admission";
 import { BacklineNamespace } from "./namespace";
@@ -48,22 +47,11 @@ export class BacklineStack extends pulumi.ComponentResource {
         const skipAwait = cfg.kubernetes.skipAwait;
 
         // Adopting a Helm release: its field ownership is handed over first, and every Kubernetes
-        // object below applies as the manager it was handed to (README "Moving from the Helm chart").
-        const adoption = args.adoption;
-        const takeover = adoption
-            ? new HelmTakeover(
-                  `${name}-helm-takeover`,
-                  {
-                      connection: adoption.connection,
-                      fieldManager: adoption.steps.facts.fieldManager,
-                      handover: adoption.steps.handover,
-                  },
-                  { parent: this },
-              )
-            : undefined;
+        // object below applies as the manager it was handed to (docs/helm-adoption.md).
+        const adoption = args.adoption ? new HelmAdoption(name, args.adoption, this) : undefined;
         const child: pulumi.ComponentResourceOptions = {
             parent: this,
-            ...(takeover ? { transformations: [takeover.transformation] } : {}),
+            ...(adoption ? { transformations: [adoption.transformation] } : {}),
         };
 
         // First, so that a cluster refusing the cluster-scoped policy stops `pulumi up` before
@@ -76,7 +64,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                       claimName: cfg.storage.claim.name,
                       allowedSecrets: cfg.jobAdmission.allowedSecrets,
                       // The selector the worker keeps below: its Jobs' pods may not carry it.
-                      workerSelectorOverride: adoption?.steps.facts.workerSelector,
+                      workerSelectorOverride: adoption?.worker.selectorOverride,
                   },
                   { parent: this },
               )
@@ -97,7 +85,7 @@ export class BacklineStack extends pulumi.ComponentResource {
         // A live claim keeps its class and access modes: a bound claim never changes them.
         const storage = new WorkerStorage(
             `${name}-storage`,
-            { storage: cfg.storage, namespace: ns, skipAwait, claimOverride: adoption?.steps.facts.claim },
+            { storage: cfg.storage, namespace: ns, skipAwait, claimOverride: adoption?.claim },
             child,
         );
 
@@ -140,8 +128,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                 skipAwait,
                 waitFor: [namespace, ...siteReady, ...(janitor.installJob ? [janitor.installJob] : [])],
                 // A live Deployment keeps its (immutable) selector, and the image the janitor set.
-                selectorOverride: adoption?.steps.facts.workerSelector,
-                imageOverride: adoption?.steps.facts.workerImage,
+                ...adoption?.worker,
             },
             child,
         );
@@ -159,28 +146,15 @@ export class BacklineStack extends pulumi.ComponentResource {
             );
         }
 
-        const removal = adoption
-            ? new HelmReleaseRemoval(
-                  `${name}-helm-release`,
-                  {
-                      connection: adoption.connection,
-                      release: adoption.steps.release,
-                      releaseNamespace: adoption.steps.releaseNamespace,
-                      remove: adoption.steps.remove,
-                      keep: adoption.steps.keep,
-                      recordPresent: adoption.recordPresent,
-                      after: [
-                          namespace,
-                          storage,
-                          janitor,
-                          worker,
-                          ...(observability ? [observability] : []),
-                          ...siteReady,
-                      ],
-                  },
-                  { parent: this },
-              )
-            : undefined;
+        // Last, once every object took the release over (the worker rolled onto the stack's Secret).
+        const helmAdoption = adoption?.finish([
+            namespace,
+            storage,
+            janitor,
+            worker,
+            ...(observability ? [observability] : []),
+            ...siteReady,
+        ]);
 
         this.outputs = {
             namespace: ns,
@@ -195,7 +169,7 @@ export class BacklineStack extends pulumi.ComponentResource {
                 ? { collectorRoleArn: observability.roleArn, logGroupName: observability.logGroupName }
                 : {}),
             ...(jobAdmission ? { jobAdmissionPolicy: jobAdmission.policyName } : {}),
-            ...(removal ? { helmAdoption: removal.result } : {}),
+            ...(helmAdoption ? { helmAdoption } : {}),
         };
         this.registerOutputs({ ...this.outputs });
     }

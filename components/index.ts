@@ -27,10 +27,12 @@ export type { BacklineConfig, ConfigProblem, ParseResult, ResolvedConfig, StackC
 export { kubernetesProviderArgs } from "./provider";
 export { ClusterPreflightError, preflightCluster } from "./preflight";
 export type { PreflightOptions } from "./preflight";
-export { HelmTakeover } from "./adoption/takeover";
-export type { HelmTakeoverArgs } from "./adoption/takeover";
-export { HelmReleaseRemoval } from "./adoption/release-removal";
-export type { HelmReleaseRemovalArgs, HelmReleaseRemovalResult } from "./adoption/release-removal";
-export { AdoptionRefusedError, prepareAdoption } from "./adoption/prepare";
-export type { PreparedAdoption, PrepareOptions } from "./adoption/prepare";
+export { AdoptionRefusedError, HelmReleaseRemoval, HelmTakeover, prepareAdoption } from "./adoption";
+export type {
+    HelmReleaseRemovalArgs,
+    HelmReleaseRemovalResult,
+    HelmTakeoverArgs,
+    PreparedAdoption,
+    PrepareOptions,
+} from "./adoption";
 export { names } from "./model";

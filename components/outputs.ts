@@ -6,7 +6,7 @@
  * from this declaration, so neither can lose a key the other has.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { HelmReleaseRemovalResult } from "./adoption/release-removal";
+import type { HelmReleaseRemovalResult } from "./adoption";
 import type { WorkerImageUpdates } from "./specs/worker";
 
 /** One output: whether the stack may leave it out, and its value from what the engine returns (`undefined`: not one). */

@@ -5,7 +5,7 @@
  * thing runs in test/e2e/adopt.e2e.ts.
  */
 import { strict as assert } from "assert";
-import { planAdoption } from "../components/adoption/plan";
+import { LiveObject, planAdoption } from "../components/adoption/plan";
 import { describeAdoption, valueDifferences } from "../components/adoption/changes";
 import {
     Edit,
@@ -18,6 +18,27 @@ import {
     withObject,
     workerImage,
 } from "./fixtures/adoption";
+
+/** The chart's variant that keeps the access key in a Secret of its own, `backline-access`. */
+const withAccessSecret: Edit = (live) => {
+    const secret = live.objects["Secret/backline-access-key"];
+    const objects: Record<string, LiveObject> = {
+        ...live.objects,
+        "Secret/backline-access": { ...secret, metadata: { ...secret.metadata, name: "backline-access" } },
+    };
+    delete objects["Secret/backline-access-key"];
+    const newest = live.newest as NonNullable<typeof live.newest>;
+    return {
+        ...live,
+        objects,
+        newest: {
+            ...newest,
+            objects: newest.objects.map((o) =>
+                o.kind === "Secret" && o.name === "backline-access-key" ? { ...o, name: "backline-access" } : o,
+            ),
+        },
+    };
+};
 
 describe("the adoption's plan (planAdoption)", () => {
     it("takes the Minimal install over: live selector, image and claim kept; Helm's objects handed over; RBAC removed", () => {
@@ -84,6 +105,28 @@ describe("the adoption's plan (planAdoption)", () => {
                 );
                 assert.ok(!p.remove.some((r) => r.kind === "Role" && r.name === "backline-worker"));
             },
+        },
+        {
+            name: "`adopt.remove` deletes an object of the release once the takeover is done (copied first)",
+            values: { adopt: { helmRelease: "backline", remove: ["Secret/backline-access", "Role/backline-worker"] } },
+            live: [withAccessSecret],
+            check: (p) => {
+                assert.deepEqual(
+                    p.discard.map((r) => `${r.kind}/${r.name}`),
+                    ["Role/backline-worker", "Secret/backline-access"],
+                );
+                assert.deepEqual(
+                    p.remove.map((r) => `${r.kind}/${r.name}`),
+                    ["Role/backline-janitor", "RoleBinding/backline-janitor", "RoleBinding/backline-worker"],
+                );
+                assert.deepEqual(p.keep, []);
+            },
+        },
+        {
+            name: "`adopt.remove` of an object already gone: nothing to delete",
+            values: { adopt: { helmRelease: "backline", remove: ["Secret/backline-access"] } },
+            live: [withAccessSecret, withObject("Secret/backline-access", () => undefined)],
+            check: (p) => assert.deepEqual(p.discard, []),
         },
         {
             name: "a larger claim on a class that expands",
@@ -194,5 +237,19 @@ describe("what the preview says will change", () => {
             text,
             /sh\.helm\.release\.v1\.backline\.v1\) is copied to backline-helm-backup\.backline\.v1 and removed/,
         );
+        assert.doesNotMatch(text, /adopt\.remove/);
+    });
+    it("names what `adopt.remove` deletes at the end, and where its copy goes", () => {
+        const c = stackConfig({ adopt: { helmRelease: "backline", remove: ["Secret/backline-access"] } });
+        const live = withAccessSecret(minimalInstall());
+        const plan = planAdoption(c, live);
+        assert.equal(plan.kind, "plan", JSON.stringify(plan));
+        if (plan.kind !== "plan") return;
+        const text = describeAdoption(c, plan, live, {}).join("\n");
+        assert.match(
+            text,
+            /deleted at the end \(`adopt\.remove`\): Secret\/backline-access \(copied to Secret backline-helm-backup\.backline\.secret\.backline-access\)\./,
+        );
+        assert.match(text, /created: Secret\/backline-access-key/);
     });
 });

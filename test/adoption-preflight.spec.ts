@@ -65,6 +65,48 @@ describe("the adoption's preflight refuses, with every reason (planAdoption)", (
             ],
         },
         {
+            name: "an object the stack does not declare: `adopt.keep` and `adopt.remove` both offered",
+            live: [
+                withRecord((r) => ({
+                    ...r,
+                    objects: [
+                        ...r.objects,
+                        { apiVersion: "v1", kind: "Secret", name: "backline-access", namespace: "backline" },
+                    ],
+                })),
+            ],
+            problems: [
+                [
+                    "adopt.keep",
+                    /`Secret\/backline-access`.*to `adopt\.keep` to leave it in place.*or to `adopt\.remove` to delete it once the take-over has succeeded \(a copy is kept in Secret `backline-helm-backup\.backline\.secret\.backline-access`\)/,
+                ],
+            ],
+        },
+        {
+            name: "`adopt.remove` naming an object outside the release, one the stack declares, and a claim",
+            values: {
+                adopt: {
+                    helmRelease: "backline",
+                    remove: ["Secret/nope", "Deployment/worker", "PersistentVolumeClaim/old-data"],
+                },
+            },
+            live: [
+                withRecord((r) => ({
+                    ...r,
+                    objects: [
+                        ...r.objects,
+                        { apiVersion: "v1", kind: "PersistentVolumeClaim", name: "old-data", namespace: "backline" },
+                    ],
+                })),
+            ],
+            problems: [
+                ["adopt.remove", /lists `Secret\/nope`, which is not an object of release `backline`/],
+                ["adopt.remove", /lists `Deployment\/worker`, which the stack declares/],
+                ["adopt.remove", /lists `PersistentVolumeClaim\/old-data`: the adoption never deletes a claim/],
+                ["worker.storage.pvc.name", /the release's claim is `old-data`/],
+            ],
+        },
+        {
             name: "the release's claim, with the stack on an existing claim",
             values: { worker: { storage: { pvc: { create: false } } } },
             live: [],

@@ -6,12 +6,13 @@
 import { testCaPem } from "./fixtures/enterprise-examples";
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { BacklineStack, HelmTakeover } from "../components";
 import { parseBacklineConfig } from "../components/config";
-import { declaredObjects } from "../components/adoption/plan";
+import { declaredObjects, planAdoption } from "../components/adoption/plan";
 import { handoverProvider, releaseRemovalProvider } from "../components/adoption/providers";
 import { minimal } from "./fixtures/examples";
-import { adoptedStackUnderMocks, selector, stackConfig, workerImage } from "./fixtures/adoption";
-import { runProgram } from "./support/mocks";
+import { minimalInstall, preparedAdoption, selector, stackConfig, workerImage } from "./fixtures/adoption";
+import { promiseOf, RecordingMocks, runProgram, settle } from "./support/mocks";
 
 describe("the `adopt` keys", () => {
     const problems = (values: Record<string, unknown>) => {
@@ -29,6 +30,26 @@ describe("the `adopt` keys", () => {
             "a keep entry that is not Kind/name",
             { adopt: { helmRelease: "b", keep: ["role/x"] } },
             /^adopt\.keep\[0\]: got "role\/x"; expected `Kind\/name`/,
+        ],
+        [
+            "a remove entry that is not Kind/name",
+            { adopt: { helmRelease: "b", remove: ["Secret/"] } },
+            /^adopt\.remove\[0\]: got "Secret\/"; expected `Kind\/name`/,
+        ],
+        [
+            "remove without helmRelease",
+            { adopt: { remove: ["Secret/backline-access"] } },
+            /^adopt\.remove: got \["Secret\/backline-access"\] without `adopt\.helmRelease`/,
+        ],
+        [
+            "an entry both kept and removed",
+            { adopt: { helmRelease: "b", keep: ["Secret/a", "Secret/b"], remove: ["Secret/b"] } },
+            /^adopt\.remove\[0\]: got "Secret\/b", which `adopt\.keep` lists too; an object is either kept or removed/,
+        ],
+        [
+            "different entries kept and removed",
+            { adopt: { helmRelease: "b", keep: ["Secret/a"], remove: ["Secret/b"] } },
+            undefined,
         ],
         [
             "releaseNamespace without helmRelease",
@@ -64,10 +85,10 @@ describe("the `adopt` keys", () => {
             }
         });
     }
-    it("resolves to the release, its record's namespace (namespaceOverride by default) and the kept objects", () => {
+    it("resolves to the release, its record's namespace (namespaceOverride by default) and the kept and removed objects", () => {
         const r = parseBacklineConfig({ ...minimal, namespaceOverride: "prod", adopt: { helmRelease: "b" } });
         assert.ok(r.ok);
-        assert.deepEqual(r.config.adoption, { release: "b", releaseNamespace: "prod", keep: [] });
+        assert.deepEqual(r.config.adoption, { release: "b", releaseNamespace: "prod", keep: [], remove: [] });
         const none = parseBacklineConfig(minimal);
         assert.ok(none.ok);
         assert.equal(none.config.adoption, undefined);
@@ -112,7 +133,17 @@ describe("declaredObjects", () => {
 describe("BacklineStack with an adoption (mocks)", () => {
     it("applies every Kubernetes object as the handed-over manager, keeps the live selector and claim, adds the two steps", async function () {
         this.timeout(60_000); // the dynamic providers are serialized with what they use
-        const mocks = await adoptedStackUnderMocks();
+        const mocks = new RecordingMocks();
+        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
+        const r = parseBacklineConfig({ ...minimal, adopt: { helmRelease: "backline" } });
+        assert.ok(r.ok);
+        const plan = planAdoption(stackConfig(), minimalInstall());
+        assert.ok(plan.kind === "plan");
+        new BacklineStack("backline", {
+            config: r.config,
+            adoption: { steps: plan, connection: { context: "prod" }, recordPresent: true, changes: [] },
+        });
+        await settle();
 
         const k8s = mocks.kubernetesObjects();
         assert.ok(k8s.length >= 15);
@@ -154,6 +185,54 @@ describe("BacklineStack with an adoption (mocks)", () => {
             },
             { release: "backline", ns: "backline", present: true, remove: 4 },
         );
+    });
+});
+
+describe("BacklineStack with `adopt.remove` (mocks)", () => {
+    it("hands the listed objects to the removal, and only those", async function () {
+        this.timeout(60_000);
+        const mocks = new RecordingMocks();
+        await pulumi.runtime.setMocks(mocks, "backline", "adopt", false);
+        const adopt = { helmRelease: "backline", remove: ["Role/backline-worker"] };
+        const r = parseBacklineConfig({ ...minimal, adopt });
+        assert.ok(r.ok);
+        new BacklineStack("backline", { config: r.config, adoption: preparedAdoption({ adopt }) });
+        await settle();
+        const removal = mocks.one("pulumi-nodejs:dynamic/backline:HelmReleaseRecord").inputs;
+        assert.deepEqual(
+            removal.discard.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`),
+            ["Role/backline-worker"],
+        );
+        assert.ok(
+            !removal.remove.some(
+                (o: { kind: string; name: string }) => o.name === "backline-worker" && o.kind === "Role",
+            ),
+        );
+    });
+});
+
+describe("HelmTakeover (mocks)", () => {
+    it("records what it handed over: the field-ownership resource's output, registered as the takeover's", async function () {
+        this.timeout(60_000);
+        const handedOver = ["Deployment/worker", "Secret/backline-access-key"];
+        class HandingOver extends RecordingMocks {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const r = super.newResource(args);
+                return args.type.endsWith(":HelmFieldOwnership") ? { ...r, state: { ...r.state, handedOver } } : r;
+            }
+        }
+        await pulumi.runtime.setMocks(new HandingOver(), "backline", "adopt", false);
+        const takeover = new HelmTakeover("t", {
+            connection: { context: "prod" },
+            fieldManager: "pulumi-backline",
+            handover: [{ apiVersion: "apps/v1", kind: "Deployment", name: "worker", namespace: "backline" }],
+        });
+        await settle();
+        const urn = await promiseOf(takeover.urn);
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            resources: Map<string, { state: { toJavaScript(): Record<string, unknown> } }>;
+        };
+        assert.deepEqual(monitor.resources.get(urn)?.state.toJavaScript(), { handedOver });
     });
 });
 

@@ -4,25 +4,22 @@
  * claim, the values that differ between the release and the stack, and the Pod Security warnings.
  * Pure: `planAdoption`'s plan, what was read and the chart-shaped stack values in, lines out.
  */
-import { isSecretPath } from "../config/reference";
+import { isPlainObject, isSecretPath } from "../config";
 import { parseQuantity } from "../config/validators";
 import {
     AdoptionStackConfig,
     AdoptionSteps,
-    backupSecretName,
     declaredObjects,
     foreignOwnership,
+    helmMetadata,
     LiveRelease,
     refName,
 } from "./plan";
-import { names } from "../model";
-import { canonicalJson, labelsFor } from "../specs/common";
+import { backupSecretName, objectBackupName } from "./backups";
+import { labelKeys, names } from "../model";
+import { canonicalJson } from "../specs/common";
 
-const ourLabelKeys = new Set(Object.keys(labelsFor("any")));
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+const ourLabelKeys = new Set<string>(Object.values(labelKeys));
 
 /** Leaf paths of a value (lists are leaves), as `a.b.c`. */
 function leaves(value: unknown, prefix: string[] = []): [string[], unknown][] {
@@ -120,6 +117,10 @@ export function describeAdoption(
     if (plan.remove.length > 0) {
         lines.push(`  deleted at the end (the chart's, replaced by the stack's): ${list(plan.remove.map(refName))}.`);
     }
+    if (plan.discard.length > 0) {
+        const copies = plan.discard.map((r) => `${refName(r)} (copied to Secret ${objectBackupName(plan.release, r)})`);
+        lines.push(`  deleted at the end (\`adopt.remove\`): ${list(copies)}.`);
+    }
     if (plan.keep.length > 0) {
         lines.push(`  left in place (\`adopt.keep\`), Helm's labels removed: ${list(plan.keep.map(refName))}.`);
     }
@@ -130,11 +131,11 @@ export function describeAdoption(
     );
     const helmAnnotations = new Set(
         takenOver.flatMap((o) =>
-            Object.keys(o.metadata.annotations ?? {}).filter((k) => k.startsWith("meta.helm.sh/")),
+            Object.keys(o.metadata.annotations ?? {}).filter((k) => k.startsWith(helmMetadata.annotationPrefix)),
         ),
     );
     lines.push(
-        `  Helm's field ownership passes to \`${plan.facts.fieldManager}\` on ${plan.handover.length} objects; what only Helm set goes: labels ${list([...helmLabels].sort())}, annotations ${list([...helmAnnotations].sort())}; \`app.kubernetes.io/managed-by\` becomes \`pulumi\`.`,
+        `  Helm's field ownership passes to \`${plan.facts.fieldManager}\` on ${plan.handover.length} objects; what only Helm set goes: labels ${list([...helmLabels].sort())}, annotations ${list([...helmAnnotations].sort())}; \`${labelKeys.managedBy}\` becomes \`pulumi\`.`,
     );
 
     const selector = plan.facts.workerSelector;

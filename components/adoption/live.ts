@@ -78,7 +78,9 @@ export function readLiveRelease(conn: KubeConnection, c: AdoptionStackConfig): L
         : undefined;
 
     const ns = kubectlJson(conn, ["get", "namespace", c.namespace, "--ignore-not-found"]);
-    const enforcing = ns?.metadata?.labels?.["pod-security.kubernetes.io/enforce"] === "restricted";
+    const enforcing = Object.entries(podSecurityLabels)
+        .filter(([k]) => k.endsWith("/enforce"))
+        .every(([k, v]) => ns?.metadata?.labels?.[k] === v);
     return {
         revisions,
         ...(newest ? { newest } : {}),

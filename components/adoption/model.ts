@@ -1,12 +1,24 @@
 /**
  * What an adoption of a live Helm release reads and produces (`adopt.helmRelease`): the live objects
  * and release record as `components/adoption/live.ts` reads them, the part of the stack
- * configuration the planner needs, and the plan. Types only, besides the two `Kind/name` helpers;
- * the rules are in `adoption.ts`.
+ * configuration the planner needs, and the plan. Types only, besides Helm's metadata keys and the
+ * two `Kind/name` helpers; the rules are in `plan.ts`.
  */
-import type { ConfigProblem } from "../config/problems";
-import type { AdoptionConfig, ClaimConfig } from "../config";
+import type { ConfigProblem } from "../config";
+import type { AdoptionConfig, ClaimConfig, ClaimOverride } from "../model";
 import type { ManagedFieldsEntry } from "./managed-fields";
+
+/**
+ * What Helm writes on every object of a release: the value of `app.kubernetes.io/managed-by`
+ * (`labelKeys.managedBy`) and the annotations naming the release, which `helm install`/`upgrade`
+ * require to take an existing object over.
+ */
+export const helmMetadata = {
+    managedBy: "Helm",
+    annotationPrefix: "meta.helm.sh/",
+    releaseName: "meta.helm.sh/release-name",
+    releaseNamespace: "meta.helm.sh/release-namespace",
+} as const;
 
 /** An object by API version, kind and name (namespaced objects: in the stack's namespace). */
 export interface ObjectRef {
@@ -17,7 +29,7 @@ export interface ObjectRef {
     readonly namespace?: string;
 }
 
-/** `Kind/name`, as `kubectl get` and `adopt.keep` write it. */
+/** `Kind/name`, as `kubectl get`, `adopt.keep` and `adopt.remove` write it. */
 export function refName(r: Pick<ObjectRef, "kind" | "name">): string {
     return `${r.kind}/${r.name}`;
 }
@@ -106,7 +118,7 @@ export interface AdoptedFacts {
     /** The live worker image, while the janitor owns it (`worker.image.autoUpdate`). */
     readonly workerImage?: string;
     /** The live claim's class and access modes, which are immutable. */
-    readonly claim?: { readonly storageClassName?: string; readonly accessModes: readonly string[] };
+    readonly claim?: ClaimOverride;
 }
 
 export type AdoptionPhase = "takeover" | "adopted";
@@ -123,6 +135,11 @@ export interface AdoptionSteps {
     readonly remove: readonly ObjectRef[];
     /** Objects of the release kept in place (`adopt.keep`), Helm's metadata stripped. */
     readonly keep: readonly ObjectRef[];
+    /**
+     * Objects of the release listed in `adopt.remove`: copied (`objectBackupName`), then deleted
+     * after the takeover with the others.
+     */
+    readonly discard: readonly ObjectRef[];
     /** The record's revisions, removed last (copied first). */
     readonly revisions: readonly HelmRevision[];
 }

@@ -6,14 +6,16 @@
  *
  * The rules come from experiments on a real API server: docs/helm-adoption-research.md.
  */
-import type { ConfigProblem } from "../config/problems";
-import type { ClaimConfig } from "../config";
+import { uniqueProblems } from "../config";
+import type { ConfigProblem } from "../config";
 import { parseQuantity } from "../config/validators";
+import { labelKeys, names } from "../model";
+import type { ClaimConfig, ClaimOverride } from "../model";
 import {
-    AdoptedFacts,
     AdoptionPhase,
     AdoptionPlan,
     AdoptionStackConfig,
+    helmMetadata,
     LiveObject,
     LiveRelease,
     ObjectRef,
@@ -21,23 +23,11 @@ import {
     refName,
     liveName,
 } from "./model";
-import { names } from "../model";
+import { objectBackupName } from "./backups";
 import { adoptionFieldManager, foreignManagers, isHandedOver } from "./managed-fields";
 
 // The types are their own module; importers keep reading them from here.
 export * from "./model";
-
-/**
- * The copy of one revision's record that the adoption keeps for a rollback: the record Secret under
- * this name and with label `owner=backline-helm-backup`, which Helm does not list (the rollback of
- * docs/move-from-helm.md restores it).
- */
-export function backupSecretName(release: string, version: number): string {
-    return `backline-helm-backup.${release}.v${version}`;
-}
-
-/** The `owner` label of the backups. */
-export const backupOwner = "backline-helm-backup";
 
 /** Objects of these kinds the stack replaces with its own (RBAC of other names): deleted unless kept. */
 const supersededKinds = new Set(["Role", "RoleBinding"]);
@@ -65,12 +55,12 @@ export function declaredObjects(c: AdoptionStackConfig): string[] {
     ];
 }
 
-const helmManaged = (o: LiveObject | undefined) => o?.metadata.labels?.["app.kubernetes.io/managed-by"] === "Helm";
+const helmManaged = (o: LiveObject | undefined) => o?.metadata.labels?.[labelKeys.managedBy] === helmMetadata.managedBy;
 const quantity = (q: unknown) => (typeof q === "string" ? parseQuantity(q)?.value : undefined);
 
 /** The plan for this configuration and what is live, or every reason to refuse it. */
 export function planAdoption(c: AdoptionStackConfig, live: LiveRelease): AdoptionPlan {
-    const { release, releaseNamespace, keep } = c.adoption;
+    const { release, releaseNamespace, keep, remove: listedForRemoval } = c.adoption;
     const problems: ConfigProblem[] = [];
     const refuse = (key: string, message: string) => problems.push({ key, message });
     const declared = new Set(declaredObjects(c));
@@ -95,19 +85,31 @@ export function planAdoption(c: AdoptionStackConfig, live: LiveRelease): Adoptio
     const manifest = newest?.objects ?? [];
     const inRelease = new Set(manifest.map(refName));
     const keepSet = new Set(keep);
-    for (const k of keep) {
-        if (newest && !inRelease.has(k)) {
-            refuse(
-                "adopt.keep",
-                `lists \`${k}\`, which is not an object of release \`${release}\` (${[...inRelease].join(", ")}). Remove it from the list.`,
-            );
-        } else if (declared.has(k)) {
-            refuse("adopt.keep", `lists \`${k}\`, which the stack declares and takes over. Remove it from the list.`);
+    const removeSet = new Set(listedForRemoval);
+    for (const [key, listed] of [
+        ["adopt.keep", keep],
+        ["adopt.remove", listedForRemoval],
+    ] as const) {
+        for (const k of listed) {
+            if (newest && !inRelease.has(k)) {
+                refuse(
+                    key,
+                    `lists \`${k}\`, which is not an object of release \`${release}\` (${[...inRelease].join(", ")}). Remove it from the list.`,
+                );
+            } else if (declared.has(k)) {
+                refuse(key, `lists \`${k}\`, which the stack declares and takes over. Remove it from the list.`);
+            } else if (key === "adopt.remove" && k.startsWith("PersistentVolumeClaim/")) {
+                refuse(
+                    key,
+                    `lists \`${k}\`: the adoption never deletes a claim, which holds data. Remove it from the list, and keep the claim (\`adopt.keep\`) or delete it yourself once its data is safe.`,
+                );
+            }
         }
     }
 
     const remove: ObjectRef[] = [];
     const kept: ObjectRef[] = [];
+    const discard: ObjectRef[] = [];
     for (const o of manifest) {
         const name = refName(o);
         if (declared.has(name)) continue;
@@ -115,12 +117,14 @@ export function planAdoption(c: AdoptionStackConfig, live: LiveRelease): Adoptio
             if (live.objects[name]) kept.push(o);
         } else if (o.kind === "PersistentVolumeClaim") {
             refuse(claimKey(c.storage.claim), unknownClaimMessage(c.storage.claim, o.name));
+        } else if (removeSet.has(name)) {
+            if (live.objects[name]) discard.push(o);
         } else if (supersededKinds.has(o.kind) && o.namespace !== undefined) {
             if (live.objects[name]) remove.push(o);
         } else {
             refuse(
                 "adopt.keep",
-                `release \`${release}\` has \`${name}\`, which the stack does not declare. Add \`${name}\` to \`adopt.keep\` to leave it in place (Helm's labels removed), or delete it yourself first.`,
+                `release \`${release}\` has \`${name}\`, which the stack does not declare. Add \`${name}\` to \`adopt.keep\` to leave it in place (Helm's labels removed), or to \`adopt.remove\` to delete it once the take-over has succeeded (a copy is kept in Secret \`${objectBackupName(release, o)}\`).`,
             );
         }
     }
@@ -128,7 +132,7 @@ export function planAdoption(c: AdoptionStackConfig, live: LiveRelease): Adoptio
     const claim = checkClaim(c, live, inRelease, refuse);
     checkImmutables(live, refuse);
     if (problems.length > 0) {
-        return { kind: "refused", problems };
+        return { kind: "refused", problems: uniqueProblems(problems) };
     }
 
     const handover = Object.values(live.objects)
@@ -151,6 +155,7 @@ export function planAdoption(c: AdoptionStackConfig, live: LiveRelease): Adoptio
         handover,
         remove: remove.sort(byName),
         keep: kept.sort(byName),
+        discard: discard.sort(byName),
         revisions: [...live.revisions].sort((a, b) => a.version - b.version),
     };
 }
@@ -197,7 +202,7 @@ function checkClaim(
     live: LiveRelease,
     inRelease: ReadonlySet<string>,
     refuse: (key: string, message: string) => void,
-): AdoptedFacts["claim"] {
+): ClaimOverride | undefined {
     const claim = c.storage.claim;
     if (claim.kind === "existingClaim" || claim.kind === "efs") {
         return undefined;

@@ -5,11 +5,12 @@
  * `BacklineStack`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { BacklineConfig, ConfigProblem } from "../config";
-import { readStackConfig, stackConfigSchema } from "../config";
+import type { ConfigProblem } from "../config";
+import { stackConfigSchema } from "../config";
 import { AdoptionStackConfig, AdoptionSteps, planAdoption } from "./plan";
 import { describeAdoption } from "./changes";
 import { names, networkPolicyNames, siteNames } from "../model";
+import type { BacklineConfig } from "../model";
 import type { KubeConnection } from "../cluster/kubectl";
 import { readLiveRelease } from "./live";
 
@@ -76,10 +77,10 @@ function siteObjectsOf(config: BacklineConfig): string[] {
 
 export interface PrepareOptions {
     /**
-     * The stack configuration as given (chart-shaped, before resolving), to list the values that
-     * differ from the release. @default the program's stack configuration
+     * The stack configuration as given (chart-shaped, before resolving: `readStackConfig().values`
+     * in a Pulumi program), to list the values that differ from the release.
      */
-    readonly values?: unknown;
+    readonly values: unknown;
     /** Where the account of the changes goes. @default `pulumi.log.info` */
     readonly log?: (message: string) => void;
 }
@@ -88,7 +89,7 @@ export interface PrepareOptions {
  * Reads the release named by `adopt.helmRelease` and plans its adoption; throws
  * `AdoptionRefusedError` when it must not go ahead. `undefined` when nothing is to be adopted.
  */
-export function prepareAdoption(config: BacklineConfig, opts: PrepareOptions = {}): PreparedAdoption | undefined {
+export function prepareAdoption(config: BacklineConfig, opts: PrepareOptions): PreparedAdoption | undefined {
     const c = adoptionStackConfig(config);
     if (!c) {
         return undefined;
@@ -112,7 +113,7 @@ export function prepareAdoption(config: BacklineConfig, opts: PrepareOptions = {
     if (plan.kind === "refused") {
         throw new AdoptionRefusedError(c.adoption.release, plan.problems);
     }
-    const parsed = stackConfigSchema.safeParse(opts.values ?? readStackConfig().values);
+    const parsed = stackConfigSchema.safeParse(opts.values);
     const changes = describeAdoption(c, plan, live, parsed.success ? parsed.data : {});
     (opts.log ?? ((m: string) => pulumi.log.info(m)))(changes.join("\n"));
     return { steps: plan, connection, recordPresent: live.revisions.length > 0, changes };

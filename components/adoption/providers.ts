@@ -4,9 +4,9 @@
  *
  * - the handover (before any object is applied): Helm's field ownership of each object the stack
  *   declares becomes the stack's (`managed-fields.ts`);
- * - the release removal (after every object was applied): the record is copied, the chart's objects
- *   the stack replaces are deleted, the kept ones lose Helm's ownership metadata, and the record is
- *   removed last.
+ * - the release removal (after every object was applied): the record and the objects of
+ *   `adopt.remove` are copied, those and the chart's objects the stack replaces are deleted, the kept
+ *   ones lose Helm's ownership metadata, and the record is removed last.
  *
  * Both are idempotent: a step that failed half-way is finished by the next `pulumi up`. Neither undoes
  * anything on `pulumi destroy` (the objects are the stack's by then).
@@ -16,7 +16,9 @@
  * https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { backupOwner, backupSecretName, ObjectRef, refName } from "./plan";
+import { labelKeys } from "../model";
+import { helmMetadata, ObjectRef, refName } from "./model";
+import { BackupSecret, ObjectJson, objectBackup, RecordSecret, recordBackup } from "./backups";
 import { handOver, handOverPatch } from "./managed-fields";
 import { KubeConnection, kubectl, kubectlFailure, kubectlJson, kubectlOk, kubectlType } from "../cluster/kubectl";
 
@@ -37,6 +39,8 @@ export interface ReleaseRemovalInputs {
     readonly remove: readonly ObjectRef[];
     /** Objects of the release left in place (`adopt.keep`): Helm's ownership metadata removed. */
     readonly keep: readonly ObjectRef[];
+    /** Objects of the release listed in `adopt.remove`: copied, then deleted. @default none */
+    readonly discard?: readonly ObjectRef[];
     /** Whether the program saw the record; once it is gone there is nothing left to do. */
     readonly recordPresent: boolean;
 }
@@ -103,28 +107,12 @@ export const handoverProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-interface RecordSecret {
-    readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
-    readonly type?: string;
-    readonly data?: Record<string, string>;
-}
-
-/** Copies one record Secret to its backup (kept when it exists with the same contents). */
-function backUp(conn: KubeConnection, ns: string, release: string, record: RecordSecret): string {
-    const version = Number(record.metadata.labels?.version ?? 0);
-    const name = backupSecretName(release, version);
-    const backup = {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: {
-            name,
-            namespace: ns,
-            labels: { ...record.metadata.labels, owner: backupOwner },
-            annotations: { "backline.ai/helm-record": record.metadata.name },
-        },
-        type: record.type,
-        data: record.data,
-    };
+/**
+ * Creates a backup, or finds it with the same contents (a run that stopped half-way); `what` it is a
+ * copy of names it in the error when another Secret has its name.
+ */
+function createBackup(conn: KubeConnection, backup: BackupSecret, what: string): string {
+    const { name, namespace } = backup.metadata;
     const args = ["create", "-f", "-"];
     const r = kubectl(conn, args, { input: JSON.stringify(backup) });
     if (r.status === 0) {
@@ -133,19 +121,19 @@ function backUp(conn: KubeConnection, ns: string, release: string, record: Recor
     if (!/AlreadyExists|already exists/.test(r.stderr)) {
         throw new Error(kubectlFailure(args, r));
     }
-    const existing = kubectlJson(conn, ["get", "secret", name, "-n", ns]);
-    if (existing?.data?.release !== record.data?.release) {
+    const existing = kubectlJson(conn, ["get", "secret", name, "-n", namespace]);
+    if (!Object.entries(backup.data ?? {}).every(([k, v]) => existing?.data?.[k] === v)) {
         throw new Error(
-            `Secret ${name} in ${ns} exists with other contents than Helm's record ${record.metadata.name}; move it away and run \`pulumi up\` again.`,
+            `Secret ${name} in ${namespace} exists with other contents than ${what}; move it away and run \`pulumi up\` again.`,
         );
     }
     return name;
 }
 
-/** Whether the live object still belongs to this Helm release. */
-function ownedByRelease(conn: KubeConnection, ref: ObjectRef, release: string): boolean {
+/** The live object, while it still belongs to this Helm release. */
+function ownedByRelease(conn: KubeConnection, ref: ObjectRef, release: string): ObjectJson | undefined {
     const o = kubectlJson(conn, ["get", ...objectArgs(ref), "--ignore-not-found"]);
-    return o?.metadata?.annotations?.["meta.helm.sh/release-name"] === release;
+    return o?.metadata?.annotations?.[helmMetadata.releaseName] === release ? o : undefined;
 }
 
 function finishAdoption(inputs: ReleaseRemovalInputs) {
@@ -156,8 +144,16 @@ function finishAdoption(inputs: ReleaseRemovalInputs) {
     const records: RecordSecret[] = listed?.items ?? [];
     const backups: string[] = [];
     for (const record of records) {
-        backups.push(backUp(conn, ns, inputs.release, record));
+        backups.push(
+            createBackup(conn, recordBackup(inputs.release, ns, record), `Helm's record ${record.metadata.name}`),
+        );
     }
+    // Every copy before anything is deleted: a copy that fails stops the run with nothing lost.
+    const discarded = (inputs.discard ?? []).filter((ref) => {
+        const o = ownedByRelease(conn, ref, inputs.release);
+        if (o) backups.push(createBackup(conn, objectBackup(inputs.release, ns, o), `${refName(ref)} of the release`));
+        return o !== undefined;
+    });
     const removed: string[] = [];
     for (const ref of inputs.remove) {
         if (ownedByRelease(conn, ref, inputs.release)) {
@@ -165,11 +161,15 @@ function finishAdoption(inputs: ReleaseRemovalInputs) {
             removed.push(refName(ref));
         }
     }
+    for (const ref of discarded) {
+        kubectlOk(conn, ["delete", ...objectArgs(ref), "--ignore-not-found", "--wait=false"]);
+        removed.push(refName(ref));
+    }
     // Without Helm's ownership metadata no later `helm install`/`upgrade` can take these back.
     const strip = {
         metadata: {
-            labels: { "app.kubernetes.io/managed-by": null },
-            annotations: { "meta.helm.sh/release-name": null, "meta.helm.sh/release-namespace": null },
+            labels: { [labelKeys.managedBy]: null },
+            annotations: { [helmMetadata.releaseName]: null, [helmMetadata.releaseNamespace]: null },
         },
     };
     for (const ref of inputs.keep) {

@@ -11,9 +11,12 @@ export interface HelmReleaseRemovalArgs extends ReleaseRemovalInputs {
 export interface HelmReleaseRemovalResult {
     /** The record's revisions that were removed. */
     readonly revisions: number[];
-    /** Their copies, for a rollback (docs/move-from-helm.md, "Rolling back"). */
+    /**
+     * The copies of the record and of the objects of `adopt.remove`, for a rollback
+     * (docs/move-from-helm.md and docs/helm-adoption.md, "Rolling back").
+     */
     readonly backups: string[];
-    /** Objects of the release deleted (`Kind/name`). */
+    /** Objects of the release deleted (`Kind/name`): the chart's RBAC the stack replaces, and `adopt.remove`. */
     readonly removed: string[];
     /** Objects of the release left in place. */
     readonly kept: string[];
@@ -48,7 +51,8 @@ class HelmReleaseRecord extends pulumi.dynamic.Resource {
  * The end of an adoption (`adopt.helmRelease`), once every object of the stack took the release
  * over: Helm's record is copied (Secrets `backline-helm-backup.<release>.v<N>`, which Helm does not
  * list) and removed, so `helm list` shows no release and no `helm uninstall` can delete the objects;
- * the chart's objects the stack replaces are deleted and the kept ones lose Helm's ownership metadata.
+ * the chart's objects the stack replaces are deleted, those of `adopt.remove` copied and deleted, and
+ * the kept ones lose Helm's ownership metadata.
  */
 export class HelmReleaseRemoval extends pulumi.ComponentResource {
     public readonly result: pulumi.Output<HelmReleaseRemovalResult>;

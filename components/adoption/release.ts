@@ -8,6 +8,7 @@
  */
 import { gunzipSync } from "zlib"; // named: see kubectl.ts
 import { parseAllDocuments } from "yaml";
+import { isPlainObject } from "../config";
 import type { HelmRevision, ObjectRef, ReleaseRecord } from "./plan";
 
 /** The release document, as far as the adoption reads it. */
@@ -74,10 +75,6 @@ export function manifestObjects(manifest: string, releaseNamespace: string): Obj
             name: o.metadata?.name as string,
             ...(clusterScoped.has(o.kind as string) ? {} : { namespace: o.metadata?.namespace ?? releaseNamespace }),
         }));
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Helm's coalescing of values: maps merge key by key, anything else is replaced, `null` removes. */

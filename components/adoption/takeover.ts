@@ -19,7 +19,7 @@ export function connectionInput(connection: KubeConnection): pulumi.Input<KubeCo
 
 /** The handover as a resource of the stack, so `preview` shows it and the engine runs it first. */
 class HelmFieldOwnership extends pulumi.dynamic.Resource {
-    public readonly handedOver!: pulumi.Output<string[]>;
+    declare public readonly handedOver: pulumi.Output<string[]>;
 
     constructor(name: string, args: HelmTakeoverArgs, opts: pulumi.CustomResourceOptions) {
         super(

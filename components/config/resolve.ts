@@ -75,11 +75,11 @@ function jobAdmissionOf(c: StackConfigOutput) {
 
 /** The release to adopt (`adopt.*`), or none. */
 function adoptionOf(c: StackConfigOutput) {
-    const { helmRelease, releaseNamespace, keep } = c.adopt;
+    const { helmRelease, releaseNamespace, keep, remove } = c.adopt;
     if (helmRelease === undefined) {
         return undefined;
     }
-    return { release: helmRelease, releaseNamespace: releaseNamespace ?? c.namespaceOverride, keep };
+    return { release: helmRelease, releaseNamespace: releaseNamespace ?? c.namespaceOverride, keep, remove };
 }
 
 function resolve(c: StackConfigOutput) {

@@ -28,6 +28,8 @@ export interface AdoptionConfig {
     readonly releaseNamespace: string;
     /** Objects of the release to leave in place, as `Kind/name`. @default [] */
     readonly keep: readonly string[];
+    /** Objects of the release to delete once the take-over has succeeded (copied first), as `Kind/name`. @default [] */
+    readonly remove: readonly string[];
 }
 
 /** The resolved configuration `BacklineStack` takes. */

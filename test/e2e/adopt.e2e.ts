@@ -16,11 +16,12 @@
  * Run: npx mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 900000 test/e2e/adopt.e2e.ts
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { minimal, production } from "../fixtures/examples";
-import { useApiServer } from "../support/apiserver";
+import { REPO_ROOT, useApiServer } from "../support/apiserver";
 import { TEST_CHART, useHelm, writeValuesFile } from "../support/helm";
 import { StackConfig, testAccessKey } from "../support/mocks";
 import { watchEvents, Watches } from "../support/watch";
@@ -92,13 +93,20 @@ describe("adopting a live Helm release (e2e)", function () {
     };
 
     /**
-     * After an adoption: every object kept its UID but those deleted by design, the watch saw no
-     * other deletion, and Helm lists no release. Returns the objects now.
+     * After an adoption: every object kept its UID but those deleted by design (and `listed` in
+     * `adopt.remove`), the watch saw no other deletion, and Helm lists no release. Returns the
+     * objects now.
      */
-    const assertAdopted = (ns: string, before: Map<string, Any>, w: Watches): Map<string, Any> => {
+    const assertAdopted = (
+        ns: string,
+        before: Map<string, Any>,
+        w: Watches,
+        listed: readonly string[] = [],
+    ): Map<string, Any> => {
         const after = objectsIn(ns);
+        const removed = [...removedByAdoption, ...listed].sort();
         for (const [name, uid] of uids(before)) {
-            if (removedByAdoption.includes(name)) {
+            if (removed.includes(name)) {
                 assert.ok(!after.has(name), `${name} was not removed`);
             } else {
                 assert.equal(after.get(name)?.metadata.uid, uid, `${name} changed UID`);
@@ -108,7 +116,7 @@ describe("adopting a live Helm release (e2e)", function () {
             .filter((e) => e.type === "DELETED" && !scheduledJob(e.object))
             .map((e) => `${e.object.kind}/${e.object.metadata.name}`)
             .sort();
-        assert.deepEqual(deleted, removedByAdoption);
+        assert.deepEqual(deleted, removed);
         assert.deepEqual(w.errors, []);
         assert.deepEqual(helmList(ns), []);
         return after;
@@ -322,6 +330,66 @@ describe("adopting a live Helm release (e2e)", function () {
         assert.equal(deploy.spec.replicas, 2);
         assert.equal(after.get("PersistentVolumeClaim/worker-storage").spec.resources.requests.storage, "50Gi");
         assert.match(after.get("ConfigMap/janitor-script").data["janitor.sh"], /^#!\/usr\/bin\/env bash/);
+    });
+
+    it("deletes the chart's own access-key Secret at the end (`adopt.remove`), its copy kept, the worker serving throughout", async () => {
+        const ns = "backline-remove";
+        const values = { ...minimal, namespaceOverride: ns };
+        // The chart's variant that keeps the key in `backline-access` (test/fixtures/backline-chart/README.md).
+        install(ns, values, ["--set", "accessKeySecretName=backline-access"]);
+        const before = objectsIn(ns);
+        assert.ok(before.has("Secret/backline-access") && !before.has("Secret/backline-access-key"));
+        await newStack("remove", {
+            ...stackConfig(values),
+            adopt: { helmRelease: release, remove: ["Secret/backline-access"] },
+        });
+
+        const w = watchEvents(kube(), watched(ns));
+        await w.ready;
+        const up = await pulumi(["up", "--yes", "--skip-preview"]);
+        w.stop();
+        const said = up.stdout + up.stderr;
+        assert.match(
+            said,
+            /deleted at the end \(`adopt\.remove`\): Secret\/backline-access \(copied to Secret backline-helm-backup\.backline\.secret\.backline-access\)/,
+        );
+        assert.ok(!said.includes(testAccessKey), "the access key was printed");
+        assert.deepEqual(unavailable(w), [], "the worker had fewer available replicas than it asks for");
+        const after = assertAdopted(ns, before, w, ["Secret/backline-access"]);
+        const keyOf = (secret: Any) => Buffer.from(secret.data.accessKey, "base64").toString();
+        assert.equal(keyOf(after.get("Secret/backline-access-key")), testAccessKey);
+        const workerEnv = after.get("Deployment/worker").spec.template.spec.containers[0].env;
+        assert.deepEqual(
+            [...new Set(workerEnv.flatMap((e: Any) => e.valueFrom?.secretKeyRef?.name ?? []))],
+            ["backline-access-key"],
+        );
+
+        // The copy holds the Secret as it was, ready to be created again; the result lists it.
+        const copyName = "backline-helm-backup.backline.secret.backline-access";
+        const copy = getJson(`secret/${copyName}`, ns);
+        assert.equal(copy.metadata.labels.owner, "backline-helm-backup");
+        const copied = JSON.parse(Buffer.from(copy.data.object, "base64").toString());
+        assert.equal(copied.metadata.name, "backline-access");
+        assert.equal(keyOf(copied), testAccessKey);
+        const result = await pulumi(["stack", "output", "helmAdoption", "--json"]);
+        const { removed, backups } = JSON.parse(result.stdout);
+        assert.ok(removed.includes("Secret/backline-access"), removed);
+        assert.deepEqual(backups, [copyName, "backline-helm-backup.backline.v1"]);
+
+        // A second `up` changes nothing (its update checked, without a preview first).
+        await pulumi(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+
+        // docs/helm-adoption.md, "Rolling back", as written: the objects of `adopt.remove` back from their copies.
+        const doc = fs.readFileSync(path.join(REPO_ROOT, "docs", "helm-adoption.md"), "utf8");
+        const block = /```bash\n(kubectl get secret [^`]*@base64d[^`]*)```/.exec(doc);
+        assert.ok(block, "docs/helm-adoption.md has no restore command");
+        const restore = spawnSync(
+            "bash",
+            ["-euo", "pipefail", "-c", block[1].replace("<release namespace>", ns).replace("<release>", release)],
+            { encoding: "utf8", env: { ...process.env, ...env.env, KUBECONFIG: kube().kubeconfig } },
+        );
+        assert.equal(restore.status, 0, restore.stderr);
+        assert.equal(keyOf(getJson("secret/backline-access", ns)), testAccessKey);
     });
 
     it("refuses a claim on another class (naming both) and a `failed` release, changing nothing", async () => {

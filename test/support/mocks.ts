@@ -181,6 +181,11 @@ export async function registeredUrns(
     config: StackConfig,
     opts: { readonly stack?: string; readonly secretKeys?: readonly string[] } = {},
 ): Promise<string[]> {
+    return urnsRegisteredBy(() => runProgram(config, opts));
+}
+
+/** The URNs `run` registers (it sets the mocks), sorted, computed as `registeredUrns` computes them. */
+export async function urnsRegisteredBy(run: () => Promise<unknown>): Promise<string[]> {
     const proto = MockMonitor.prototype as unknown as {
         newUrn: (parent: string, type: string, name: string) => string;
     };
@@ -194,7 +199,7 @@ export async function registeredUrns(
         return urn;
     };
     try {
-        await runProgram(config, opts);
+        await run();
     } finally {
         proto.newUrn = original;
     }

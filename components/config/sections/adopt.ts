@@ -1,6 +1,6 @@
 /**
- * `adopt`: moving a live Helm release of the Backline chart to this stack (README "Moving from the
- * Helm chart", docs/helm-adoption.md). Its rules against other sections are in `schema.ts`.
+ * `adopt`: moving a live Helm release of the Backline chart to this stack (docs/move-from-helm.md,
+ * docs/helm-adoption.md). Its rules against other sections are in `schema.ts`.
  */
 import { always, listOf, object, rule, show, text } from "../fields";
 import { checkDns1123Label, checkDns1123Subdomain, isDns1123Label } from "../validators";
@@ -24,6 +24,11 @@ export function checkKindAndName(entry: string): string | undefined {
         : undefined;
 }
 
+/** `adopt.keep`, `adopt.remove`: objects of the release by `Kind/name`. */
+function kindAndNameList() {
+    return listOf(text(checkKindAndName), "expected a list of `Kind/name` entries").prefault([]);
+}
+
 export const adopt = object({
     helmRelease: text(checkHelmReleaseName).optional().meta({
         description:
@@ -34,14 +39,25 @@ export const adopt = object({
         description: "Namespace of the release record (`helm install --namespace`, `helm list -n`).",
         defaultText: "`namespaceOverride`",
     }),
-    keep: listOf(text(checkKindAndName), "expected a list of `Kind/name` entries")
-        .prefault([])
-        .describe(
-            "Objects of the release the stack does not declare, to leave in place (Helm's labels removed) rather than delete (`Role`s and `RoleBinding`s) or refuse (any other kind).",
-        ),
+    keep: kindAndNameList().describe(
+        "Objects of the release the stack does not declare, to leave in place (Helm's labels removed) rather than delete (`Role`s and `RoleBinding`s) or refuse (any other kind).",
+    ),
+    remove: kindAndNameList().describe(
+        "Objects of the release the stack does not declare, to delete once the take-over has succeeded (a copy of each is kept in a Secret `backline-helm-backup.<release>.<kind>.<name>`), e.g. the chart's own copy of the access key.",
+    ),
 })
     .superRefine((a, ctx) => {
         const { typed, given, problem } = rule(ctx);
+        if (typed() && typed("keep") && typed("remove")) {
+            a.remove.forEach((entry, i) => {
+                if (a.keep.includes(entry)) {
+                    problem(
+                        ["remove", i],
+                        `got ${show(entry)}, which \`adopt.keep\` lists too; an object is either kept or removed. Take it out of one of the lists.`,
+                    );
+                }
+            });
+        }
         if (!typed() || (given("helmRelease") && a.helmRelease !== "")) return;
         if (given("releaseNamespace")) {
             problem(
@@ -49,11 +65,13 @@ export const adopt = object({
                 `got ${show(a.releaseNamespace)} without \`adopt.helmRelease\`; set the release to adopt, or remove this key.`,
             );
         }
-        if (given("keep") && !(typed("keep") && a.keep.length === 0)) {
-            problem(
-                ["keep"],
-                `got ${show(a.keep)} without \`adopt.helmRelease\`; set the release to adopt, or remove this key.`,
-            );
+        for (const key of ["keep", "remove"] as const) {
+            if (given(key) && !(typed(key) && a[key].length === 0)) {
+                problem(
+                    [key],
+                    `got ${show(a[key])} without \`adopt.helmRelease\`; set the release to adopt, or remove this key.`,
+                );
+            }
         }
     }, always)
     .prefault({})
