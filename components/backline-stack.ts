@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HelmAdoption } from "./adoption";
 import type { PreparedAdoption } from "./adoption";
-import type { BacklineConfig } from "./model";
+import { siteNames, type BacklineConfig } from "./model";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./job-admission";
 import { BacklineNamespace } from "./namespace";
@@ -65,6 +65,9 @@ export class BacklineStack extends pulumi.ComponentResource {
                       allowedSecrets: cfg.jobAdmission.allowedSecrets,
                       // The selector the worker keeps below: its Jobs' pods may not carry it.
                       workerSelectorOverride: adoption?.worker.selectorOverride,
+                      // What the worker hands its Jobs for the site: the proxy Secret, the pull secrets.
+                      ...(cfg.site.proxy ? { proxySecret: siteNames.proxySecret } : {}),
+                      imagePullSecrets: cfg.site.imagePullSecrets,
                   },
                   { parent: this },
               )

@@ -28,12 +28,16 @@ import {
     job,
     jobAdmissionCases,
     jobDeleteCases,
+    noSiteCases,
     podsLabelled,
     properPod,
+    siteCases,
+    siteInputs,
     withPod,
     workerSelectorLabels,
 } from "./fixtures/job-admission-cases";
 import * as examples from "./fixtures/examples";
+import { airGapped } from "./fixtures/enterprise-examples";
 import { adoptedStackUnderMocks } from "./fixtures/adoption";
 import { runProgram } from "./support/mocks";
 
@@ -134,6 +138,14 @@ describe("job admission policy: what its CEL admits (interpreted; the API server
         }
     };
     table(spec, jobAdmissionCases);
+
+    describe("with a proxy and the site's pull secrets, which the worker hands its Jobs", () => {
+        table(buildJobAdmissionPolicySpec(siteInputs), siteCases);
+    });
+
+    describe("without them, the same hand-overs are refused", () => {
+        table(spec, noSiteCases);
+    });
 
     describe("with the selector an adopted release kept", () => {
         table(buildJobAdmissionPolicySpec(adoptedInputs), adoptedSelectorCases);
@@ -265,6 +277,17 @@ describe("job admission policy: in the program (under mocks)", function () {
         assert.equal(run.outputs.jobAdmissionPolicy, "backline-worker-jobs-backline-prod");
         const claim = run.mocks.one("kubernetes:core/v1:PersistentVolumeClaim").inputs.metadata.name;
         assert.ok(JSON.stringify(policy.spec.variables).includes(`claimName == '${claim}'`));
+    });
+
+    it("lets the worker's Jobs use what it hands them for the site: the proxy Secret, the pull secrets", async () => {
+        const run = await runProgram(airGapped, { secretKeys: ["proxy"] });
+        const policy = run.mocks.one(VAP).inputs;
+        const variable = (name: string) => policy.spec.variables.find((v: Any) => v.name === name).expression;
+        assert.match(variable("allowedSecrets"), /'backline-proxy'/);
+        assert.match(variable("pullSecrets"), /^\['dockerconfig', 'corp-registry'\]/);
+        const plain = await runProgram(examples.minimal);
+        const plainPolicy = plain.mocks.one(VAP).inputs;
+        assert.equal(plainPolicy.spec.variables.find((v: Any) => v.name === "allowedSecrets").expression, "[]");
     });
 
     it("allows the configured Secrets, and with the switch off makes nothing cluster-scoped", async () => {

@@ -147,6 +147,18 @@ export interface JobAdmissionInputs {
      * @default none: the worker uses the stack's selector (`app.kubernetes.io/name`, `app.kubernetes.io/component`)
      */
     readonly workerSelectorOverride?: Readonly<Record<string, string>>;
+    /**
+     * Secret `backline-proxy` when the stack has a proxy (`proxy.*`): the worker hands it to its Jobs
+     * (`BACKLINE_PROXY_SECRET`, for `envFrom`), so they may read it like an allowed Secret.
+     * @default none: no proxy
+     */
+    readonly proxySecret?: string;
+    /**
+     * The site's pull secrets (`imagePullSecrets`): the worker hands them to its Jobs beside
+     * `dockerconfig` (`BACKLINE_IMAGE_PULL_SECRETS`), so they may pull with them (and only pull).
+     * @default none
+     */
+    readonly imagePullSecrets?: readonly string[];
 }
 
 /** `JobAdmission`: the ValidatingAdmissionPolicy on the worker's Jobs and its binding. */

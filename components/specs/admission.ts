@@ -112,10 +112,15 @@ export function buildJobAdmissionVariables(i: JobAdmissionInputs): Variable[] {
     return [
         { name: "spec", expression: byKind((k) => `object.${podSpecPaths[k]}`) },
         { name: "specPath", expression: byKind((k) => celString(podSpecPaths[k])) },
-        { name: "allowedSecrets", expression: celList(i.allowedSecrets) },
+        // The proxy Secret and the site's pull secrets are the stack's own hand-overs to the Jobs
+        // (docs/enterprise.md): allowed without being listed in `worker.jobs.allowedSecrets`.
+        {
+            name: "allowedSecrets",
+            expression: celList([...i.allowedSecrets, ...(i.proxySecret ? [i.proxySecret] : [])]),
+        },
         {
             name: "pullSecrets",
-            expression: `${celList([names.dockerconfigSecret])} + variables.allowedSecrets`,
+            expression: `${celList([names.dockerconfigSecret, ...(i.imagePullSecrets ?? [])])} + variables.allowedSecrets`,
         },
         { name: "secretRefs", expression: containerLists.map(secretRefsOf).join(" + ") },
         {

@@ -26,6 +26,8 @@ import { FakeSaas } from "../support/fake-saas";
 import { TestCa, Tinyproxy, makeTestCa, missingProxyTools, startTinyproxy } from "../support/tinyproxy";
 import { Engine, EngineEnv, REPO_ROOT, describeRun, engineEnv, findEngine, runPulumi } from "./support/engine";
 import { ProjectCopy, copyProject } from "./support/project";
+import { dryRunAs } from "./support/cluster-stack";
+import { job, withPod } from "../fixtures/job-admission-cases";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -257,6 +259,23 @@ describe("the enterprise-cluster keys on a real Kubernetes API server", function
         });
         assert.ok(!JSON.stringify(get("deployment", "worker")).includes(proxyPassword));
         assert.equal(template.spec.containers[0].image, `${mirror}/prod-worker:2faf8c5-1757332651`);
+    });
+
+    it("the admission policy lets the worker's Jobs use what it hands them: the proxy Secret, the site's pull secret", () => {
+        const handedOver = job(
+            withPod((p) => {
+                p.containers[0].envFrom = [{ secretRef: { name: "backline-proxy" } }];
+                p.imagePullSecrets.push({ name: "corp-registry" });
+            }),
+        );
+        const admitted = dryRunAs(kube(), "worker", handedOver);
+        assert.equal(admitted.status, 0, admitted.stderr);
+        const withAccessKey = job(
+            withPod((p) => (p.containers[0].envFrom = [{ secretRef: { name: "backline-access-key" } }])),
+        );
+        const refused = dryRunAs(kube(), "worker", withAccessKey);
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.stderr, /secrets: the worker's Jobs may read only/);
     });
 
     it("the janitor, with its CronJob's environment, goes through the proxy with the CA and moves the worker to the mirror", async () => {
