@@ -28,6 +28,8 @@ export class LateInputs {
                         "A value given to `BacklineStack` as an Output resolved to something the configuration refuses; fix where it comes from and run again. Nothing that uses it was created or changed.",
                     ),
                     owner(),
+                    // The message says it all; a stack trace would bury it.
+                    true,
                 );
             }
             return result.values;

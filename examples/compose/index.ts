@@ -1,51 +1,41 @@
 /**
- * Backline as one part of a platform program: the storage class, the collector's role ARN and the
- * access key are outputs of other resources and of the stack's secrets, handed to `BacklineStack`
- * as they are. `pulumi preview` shows every object; each value is checked when it resolves.
+ * Backline as one part of a platform program: the claim's storage class, the collector's role ARN
+ * and the access key are other resources' outputs and a secret, handed to `BacklineStack` as they
+ * are (README "Use it from your own program"; the e2e suite test/e2e/compose.e2e.ts runs it).
  *
  *   pulumi config set baseUrl https://app.backline.ai
  *   pulumi config set --secret accessKey <key>
  *   pulumi config set collectorRoleArn arn:aws:iam::123456789012:role/backline-otel
  *   pulumi up
  *
- * Generated instead of stored: `accessKey: new random.RandomPassword("backline-key", { length: 48,
- * special: false }).result` (@pulumi/random) takes the same place.
+ * A generated key takes the same place: `new random.RandomPassword("key", { length: 48 }).result`.
  */
+// README:start
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BacklineStack } from "../../components";
 
 const config = new pulumi.Config();
-
-// The platform's shared-files class (here NFS through its CSI driver), named by Pulumi: its name
-// is known only once it exists, and reaches the claim as it is.
+// Named by Pulumi: the name is known once the class exists.
 const sharedFiles = new k8s.storage.v1.StorageClass("shared-files", {
     provisioner: "nfs.csi.k8s.io",
     parameters: { server: "nfs.internal", share: "/exports" },
-    reclaimPolicy: "Retain",
 });
-
-// What the platform publishes for the workloads on this cluster; another stack or module may own it.
+// What the platform publishes for workloads; another module or stack may own it.
 const platform = new k8s.core.v1.ConfigMap("platform-facts", {
     metadata: { namespace: "default" },
-    data: { collectorRoleArn: config.require("collectorRoleArn"), region: "us-west-1" },
+    data: { roleArn: config.require("collectorRoleArn"), region: "us-west-1" },
 });
 
 const backline = new BacklineStack("backline", {
     baseUrl: config.require("baseUrl"),
-    namespaceOverride: config.get("namespace"),
     accessKey: config.requireSecret("accessKey"),
+    namespaceOverride: config.get("namespace"),
     worker: { storage: { pvc: { storageClassName: sharedFiles.metadata.name } } },
-    logging: {
-        // Read from another resource: known once it exists, checked when it resolves.
-        region: platform.data.apply((d) => d.region),
-        roleArn: platform.data.apply((d) => d.collectorRoleArn),
-    },
-    commonLabels: { "platform.example.com/owner": "platform-team" },
-    kubernetes: { skipAwait: config.getBoolean("skipAwait") ?? false },
+    logging: { region: platform.data.region, roleArn: platform.data.roleArn },
+    kubernetes: { skipAwait: config.getBoolean("skipAwait") },
 });
 
-export const namespace = backline.outputs.namespace;
-export const claimName = backline.outputs.claimName;
-export const collectorRoleArn = backline.outputs.collectorRoleArn;
+export const { namespace, claimName, collectorRoleArn } = backline.outputs;
 export const storageClassName = sharedFiles.metadata.name;
+// README:end
