@@ -133,9 +133,11 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
         const files = pack.files.map((f) => f.path).sort();
         assert.deepEqual(tarballProblems(pkgJson, files), [], "the tarball lacks or holds too much");
         const pkg = pkgJson;
-        // What the declarations import must be installed with the package: its dependencies, its peers or Node's own.
+        // What the declarations import must be installed with the package: itself (the examples in
+        // the documentation comments), its dependencies, its peers or Node's own.
         const pkgDir = path.join(app, "node_modules", "@backline/pulumi");
         const allowedModules = new Set([
+            pkg.name,
             ...Object.keys(pkg.dependencies),
             ...Object.keys(pkg.peerDependencies),
             ...builtinModules,
