@@ -125,7 +125,8 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
             /^dist\/(index|components\/.+|automation\/.+)\.(js|d\.ts)$/,
             /^dist\/policy\/(index|src\/[a-z][a-z-]*)\.js$/,
             /^dist\/policy\/(analyzer|package\.json|PulumiPolicy\.yaml)$/,
-            /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|package\.json)$/,
+            /^dist\/provider\/([a-z-]+\.js|pulumi-resource-backline)$/,
+            /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|package\.json|provider\/schema\.json)$/,
         ];
         assert.deepEqual(
             files.filter((f) => !allowed.some((a) => a.test(f))),
@@ -140,6 +141,8 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
             ...targets.map((t) => t.replace(/^\.\//, "")),
             "dist/index.js",
             "dist/policy/analyzer",
+            "dist/provider/pulumi-resource-backline",
+            "provider/schema.json",
             "janitor/janitor.sh",
             "Pulumi.yaml",
         ]) {
