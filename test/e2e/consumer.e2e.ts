@@ -11,7 +11,7 @@
  * Needs the engine (scripts/build-engine.sh) and the npm registry or a warm npm cache.
  */
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import { builtinModules } from "module";
 import * as fs from "fs";
 import * as os from "os";
@@ -126,7 +126,7 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
             /^dist\/policy\/(index|src\/[a-z][a-z-]*)\.js$/,
             /^dist\/policy\/(analyzer|package\.json|PulumiPolicy\.yaml)$/,
             /^dist\/provider\/([a-z-]+\.js|pulumi-resource-backline)$/,
-            /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|package\.json|provider\/schema\.json)$/,
+            /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|LICENSE|package\.json|provider\/schema\.json)$/,
         ];
         assert.deepEqual(
             files.filter((f) => !allowed.some((a) => a.test(f))),
@@ -150,7 +150,8 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
         }
         // What the declarations import must be installed with the package: its dependencies or Node's own.
         const pkgDir = path.join(app, "node_modules", "backline-pulumi");
-        const allowedModules = new Set([...Object.keys(pkg.dependencies), ...builtinModules]);
+        // The package itself too: its doc comments show imports of its own entry points.
+        const allowedModules = new Set([pkg.name, ...Object.keys(pkg.dependencies), ...builtinModules]);
         const imported = new Set<string>();
         for (const f of files.filter((f) => f.endsWith(".d.ts"))) {
             const text = fs.readFileSync(path.join(pkgDir, f), "utf8");
@@ -167,6 +168,30 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
         console.log(
             `      tarball: ${pack.entryCount} files, ${(pack.size / 1000).toFixed(1)} kB (${(pack.unpackedSize / 1000).toFixed(1)} kB unpacked)`,
         );
+    });
+
+    it("the component provider starts from the installed package and prints its port", async () => {
+        const launcher = path.join(
+            app,
+            "node_modules",
+            "backline-pulumi",
+            "dist",
+            "provider",
+            "pulumi-resource-backline",
+        );
+        const compiled = await sh(launcher, ["--compile"], { cwd: app });
+        assert.equal(compiled.stdout.trim(), path.join(app, "node_modules", "backline-pulumi", "dist"));
+        const child = spawn(launcher, ["127.0.0.1:1"], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+        const first = await new Promise<string>((resolve) => {
+            let out = "";
+            child.stdout.setEncoding("utf8").on("data", (d: string) => {
+                out += d;
+                if (out.includes("\n")) resolve(out);
+            });
+            child.on("close", () => resolve(out));
+        });
+        child.kill();
+        assert.match(first, /^\d+\n$/);
     });
 
     it("plain JavaScript: CommonJS and ESM import the components and the Automation API", async () => {
