@@ -8,6 +8,7 @@
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { topLevelKeys } from "../components/config";
@@ -55,6 +56,43 @@ describe("the component provider's launcher", function () {
         assert.deepEqual(filesUnder(dir).sort(), [...expected.keys()].sort());
         for (const [rel, js] of expected) {
             assert.equal(fs.readFileSync(path.join(dir, rel), "utf8"), js, `${rel} differs from its source`);
+        }
+    });
+
+    it("compiles again after a source changed, wherever it is started (the engine starts it in the project)", () => {
+        // A copy of what the launcher compiles, with the repository's node_modules.
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "backline-provider-"));
+        try {
+            for (const f of ["package.json", "tsconfig.json", "provider", "components", "policy/compile.js"]) {
+                fs.cpSync(path.join(repoRoot, f), path.join(root, f), {
+                    recursive: true,
+                    filter: (src) => !src.includes(`${path.sep}bin${path.sep}`) && !src.endsWith(`${path.sep}bin`),
+                });
+            }
+            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
+            const compiled = () => {
+                const r = spawnSync(path.join(root, "provider", "pulumi-resource-backline"), ["--compile"], {
+                    cwd: os.tmpdir(),
+                    encoding: "utf8",
+                    timeout: 120_000,
+                });
+                assert.equal(r.status, 0, r.stderr);
+                return r.stdout.trim();
+            };
+            const before = compiled();
+            fs.appendFileSync(
+                path.join(root, "components", "model", "names.ts"),
+                "\nexport const changedForTest = 42;\n",
+            );
+            const after = compiled();
+            assert.notEqual(after, before, "a changed component did not change the compiled copy");
+            assert.match(
+                fs.readFileSync(path.join(after, "components", "model", "names.js"), "utf8"),
+                /changedForTest = 42/,
+            );
+            assert.deepEqual(fs.readdirSync(path.join(root, "provider", "bin")), [path.basename(after)]);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
         }
     });
 
