@@ -122,7 +122,11 @@ class Builder {
     properties(node: JsonSchema, path: readonly string[]): Record<string, PropertySpec> {
         return Object.fromEntries(
             Object.entries(node.properties ?? {}).map(([key, child]) => {
-                const description = describe(child);
+                // A secret input is one whatever the caller passes: the SDKs wrap it, the state encrypts it.
+                const description =
+                    child.secret === "required"
+                        ? `${describe(child) ?? ""} As an input of the component, always kept secret.`.trim()
+                        : describe(child);
                 const property: PropertySpec = {
                     ...this.typeOf(child, [...path, key]),
                     ...(description ? { description } : {}),
