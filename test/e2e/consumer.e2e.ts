@@ -235,7 +235,7 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
                         moduleResolution: resolution,
                         types: ["node"],
                         // zod's declarations, which ours import, need `esModuleInterop` unless the
-                        // libraries' declarations are skipped (README "Embedding").
+                        // libraries' declarations are skipped (docs/embed/index.md).
                         skipLibCheck: true,
                     },
                     files: ["good.ts", "wrong.ts"],
