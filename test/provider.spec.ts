@@ -212,10 +212,21 @@ describe("constructing the component from the configuration's keys", function ()
         return { mocks, outputs };
     }
 
+    /** A secret as one marker around its value, however often it was wrapped (the engine stores it once). */
+    const secretSig = "4dabf18193072939515e22adb298388d";
+    const oneSecret = (v: unknown, inSecret = false): unknown => {
+        if (Array.isArray(v)) return v.map((x) => oneSecret(x, inSecret));
+        if (v && typeof v === "object") {
+            const o = v as Record<string, unknown>;
+            if (secretSig in o) return inSecret ? oneSecret(o.value, true) : { secret: oneSecret(o.value, true) };
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, oneSecret(x, inSecret)]));
+        }
+        return v;
+    };
     const objects = (mocks: RecordingMocks) =>
         mocks
             .kubernetesObjects()
-            .map((r) => ({ type: r.type, name: r.name, inputs: r.inputs }))
+            .map((r) => ({ type: r.type, name: r.name, inputs: oneSecret(r.inputs) }))
             .sort((a, b) => `${a.type}/${a.name}`.localeCompare(`${b.type}/${b.name}`));
 
     for (const name of ["minimal", "noAwsStorage"] as const) {
@@ -228,19 +239,27 @@ describe("constructing the component from the configuration's keys", function ()
         });
     }
 
-    it("refuses bad values with the program's message, naming every key", async () => {
+    it("refuses bad values with the program's problems, naming every key", async () => {
         const bad = { ...examples.minimal, worker: { replicaCount: -1 }, logging: { region: "mars" } };
-        const expected = await runProgramExpectingError(bad);
-        await assert.rejects(construct(bad), (err: Error) => {
-            assert.equal(err.message, expected.message);
+        const expected = (await runProgramExpectingError(bad)) as Error & { problems: unknown };
+        await assert.rejects(construct(bad), (err: Error & { problems: unknown }) => {
+            assert.deepEqual(err.problems, expected.problems);
             assert.match(err.message, /`worker\.replicaCount`/);
             return true;
         });
     });
 
-    it("says which inputs are not known yet, by key", async () => {
+    it("takes another resource's output where a key takes one: the same objects as the plain value", async () => {
+        const values = { ...examples.minimal, accessKey: pulumi.secret(testAccessKey) } as Any;
+        const late = { ...values, logging: { ...values.logging, roleArn: pulumi.output(values.logging.roleArn) } };
+        const constructed = await construct(late);
+        const program = await runProgram(examples.minimal);
+        assert.deepEqual(objects(constructed.mocks), objects(program.mocks));
+    });
+
+    it("refuses a key that decides which objects exist when it is not known yet, by key", async () => {
         // An Output the engine has no value for yet (during a preview): the SDK's own constructor, not in its typings.
-        const OutputImpl = pulumi.Output as unknown as new (...args: unknown[]) => pulumi.Output<string>;
+        const OutputImpl = pulumi.Output as unknown as new (...args: unknown[]) => pulumi.Output<unknown>;
         const unknown = new OutputImpl(
             new Set(),
             Promise.resolve(undefined),
@@ -249,8 +268,19 @@ describe("constructing the component from the configuration's keys", function ()
             Promise.resolve(new Set()),
         );
         await assert.rejects(
-            construct({ ...examples.minimal, logging: { region: "us-east-1", roleArn: unknown } }),
-            /^Error: `logging\.roleArn` is not known yet \(another resource's output, during a preview\)/,
+            construct({ ...examples.minimal, namespaceOverride: unknown }),
+            /^Error: `namespaceOverride` is not known yet \(another resource's output, during a preview\); these keys decide which objects exist/,
+        );
+        await assert.rejects(
+            construct({ ...examples.minimal, kubernetes: { kubeconfig: unknown } }),
+            /^Error: `kubernetes\.kubeconfig` is not known yet .*the Kubernetes provider's settings/,
+        );
+    });
+
+    it("refuses an Output at a key that takes a plain value, with the component's message", async () => {
+        await assert.rejects(
+            construct({ ...examples.minimal, worker: { replicaCount: pulumi.output(2) } }),
+            /`worker\.replicaCount`: got an Output; this key takes a plain value/,
         );
     });
 

@@ -5,7 +5,8 @@
  * `up` the stack through the component provider (provider/pulumi-resource-backline); the
  * Kubernetes objects they register are those the TypeScript program registers for the same values
  * given as stack configuration (their inputs in `pulumi stack export`, past the stack and project
- * names in the URNs); the export holds the access key only encrypted; `destroy` removes them.
+ * names in the URNs); the export holds the access key only encrypted; `destroy` removes them. A
+ * role ARN that is another resource's output, and no ARN, fails the YAML program's `up` by its key.
  *
  * Needs the engine with its YAML and Python language hosts (scripts/build-engine.sh), the control
  * plane (scripts/build-kube.sh) and the Python environment (scripts/python-env.sh). Run alone with
@@ -207,5 +208,35 @@ describe("the backline package from Pulumi YAML and Python (e2e, real engine, si
         assert.equal(pip.status, 0, pip.stderr);
         env.env.PYTHONPATH = site;
         await deployAndCompare(dir);
+    });
+    it("fails `up` of a YAML program whose role ARN, another resource's output, is no ARN: naming the key, with no worker", async () => {
+        const dir = copyExample("yaml");
+        const project = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+        project.resources = {
+            platform: {
+                type: "kubernetes:core/v1:ConfigMap",
+                properties: { metadata: { namespace: "default" }, data: { roleArn: "not-an-arn" } },
+            },
+            ...project.resources,
+        };
+        project.resources.backline.properties.logging.roleArn = "${platform.data.roleArn}";
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify(project));
+        await pulumi(dir, ["stack", "init", "late"]);
+        await pulumi(dir, ["config", "set", "--secret", "accessKey", accessKey]);
+        try {
+            const r = await runPulumi(["up", "--yes", "--skip-preview"], {
+                cwd: dir,
+                env: env.env,
+                pulumi: engine.pulumi,
+                timeoutMs: 600_000,
+            });
+            assert.notEqual(r.code, 0, describeRun(["up"], r));
+            assert.match(r.stdout, /`logging\.roleArn`: got "not-an-arn"/);
+            assert.doesNotMatch(r.stdout, new RegExp(accessKey));
+            const worker = kube().run(["get", "deployment", "worker", "-n", "backline"]);
+            assert.notEqual(worker.status, 0, "the worker exists, with a role ARN that is no ARN");
+        } finally {
+            await pulumi(dir, ["destroy", "--yes", "--skip-preview"]);
+        }
     });
 });
