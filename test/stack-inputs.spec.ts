@@ -15,7 +15,7 @@ import {
     takesOutput,
 } from "../components/config";
 import { BacklineStack } from "../components";
-import type { BacklineStackValues } from "../components/config";
+import type { BacklineStackValues, PlainValues, StackConfigInput } from "../components/config";
 import { RecordingMocks, settle, testAccessKey } from "./support/mocks";
 import { badCases } from "./fixtures/config-bad-cases";
 import { testCaPem } from "./fixtures/enterprise-examples";
@@ -207,3 +207,21 @@ describe("BacklineStack given values with Outputs", function () {
         }
     });
 });
+
+/**
+ * Type-level: `BacklineStackValues` is the schema's input with `pulumi.Input`s where a key takes an
+ * Output, and `StackConfigInput` (what a stack file holds) is the same keys with plain values. The
+ * `@ts-expect-error` lines fail `npm run typecheck` when a key stops refusing an Output.
+ */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const sameKeys: Equal<keyof BacklineStackValues, keyof StackConfigInput> = true;
+const samePlain: Equal<PlainValues<BacklineStackValues>, StackConfigInput> = true;
+const role: BacklineStackValues["logging"] = { roleArn: pulumi.output("arn:aws:iam::1:role/r") };
+const labels: BacklineStackValues["commonLabels"] = { team: pulumi.output("platform") };
+// @ts-expect-error a number decides how many pods exist: plain only
+const replicas: BacklineStackValues["worker"] = { replicaCount: pulumi.output(2) };
+// @ts-expect-error the namespace names objects: plain only
+const ns: BacklineStackValues["namespaceOverride"] = pulumi.output("backline");
+// @ts-expect-error what a stack file holds is plain
+const fileRole: StackConfigInput["logging"] = { roleArn: pulumi.output("arn:aws:iam::1:role/r") };
+void [sameKeys, samePlain, role, labels, replicas, ns, fileRole];
