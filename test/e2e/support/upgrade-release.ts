@@ -4,7 +4,7 @@
  * npm's cache when warm), shared by every shape deployed from it. Also the small process helpers
  * the suite runs commands with, and a bound on how many engines run at once.
  */
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Release } from "./releases";
@@ -80,6 +80,35 @@ export interface ReleaseCheckout {
     remove(): Promise<void>;
 }
 
+/** Worktrees to remove even when the process is ended by a signal (mocha's after hooks do not run then). */
+const leftovers = new Map<string, string>();
+let hooked = false;
+
+function removeLeftoversSync(): void {
+    for (const [dir, repo] of leftovers) {
+        spawnSync("git", ["worktree", "remove", "--force", dir], { cwd: repo });
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    leftovers.clear();
+}
+
+/** Removes the worktrees at exit and on SIGINT, SIGTERM and SIGHUP, then lets the signal end the process as before. */
+function hookExit(): void {
+    if (hooked) return;
+    hooked = true;
+    process.on("exit", removeLeftoversSync);
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        const handler = (): void => {
+            removeLeftoversSync();
+            process.removeListener(sig, handler);
+            // The control plane's hooks (test/support/apiserver-processes.ts) follow the same rule:
+            // the last handler to run raises the signal again.
+            if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+        };
+        process.on(sig, handler);
+    }
+}
+
 /**
  * Checks `release` out of `repo` into `<parent>/v<version>` and installs its own dependencies.
  * `npm ci --ignore-scripts`: no install script may download anything (the engine's plugins come
@@ -90,8 +119,10 @@ export async function checkOutRelease(repo: string, release: Release, parent: st
     const remove = async (): Promise<void> => {
         await exec("git", ["worktree", "remove", "--force", dir], { cwd: repo });
         fs.rmSync(dir, { recursive: true, force: true });
-        await exec("git", ["worktree", "prune"], { cwd: repo });
+        leftovers.delete(dir);
     };
+    hookExit();
+    leftovers.set(dir, repo);
     const t0 = Date.now();
     await execOk("git", ["worktree", "add", "--detach", dir, release.commit], { cwd: repo });
     const worktreeMs = Date.now() - t0;

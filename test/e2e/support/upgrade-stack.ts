@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { parse, parseDocument } from "yaml";
 import type { ApiServer } from "../../support/apiserver";
 import { WatchEvent, watchEvents } from "../../support/watch";
 import { Engine, RunResult, describeRun, runPulumi } from "./engine";
@@ -144,6 +144,14 @@ export class StackUpgrade {
             return await f();
         } finally {
             this.timings[step] = Date.now() - t0;
+            this.trace(`${step} ended`);
+        }
+    }
+
+    /** With UPGRADE_E2E_TRACE=1, a line per step as it ends (where the time goes). */
+    private trace(what: string): void {
+        if (process.env.UPGRADE_E2E_TRACE === "1") {
+            console.log(`      [${new Date().toISOString().slice(11, 19)}] ${this.label}: ${what}`);
         }
     }
 
@@ -164,25 +172,26 @@ export class StackUpgrade {
     /** The release's own stack file and program: `stack init`, the suite's settings, `up`, the janitor once. */
     private async deploy(): Promise<Deployed> {
         const dir = this.checkout.dir;
+        // The suite's settings go into the release's own file, as `pulumi config set --path` would
+        // write them (fewer engine starts): its own namespace, the replicas, the test cluster.
+        const stackFile = parseDocument(fs.readFileSync(path.join(dir, this.file), "utf8"));
+        stackFile.setIn(["config", "backline:namespaceOverride"], this.namespace);
+        stackFile.setIn(["config", "backline:worker", "replicaCount"], REPLICAS);
+        stackFile.setIn(["config", "backline:kubernetes", "kubeconfig"], this.ctx.kube.kubeconfig);
         if (this.shape.passphrase === undefined) {
-            // Its secrets are sealed with a passphrase nobody here has: the same file with them left
-            // out, and the access key set again under the suite's passphrase.
-            const stackFile = parse(fs.readFileSync(path.join(dir, this.file), "utf8"));
-            delete stackFile.encryptionsalt;
-            delete stackFile.config["backline:accessKey"];
-            fs.writeFileSync(path.join(dir, this.file), stringify(stackFile));
+            // Its secrets are sealed with a passphrase nobody here has: they are left out, and the
+            // access key is set again under the suite's passphrase.
+            stackFile.deleteIn(["encryptionsalt"]);
+            stackFile.deleteIn(["config", "backline:accessKey"]);
         }
+        fs.writeFileSync(path.join(dir, this.file), stackFile.toString());
         await this.pulumi(dir, ["stack", "init", this.shape.name, "--secrets-provider", "passphrase"]);
-        const settings: [string, string][] = [
-            ["namespaceOverride", this.namespace],
-            ["worker.replicaCount", String(REPLICAS)],
-            ["kubernetes.kubeconfig", this.ctx.kube.kubeconfig],
-        ];
-        for (const [key, value] of settings) await this.pulumi(dir, ["config", "set", "--path", key, value]);
         if (this.shape.passphrase === undefined) {
             await this.pulumi(dir, ["config", "set", "--secret", "accessKey", ACCESS_KEY]);
         }
+        this.trace("stack made");
         await this.pulumi(dir, ["up", "--yes", "--skip-preview"], { heavy: true });
+        this.trace("the release's up ended");
         const janitor = await this.runJanitor();
         if (janitor.code !== 0)
             throw new Error(`${this.label}: the janitor failed (exit ${janitor.code}):\n${janitor.stderr}`);
