@@ -44,6 +44,7 @@ describe("the upgrade suite's checks", () => {
         const steps: PreviewStep[] = [
             { op: "same", urn: deployment },
             { op: "create", urn: renamed },
+            { op: "create", urn: claim },
             { op: "delete", urn: service },
         ];
         assert.deepEqual(forbiddenSteps(steps), [{ op: "delete", urn: service }]);
@@ -53,7 +54,11 @@ describe("the upgrade suite's checks", () => {
             /^upgrading dev from 0\.2\.0 to the working tree: pulumi preview would delete or replace 1 resource/,
         );
         assert.ok(report.includes(`\n  delete ${service}\n`), report);
-        assert.ok(!report.includes(renamed), "a created resource is not a problem");
+        assert.ok(
+            report.includes(`\nand create, of the same type and parents (a renamed resource?):\n  create ${renamed}\n`),
+            report,
+        );
+        assert.ok(!report.includes(claim), "a create of another type is not named");
         assert.match(report, /aliases/);
     });
 

@@ -44,7 +44,8 @@ import { REPLICAS, SHAPES, StackUpgrade } from "./support/upgrade-stack";
 function summary(steps: readonly PreviewStep[]): string {
     const byOp = new Map<string, string[]>();
     for (const step of changingSteps(steps)) {
-        byOp.set(step.op, [...(byOp.get(step.op) ?? []), urnParts(step.urn).name]);
+        const diff = step.op === "update" && step.diff?.length ? ` (${step.diff.join(", ")})` : "";
+        byOp.set(step.op, [...(byOp.get(step.op) ?? []), `${urnParts(step.urn).name}${diff}`]);
     }
     return [...byOp].map(([op, names]) => `${op}: ${[...new Set(names)].join(", ")}`).join("; ") || "no changes";
 }
@@ -213,8 +214,10 @@ describe("upgrades from every release of CHANGELOG.md to the working tree", func
                     );
                     assert.deepEqual(lost, [], `${s.label}: URNs of the release neither in the state nor aliased`);
                     assert.equal(u.image, d.image, `${s.label}: the upgrade changed the image the janitor set`);
-                    const added = u.urns.filter((urn) => !d.urns.includes(urn)).map((urn) => urnParts(urn).name);
-                    if (added.length) console.log(`      ${s.label}: the upgrade added ${added.join(", ")}`);
+                    const restarted = d.pods.filter((p) => !u.pods.includes(p)).length;
+                    console.log(
+                        `      ${s.label}: ${restarted} of ${d.pods.length} worker pods replaced, ${d.uids.size} UIDs kept`,
+                    );
                 });
 
                 it(`${shape.name}: a second preview has no changes`, async () => {

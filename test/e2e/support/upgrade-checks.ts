@@ -13,6 +13,8 @@ export type Any = any;
 export interface PreviewStep {
     readonly op: string;
     readonly urn: string;
+    /** The properties that differ (`diffReasons`), when the preview says. */
+    readonly diff?: readonly string[];
 }
 
 /** A resource an upgrade may replace, with why that is harmless. */
@@ -87,10 +89,17 @@ export function forbiddenSteps(
 export function forbiddenReport(upgrade: string, steps: readonly PreviewStep[]): string | undefined {
     const bad = forbiddenSteps(steps);
     if (bad.length === 0) return undefined;
+    // A create of the same type under the same parents next to a delete is most likely a rename.
+    const parentsAndType = (urn: string) => urn.split("::")[2];
+    const removed = new Set(bad.map((s) => parentsAndType(s.urn)));
+    const created = steps.filter((s) => s.op === "create" && removed.has(parentsAndType(s.urn)));
     return [
         `${upgrade}: pulumi preview would delete or replace ${new Set(bad.map((s) => s.urn)).size} resource(s) ` +
             "that an upgrade must keep:",
         ...byUrn(bad),
+        ...(created.length > 0
+            ? ["and create, of the same type and parents (a renamed resource?):", ...byUrn(created)]
+            : []),
         "A changed URN (type, name or parent) is a delete and a create on every deployed stack: keep the old " +
             'URN with `aliases` (docs/versioning.md, "Resource URNs"). A replacement that is harmless goes ' +
             "into EXPECTED_REPLACEMENTS in test/e2e/support/upgrade-checks.ts, with why.",

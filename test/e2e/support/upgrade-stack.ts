@@ -56,6 +56,8 @@ export interface Snapshot {
     readonly urns: string[];
     /** Every URN an alias of a resource keeps. */
     readonly aliases: string[];
+    /** The worker's pods (a change of its pod template replaces them all). */
+    readonly pods: string[];
 }
 
 export interface Deployed extends Snapshot {
@@ -211,8 +213,23 @@ export class StackUpgrade {
         const deployment = JSON.parse(
             (await this.kubectl(["get", "deployment", "worker", "-n", this.namespace, "-o", "json"])).stdout,
         );
+        const pods = JSON.parse(
+            (
+                await this.kubectl([
+                    "get",
+                    "pods",
+                    "-n",
+                    this.namespace,
+                    "-l",
+                    "app.kubernetes.io/component=worker",
+                    "-o",
+                    "json",
+                ])
+            ).stdout,
+        );
         const resources: Any[] = exported.deployment?.resources ?? [];
         return {
+            pods: pods.items.map((p: Any) => p.metadata.name).sort(),
             uids: uidsOf(JSON.parse(list.stdout)),
             image: deployment.spec.template.spec.containers.find((c: Any) => c.name === "worker")?.image,
             urns: resources.map((r) => r.urn),
@@ -268,7 +285,11 @@ export class StackUpgrade {
 
     private async previewSteps(): Promise<PreviewStep[]> {
         const r = await this.pulumi(this.projectDir(), ["preview", "--json"], { heavy: true });
-        return (JSON.parse(r.stdout).steps ?? []).map((s: Any) => ({ op: s.op, urn: s.urn }));
+        return (JSON.parse(r.stdout).steps ?? []).map((s: Any) => ({
+            op: s.op,
+            urn: s.urn,
+            diff: s.diffReasons ?? Object.keys(s.detailedDiff ?? {}),
+        }));
     }
 
     private projectDir(): string {
