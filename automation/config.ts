@@ -281,10 +281,9 @@ function plainObject(value: unknown): ConfigValueJson {
 
 /**
  * The stack configuration for a deployment: what to set (plain and secret) and what to remove.
- * Call it only with input `validateDeployment` accepted.
- *
- * @param currentKeys the keys the stack configuration holds now, so unknown `backline:*` keys
- *   from earlier (hand-made) changes are removed too.
+ * Call it only with input `validateDeployment` accepted. `input.currentKeys` are the keys the stack
+ * configuration holds now, so unknown `backline:*` keys from earlier (hand-made) changes are
+ * removed too.
  */
 export function planStackConfig(input: {
     readonly config: BacklineSettings;

@@ -17,7 +17,7 @@ import { isExecutableFile, pathDirs } from "./paths";
 import { stackConfigFile, writeProject } from "./project";
 import type { EngineStack, WorkspaceFactory, WorkspaceRequest } from "./types";
 
-/** This package's folder: the repository, or `node_modules/backline-pulumi` once installed. */
+/** This package's folder: the repository, or `node_modules/@backline/pulumi` once installed. */
 export const repoRoot = packageRoot;
 
 export interface EngineLocation {

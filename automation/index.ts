@@ -3,7 +3,7 @@
  * configuration, progress callbacks, typed results and typed errors.
  *
  * ```ts
- * import { up } from "backline-pulumi/automation";
+ * import { up } from "@backline/pulumi/automation";
  * const result = await up({
  *     stackName: "customer-a",
  *     config: { baseUrl: "https://app.backline.ai", accessKey, worker: { replicaCount: 2 } },

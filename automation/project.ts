@@ -51,7 +51,7 @@ export function stackConfigFile(workDir: string, stackName: string): string {
 }
 
 const header =
-    " Written by backline-pulumi's Automation API before each operation (automation/project.ts):\n" +
+    " Written by @backline/pulumi's Automation API before each operation (automation/project.ts):\n" +
     " the package's Pulumi.yaml with `main` set to its program. Edits are overwritten. The\n" +
     " Pulumi.<stack>.yaml files next to it are the stacks' settings and encryption salts: keep them.";
 

@@ -1,6 +1,6 @@
 /**
  * Benchmark (not a test): N Backline stacks deployed at once from one process through the
- * Automation API (`up` of `backline-pulumi/automation`), N = 1, 2, 4, 8, on a real kube-apiserver
+ * Automation API (`up` of `@backline/pulumi/automation`), N = 1, 2, 4, 8, on a real kube-apiserver
  * (skipAwait: no nodes yet). Each trial deploys N fresh stacks in their own namespaces, then
  * destroys them (not measured). Prints the total wall time, the throughput relative to N = 1, the
  * peak RSS of this process's tree — this process and the engine processes the ups start, not the

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HelmAdoption } from "./adoption";
 import type { PreparedAdoption } from "./adoption";
+import { ConfigValidationError, prepareStackValues } from "./config";
+import type { BacklineStackValues } from "./config";
+import { LateInputs } from "./late-inputs";
 import { siteNames, type BacklineConfig } from "./model";
 import { Janitor } from "./janitor";
 import { JobAdmission } from "./job-admission";
@@ -16,7 +19,18 @@ import { Worker } from "./worker";
 /** The stack outputs of `index.ts`: declared in ./outputs.ts, which the Automation API parses them with. */
 export type { BacklineStackOutputs } from "./outputs";
 
-export interface BacklineStackArgs {
+/**
+ * What `BacklineStack` takes: the configuration's keys, as the stack configuration holds them, with
+ * `pulumi.Input`s where a program may hand over another resource's output (the access key, the role
+ * ARN, the storage class, registries, labels and annotations: `keysTakingOutputs()` lists them);
+ * or a configuration already resolved (`BacklineStackConfigArgs`), as the program `index.ts` passes.
+ */
+export type BacklineStackArgs = BacklineStackValues | BacklineStackConfigArgs;
+
+export type { BacklineStackValues } from "./config";
+
+/** A configuration already checked and resolved, and the Helm release to take over, if any. */
+export interface BacklineStackConfigArgs {
     /**
      * The resolved configuration: `loadBacklineConfig()` in a Pulumi program, or
      * `parseBacklineConfig(values).config` when embedding. The access key may stay a plain string:
@@ -34,6 +48,11 @@ export interface BacklineStackArgs {
  * The whole Backline on-premises stack: namespace and access-key Secret, shared storage, the
  * collector's configuration and IAM role, the janitor and the worker.
  *
+ * Given the configuration's keys, it checks them as the stack configuration is checked, every
+ * problem at once, and throws `ConfigValidationError` before any resource exists. A value given as
+ * an Output is checked when it resolves: a bad one fails `pulumi up` on this component, and nothing
+ * that uses it is created.
+ *
  * Providers come from `opts.providers` (a `kubernetes` provider, and `aws` when EFS or a
  * collector role is created); without them Pulumi's default providers are used.
  */
@@ -41,14 +60,14 @@ export class BacklineStack extends pulumi.ComponentResource {
     public readonly outputs: BacklineStackOutputs;
 
     constructor(name: string, args: BacklineStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { config: cfg, adoption: prepared, late } = fromArgs(args, () => this);
         // No args recorded: they hold the access key, and any change would show as an update.
-        super("backline:index:BacklineStack", name, {}, withCommonMetadata(opts, args.config));
-        const cfg = args.config;
+        super("backline:index:BacklineStack", name, {}, withLateInputs(withCommonMetadata(opts, cfg), late));
         const skipAwait = cfg.kubernetes.skipAwait;
 
         // Adopting a Helm release: its field ownership is handed over first, and every Kubernetes
         // object below applies as the manager it was handed to (docs/helm-adoption.md).
-        const adoption = args.adoption ? new HelmAdoption(name, args.adoption, this) : undefined;
+        const adoption = prepared ? new HelmAdoption(name, prepared, this) : undefined;
         const child: pulumi.ComponentResourceOptions = {
             parent: this,
             ...(adoption ? { transformations: [adoption.transformation] } : {}),
@@ -96,7 +115,7 @@ export class BacklineStack extends pulumi.ComponentResource {
             ? new Observability(`${name}-observability`, { observability: cfg.observability, namespace: ns }, child)
             : undefined;
 
-        // Issue 12: the proxy Secret and the inline CA bundle, which the pods below need first.
+        // The proxy Secret and the inline CA bundle, which the pods below need first.
         const site = cfg.site;
         const outbound =
             site.proxy || site.caBundle?.kind === "inline"
@@ -159,7 +178,7 @@ export class BacklineStack extends pulumi.ComponentResource {
             ...siteReady,
         ]);
 
-        this.outputs = {
+        const outputs: BacklineStackOutputs = {
             namespace: ns,
             workerDeployment: worker.deploymentName,
             workerService: worker.serviceName,
@@ -174,8 +193,35 @@ export class BacklineStack extends pulumi.ComponentResource {
             ...(jobAdmission ? { jobAdmissionPolicy: jobAdmission.policyName } : {}),
             ...(helmAdoption ? { helmAdoption } : {}),
         };
+        // Values given as Outputs reach the outputs as they do the resources.
+        this.outputs = late ? (late.resolve(outputs) as BacklineStackOutputs) : outputs;
         this.registerOutputs({ ...this.outputs });
     }
+}
+
+/** The resolved configuration, from either form of the arguments; throws on a bad value known now. */
+function fromArgs(
+    args: BacklineStackArgs,
+    owner: () => pulumi.Resource | undefined,
+): { config: BacklineConfig; adoption?: PreparedAdoption; late?: LateInputs } {
+    if ("config" in args && args.config !== undefined) return { config: args.config, adoption: args.adoption };
+    const prepared = prepareStackValues(args);
+    if (!prepared.ok) {
+        throw new ConfigValidationError(
+            prepared.problems,
+            "Fix the arguments of `BacklineStack` (keys as `pulumi config set --path` writes them); no resource was declared.",
+        );
+    }
+    const late = prepared.pending.length > 0 ? new LateInputs(prepared.tokenized, prepared.pending, owner) : undefined;
+    return { config: prepared.config, late };
+}
+
+/** The stack's options with the late values' transformation last, so it sees every other's result. */
+function withLateInputs(
+    opts: pulumi.ComponentResourceOptions | undefined,
+    late: LateInputs | undefined,
+): pulumi.ComponentResourceOptions | undefined {
+    return late ? { ...opts, transformations: [...(opts?.transformations ?? []), late.transformation] } : opts;
 }
 
 /** `commonLabels`/`commonAnnotations` on every Kubernetes object under the stack (`specs/metadata.ts`). */

@@ -14,10 +14,14 @@ import { installJobFailureMessage } from "./specs/install-failure";
  * host that can be built here (sdk v3.68.0, docs/engine.md) has no `RegisterErrorHook`, so the
  * program would crash on every run ("unknown method RegisterErrorHook").
  */
-export function announceInstallJob(owner: pulumi.Resource, namespace: pulumi.Input<string>, jobName: string): void {
+export function announceInstallJob(
+    owner: pulumi.Resource,
+    namespace: pulumi.Input<string>,
+    jobName: pulumi.Input<string>,
+): void {
     // getEngine(), not hasEngine(): the latter is false until something has asked for the engine.
     if (pulumi.runtime.isDryRun() || pulumi.runtime.getEngine() === undefined) {
         return;
     }
-    pulumi.output(namespace).apply((ns) => pulumi.log.info(installJobFailureMessage(ns, jobName), owner));
+    pulumi.all([namespace, jobName]).apply(([ns, job]) => pulumi.log.info(installJobFailureMessage(ns, job), owner));
 }

@@ -84,7 +84,8 @@ export class Janitor extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: ready },
             );
-            announceInstallJob(this, ns, jobName);
+            // The Job's name as registered: a value given as an Output is in it by then.
+            announceInstallJob(this, ns, this.installJob.metadata.name);
         }
 
         this.cronJobName = cronJob.metadata.name;

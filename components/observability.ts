@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { collectorConfigFile, componentNames, names } from "./model";
+import { collectorConfigFile, componentNames, contentHash, names } from "./model";
 import type { CollectorSidecar, ObservabilityArgs, ObservabilityConfig, OidcTrust } from "./model";
-import { labelsFor, sha256 } from "./specs/common";
+import { labelsFor } from "./specs/common";
 import {
     buildCollectorConfig,
     buildCollectorPolicy,
@@ -59,7 +59,7 @@ export class Observability extends pulumi.ComponentResource {
             collector: o.collector,
             region: o.region,
             roleArn: this.roleArn,
-            configHash: sha256(rendered),
+            configHash: contentHash(rendered),
         };
 
         this.registerOutputs({ roleArn: this.roleArn, logGroupName: this.logGroupName });

@@ -1,6 +1,6 @@
 /**
- * Where this package's own files are: the repository, or `node_modules/backline-pulumi` once
- * installed (issue 17). Sources run from their folder (ts-node); the build compiles them into
+ * Where this package's own files are: the repository, or `node_modules/@backline/pulumi` once
+ * installed. Sources run from their folder (ts-node); the build compiles them into
  * `dist/` with the same layout one level deeper (tsconfig.build.json, `rootDir: "."`), so files
  * shipped next to the sources — `janitor/janitor.sh`, `Pulumi.yaml`, `policy/` — are found the
  * same way from both.

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # npm run build (and `npm pack`, through `prepack`): compiles the program, the components, the
 # Automation API and Backline's policy pack into dist/ (JavaScript and declarations,
-# tsconfig.build.json), so the installed package runs without ts-node (issue 17).
+# tsconfig.build.json), so the installed package runs without ts-node.
 #
 # dist/policy is the policy pack as the installed package ships it: the compiled pack, its
 # package.json (PolicyPack reads its version there) pointing at index.js, PulumiPolicy.yaml (the
-# folder form) and the `analyzer` launcher (the executable form, README "Checking a stack against
-# Backline's policies"). Its dependencies (@pulumi/policy, @pulumi/pulumi) are the package's own.
+# folder form) and the `analyzer` launcher (the executable form, docs/operate/policies.md). Its dependencies (@pulumi/policy, @pulumi/pulumi) are the package's own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -179,7 +179,7 @@ const secureValue = {
 };
 
 /** Meta keys of the schema that are ours, not JSON Schema's. */
-const ownKeywords = ["secret", "defaultText", "details", "documentAsOne"];
+const ownKeywords = ["secret", "defaultText", "details", "documentAsOne", "input"];
 
 /** A node as an editor should see it: what the CLI may store, our keywords turned into text. */
 function forEditors(node: JsonSchema): Record<string, unknown> {

@@ -58,7 +58,7 @@ describe("Automation API: the package's files and the tool's project folder", ()
             {
                 name: "compiled program",
                 source,
-                program: "/opt/x/node_modules/backline-pulumi/dist/index.js",
+                program: "/opt/x/node_modules/@backline/pulumi/dist/index.js",
                 typescript: false,
             },
             { name: "TypeScript program (a checkout)", source, program: path.join(repo, "index.ts"), typescript: true },
@@ -79,7 +79,7 @@ describe("Automation API: the package's files and the tool's project folder", ()
                 assert.strictEqual(generated.runtime.options?.typescript ?? true, row.typescript);
                 assert.deepStrictEqual(generated.config, original.config, "the config declarations are the package's");
                 assert.strictEqual(generated.name, "backline");
-                assert.match(text, /^# Written by backline-pulumi's Automation API/);
+                assert.match(text, /^# Written by @backline\/pulumi's Automation API/);
             });
         }
 
@@ -99,8 +99,8 @@ describe("Automation API: the package's files and the tool's project folder", ()
     describe("which folder a stack may use", () => {
         const elsewhere = "/srv/tool/stacks";
         const rows: { workDir: string; stack: string; keys: string[] }[] = [
-            { workDir: "/app/node_modules/backline-pulumi", stack: "customer-a", keys: ["workDir"] },
-            { workDir: "/app/node_modules/backline-pulumi/dist", stack: "customer-a", keys: ["workDir"] },
+            { workDir: "/app/node_modules/@backline/pulumi", stack: "customer-a", keys: ["workDir"] },
+            { workDir: "/app/node_modules/@backline/pulumi/dist", stack: "customer-a", keys: ["workDir"] },
             { workDir: repo, stack: "dev", keys: ["stackName"] },
             { workDir: repo, stack: "prod", keys: ["stackName"] },
             { workDir: repo, stack: "customer-a", keys: [] },
@@ -117,7 +117,7 @@ describe("Automation API: the package's files and the tool's project folder", ()
         }
 
         it("says why and what to do", () => {
-            const [mod] = workDirProblems("/app/node_modules/backline-pulumi", "a");
+            const [mod] = workDirProblems("/app/node_modules/@backline/pulumi", "a");
             assert.match(mod.message, /inside node_modules: .*deleted by the next npm install.*Leave `workDir` unset/);
             const [dev] = workDirProblems(repo, "dev");
             assert.ok(dev.message.includes(path.join(repo, "Pulumi.dev.yaml")), dev.message);

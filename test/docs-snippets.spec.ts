@@ -148,14 +148,15 @@ describe("documentation snippets: imports from the package", () => {
         assert.deepEqual(importProblems(snippets), []);
     });
 
-    it("refuses an export that does not exist, and a path that is not an entry point", () => {
+    it("refuses an export that does not exist, a path that is not an entry point, and the unscoped name", () => {
         const [bad] = snippetsOf(
             "fake.md",
-            '```ts\nimport { up, BacklineStackOutputz } from "@backline/pulumi/automation";\nimport { x } from "@backline/pulumi/internal";\n```\n',
+            '```ts\nimport { up, BacklineStackOutputz } from "@backline/pulumi/automation";\nimport { x } from "@backline/pulumi/internal";\nimport { up as old } from "backline-pulumi/automation";\n```\n',
         );
         assert.deepEqual(importProblems([bad]), [
             "fake.md:1: `@backline/pulumi/automation` has no export `BacklineStackOutputz`",
             "fake.md:1: `@backline/pulumi/internal` is not an entry point of the package",
+            "fake.md:1: `backline-pulumi/automation` is not an entry point of the package",
         ]);
     });
 });

@@ -15,7 +15,9 @@
  *   the JSON Schema of a schema that transforms; a prefault is parsed like user input, so every
  *   default is also validated.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { isInputToken } from "../model";
 
 declare module "zod" {
     interface GlobalMeta {
@@ -30,6 +32,11 @@ declare module "zod" {
         details?: string;
         /** Document this object as one key rather than key by key (probes, affinity). */
         documentAsOne?: boolean;
+        /**
+         * `BacklineStack` takes this key as a `pulumi.Input`: a program may pass another resource's
+         * output, checked when it resolves (`acceptsOutput`).
+         */
+        input?: boolean;
     }
 }
 
@@ -112,6 +119,8 @@ export function expected(accepted: string, missing = `missing; ${accepted}`) {
 function checked<T, S extends z.ZodType<T, T>>(schema: S, check: Check<T> | undefined): S {
     if (!check) return schema;
     return schema.superRefine((value, ctx) => {
+        // An Output's stand-in: its value is checked when it resolves (components/late-inputs.ts).
+        if (isInputToken(value)) return;
         const accepted = check(value);
         if (accepted) ctx.addIssue({ code: "custom", message: accepted, input: value });
     });
@@ -123,6 +132,26 @@ function checked<T, S extends z.ZodType<T, T>>(schema: S, check: Check<T> | unde
  */
 export function before<T extends z.ZodType>(step: (raw: unknown) => unknown, schema: T): T {
     return z.preprocess(step, schema) as unknown as T;
+}
+
+/**
+ * A text key `BacklineStack` also takes as a `pulumi.Input<string>`: a program may hand it another
+ * resource's output (a role's ARN, a storage class's name). Only for keys whose value reaches the
+ * objects as it is, or inside a longer string: never one that decides which objects exist, names
+ * one, or is taken apart (a URL with credentials, a digest). The stack configuration still holds
+ * plain text; the input side of the type says `Input`, the metadata says `input: true`.
+ */
+export function acceptsOutput<O, I extends string | undefined>(
+    schema: Field<O, I>,
+): Field<O, I | pulumi.Input<string>> {
+    return schema.meta({ ...schema.meta(), input: true }) as unknown as Field<O, I | pulumi.Input<string>>;
+}
+
+/** A map of strings whose values `BacklineStack` also takes as `pulumi.Input`s (labels, annotations). */
+export function acceptsOutputValues<O>(
+    schema: Field<O, Record<string, string>>,
+): Field<O, Record<string, pulumi.Input<string>>> {
+    return schema.meta({ ...schema.meta(), input: true }) as unknown as Field<O, Record<string, pulumi.Input<string>>>;
 }
 
 /** An empty string means "unset" (the default applies, or the key is missing). */

@@ -3,6 +3,8 @@
  * (`resolve.ts`), the problems' wording (`problems.ts`), the generated files (`reference.ts`,
  * `scripts/gen.ts`) and the loader (`load.ts`) derive.
  */
+export { checkResolvedValues, keysTakingOutputs, prepareStackValues, takesOutput } from "./inputs";
+export type { PendingValue, PreparedValues } from "./inputs";
 export { loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./load";
 export type { ParseOptions, ParseResult } from "./load";
 export { ConfigValidationError, formatProblems, keyOf, uniqueProblems } from "./problems";
@@ -14,4 +16,4 @@ export { backlineConfigSchema } from "./resolve";
 export type * from "./resolve";
 export { defaultLogGroupName } from "./sections/logging";
 export { stackConfigSchema, topLevelKeys } from "./schema";
-export type { StackConfigInput, StackConfigOutput } from "./schema";
+export type { BacklineStackValues, PlainValues, StackConfigInput, StackConfigOutput } from "./schema";

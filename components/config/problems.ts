@@ -145,8 +145,9 @@ export function formatProblems(
 export class ConfigValidationError extends pulumi.RunError {
     public readonly problems: readonly ConfigProblem[];
 
-    constructor(problems: readonly ConfigProblem[]) {
-        super(formatProblems(problems));
+    /** `footer`: what to do, when the problems are not in the stack configuration (`formatProblems`). */
+    constructor(problems: readonly ConfigProblem[], footer?: string) {
+        super(formatProblems(problems, footer));
         this.name = "ConfigValidationError";
         this.problems = problems;
     }

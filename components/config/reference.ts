@@ -21,6 +21,7 @@ export interface JsonSchema {
     readonly defaultText?: string;
     readonly details?: string;
     readonly documentAsOne?: boolean;
+    readonly input?: boolean;
     readonly [keyword: string]: unknown;
 }
 

@@ -90,7 +90,6 @@ function resolve(c: StackConfigOutput) {
     const { storage, otel, jobs, podDisruptionBudget, ...worker } = w;
     return {
         ...sections,
-        baseUrl: c.baseUrl.replace(/\/+$/, ""),
         namespace: namespaceOverride,
         worker: { ...worker, mountPath: storage.mountPath, disruptionBudget: disruptionBudgetOf(podDisruptionBudget) },
         storage: { deleteOnDestroy: storage.deleteOnDestroy, claim: claimOf(c) },

@@ -13,6 +13,7 @@
  * `sections/worker.ts`, then `npm run gen`. Its resolved value reaches the components as
  * `config.worker.revisionHistoryLimit`.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { proxyEnvNames, workerCaEnvNames } from "../model";
 import { always, object, rule, show } from "./fields";
@@ -147,7 +148,23 @@ export const stackConfigSchema = object(shape)
     .superRefine(siteEnvRules, always)
     .superRefine(adoptionRules, always);
 
-export type StackConfigInput = z.input<typeof stackConfigSchema>;
+/**
+ * `BacklineStack`'s arguments: every key of the stack configuration, with `pulumi.Input`s where a
+ * key accepts another resource's output (`acceptsOutput` in `fields.ts`).
+ */
+export type BacklineStackValues = z.input<typeof stackConfigSchema>;
+
+/** Plain values all the way down: an `Input` is its value. */
+export type PlainValues<T> = T extends pulumi.OutputInstance<unknown> | Promise<unknown>
+    ? never
+    : T extends string | number | boolean | null | undefined
+      ? T
+      : T extends readonly (infer E)[]
+        ? PlainValues<E>[]
+        : { [K in keyof T]: PlainValues<T[K]> };
+
+/** What the stack configuration holds: the keys of `BacklineStackValues`, with plain values. */
+export type StackConfigInput = PlainValues<BacklineStackValues>;
 export type StackConfigOutput = z.output<typeof stackConfigSchema>;
 
 /** Top-level keys, in declaration order (the README's order). */

@@ -10,8 +10,10 @@
  * is what keeps them in line with Kubernetes at compile time.
  */
 import { z } from "zod";
-import { reservedWorkerEnvNames } from "../model";
+import { isInputToken, reservedWorkerEnvNames } from "../model";
 import {
+    acceptsOutput,
+    acceptsOutputValues,
     always,
     before,
     blankIsUnset,
@@ -47,8 +49,8 @@ interface ImageDefaults {
 
 export function imageShape(d: ImageDefaults, pins = "") {
     return {
-        registry: text(checkRegistry).prefault(d.registry).describe(`Registry of the image.${pins}`),
-        name: text(checkRepository).prefault(d.name).describe(`Image name.${pins}`),
+        registry: acceptsOutput(text(checkRegistry)).prefault(d.registry).describe(`Registry of the image.${pins}`),
+        name: acceptsOutput(text(checkRepository)).prefault(d.name).describe(`Image name.${pins}`),
         tag: text(checkTagOrDigest).prefault(d.tag).describe(`Tag or \`sha256:<digest>\`.${pins}`),
         pullPolicy: oneOf(["Always", "IfNotPresent", "Never"])
             .prefault("IfNotPresent")
@@ -210,7 +212,7 @@ const reservedAnnotationPrefixes: Readonly<Record<string, string>> = {
  */
 export function metadataMap(what: "label" | "annotation", ownKeys: "refused" | "allowed" = "refused") {
     const reserved = ownKeys === "allowed" ? {} : what === "label" ? reservedLabelPrefixes : reservedAnnotationPrefixes;
-    return stringMap().superRefine((map, ctx) => {
+    const map = stringMap().superRefine((map, ctx) => {
         const { typed, problem } = rule(ctx);
         for (const [key, value] of Object.entries(typed() ? map : {})) {
             const keyProblem = checkMetadataKey(key);
@@ -222,10 +224,12 @@ export function metadataMap(what: "label" | "annotation", ownKeys: "refused" | "
                     `is one of the program's own ${what}s (\`${prefix}*\`: ${reserved[prefix]}); choose a key outside \`${prefix}\`.`,
                 );
             }
-            const valueProblem = what === "label" && typed(key) ? checkLabelValue(value) : undefined;
+            const checkable = what === "label" && typed(key) && !isInputToken(value);
+            const valueProblem = checkable ? checkLabelValue(value) : undefined;
             if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: valueProblem, input: value });
         }
     }, always);
+    return acceptsOutputValues(map);
 }
 
 /** Keys of a workload's pods and ServiceAccount, spread into `worker` and `janitor`. */

@@ -6,6 +6,7 @@
 export * from "./names";
 export * from "./paths";
 export * from "./env";
+export * from "./input-tokens";
 export type * from "./config-workloads";
 export type * from "./config-storage";
 export type * from "./config-site";

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import {
+    contentHash,
     janitorComponent,
     janitorHome,
     janitorObjectNames,
@@ -24,7 +25,6 @@ import {
     resourceRequirements,
     restrictedContainerSecurityContext,
     restrictedPodSecurityContext,
-    sha256,
 } from "./common";
 import { withJanitorJobSettings } from "./pod-settings";
 
@@ -133,7 +133,7 @@ export function buildJanitorCronJobSpec(
  * template (new script, new image) is a new Job that runs once more during `pulumi up`.
  */
 export function janitorInstallJobName(jobSpec: k8s.types.input.batch.v1.JobSpec): string {
-    return `${names.janitorInstallJobPrefix}-${sha256(canonicalJson(jobSpec)).slice(0, 10)}`;
+    return `${names.janitorInstallJobPrefix}-${contentHash(canonicalJson(jobSpec), 10)}`;
 }
 
 /**

@@ -5,9 +5,8 @@
  * the other builders make, and change nothing when the keys are unset.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { caBundleDir, caBundleFile, caBundleFileName, names, siteNames, workerCaEnvNames } from "../model";
+import { caBundleDir, caBundleFile, caBundleFileName, contentHash, names, siteNames, workerCaEnvNames } from "../model";
 import type { CaBundleConfig, ProxyConfig, SiteConfig, WorkerEnvName, WorkerPodInputs } from "../model";
-import { sha256 } from "./common";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -159,7 +158,7 @@ export function sitePod(spec: PodSpec, site: SiteConfig | undefined): PodSpec {
  * the worker after changing it.
  */
 export function siteTemplateAnnotations(site: SiteConfig | undefined): Record<string, string> {
-    return site?.caBundle?.kind === "inline" ? { "backline.ai/ca-bundle-sha256": sha256(site.caBundle.pem) } : {};
+    return site?.caBundle?.kind === "inline" ? { "backline.ai/ca-bundle-sha256": contentHash(site.caBundle.pem) } : {};
 }
 
 /**

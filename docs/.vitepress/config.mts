@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitepress";
 import { withMermaid } from "vitepress-plugin-mermaid";
 import { githubSlug, repositoryLinks, REPOSITORY_URL } from "./repository-links";
@@ -32,7 +33,17 @@ export default withMermaid(
             config: (md) => repositoryLinks(md, docsDir),
         },
         // Mermaid is one large chunk; it loads only on pages with a diagram.
-        vite: { build: { chunkSizeWarningLimit: 4096 } },
+        vite: {
+            build: { chunkSizeWarningLimit: 4096 },
+            // Our diagram component instead of the plugin's (why: theme/mermaid-diagram.vue).
+            resolve: {
+                alias: {
+                    "vitepress-plugin-mermaid/Mermaid.vue": fileURLToPath(
+                        new URL("./theme/mermaid-diagram.vue", import.meta.url),
+                    ),
+                },
+            },
+        },
         themeConfig: {
             search: { provider: "local" },
             outline: [2, 3],

@@ -1,5 +1,5 @@
 /**
- * Policies on the admission objects of a Backline stack (issue 18): the job admission policy is
+ * Policies on the admission objects of a Backline stack: the job admission policy is
  * cluster-scoped — the pack's only cluster-scoped objects besides the Namespace and the EFS
  * StorageClass — so it must judge nothing outside the stack's namespace; and without it, the
  * worker's permission to create Jobs is a permission to become the janitor, which the pack says.

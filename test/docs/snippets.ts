@@ -256,11 +256,9 @@ export const entryPoints: Readonly<Record<string, string>> = {
     "@backline/pulumi": "components/index.ts",
     "@backline/pulumi/components": "components/index.ts",
     "@backline/pulumi/automation": "automation/index.ts",
-    "backline-pulumi": "components/index.ts",
-    "backline-pulumi/components": "components/index.ts",
-    "backline-pulumi/automation": "automation/index.ts",
 };
 
+/** Also the package's name before it was scoped, so that a page still using it is refused, not skipped. */
 export const isPackageSpecifier = (s: string) => /^(@backline\/pulumi|backline-pulumi)(\/|$)/.test(s);
 
 export interface ImportUse {

@@ -11,11 +11,13 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { BacklineSettings, DeployOptions, PolicyViolationError, destroy, up } from "../../automation";
-import { Engine, findEngine, pulumiHomeWithPlugins } from "./support/engine";
+import { Engine, REPO_ROOT, findEngine, pulumiHomeWithPlugins } from "./support/engine";
 import { assertPackInstalled, copyWrapperProject } from "./support/policy";
 import type { ProjectCopy } from "./support/project";
 
 const accessKey = "bk_e2e_policy_0123456789abcdefSECRET";
+/** The policy pack is versioned with the package: `backline@v<version>`. */
+const pack = `backline@v${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "package.json"), "utf8")).version}`;
 const settings: BacklineSettings = {
     baseUrl: "https://app.backline.ai",
     accessKey,
@@ -72,7 +74,7 @@ describe("Automation API with policy packs (e2e, real engine, render mode)", fun
         const advisories = new Set(
             r.policyViolations.map((v) => `${v.enforcementLevel} ${v.policyPack} ${v.policyName}`),
         );
-        assert.deepEqual([...advisories], ["advisory backline@v0.1.0 images-pinned-by-digest"]);
+        assert.deepEqual([...advisories], [`advisory ${pack} images-pinned-by-digest`]);
         assert.ok(fs.readdirSync(path.join(tmp, "rendered-clean")).length > 0, "nothing rendered");
     });
 
@@ -91,7 +93,7 @@ describe("Automation API with policy packs (e2e, real engine, render mode)", fun
         const mandatory = err.violations.filter((v) => v.enforcementLevel === "mandatory");
         assert.deepEqual(
             mandatory.map((v) => [v.policyPack, v.policyName, v.resourceUrn?.split("::").pop()]),
-            [["backline@v0.1.0", "pod-security-restricted", "backline-worker-deployment"]],
+            [[pack, "pod-security-restricted", "backline-worker-deployment"]],
         );
         assert.match(
             mandatory[0].message,

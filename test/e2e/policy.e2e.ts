@@ -21,6 +21,8 @@ import * as examples from "../fixtures/examples";
 import type { StackConfig } from "../support/mocks";
 
 const stackName = "policy";
+/** The policy pack is versioned with the package: `backline@v<version>`. */
+const packId = `backline@v${JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")).version}`;
 
 describe("Backline's policy pack under the real engine (render mode)", function () {
     this.timeout(1_800_000);
@@ -90,7 +92,7 @@ describe("Backline's policy pack under the real engine (render mode)", function 
             timings.push(`${title} with the pack ${r.durationMs} ms`);
             assert.equal(r.code, 0, describeRun(["preview", "--policy-pack", analyzer], r));
             const out = text(r);
-            assert.match(out, /backline@v0\.1\.0/, "the pack did not run");
+            assert.ok(out.includes(packId), `the pack did not run: no ${packId}`);
             assert.doesNotMatch(out, /\[mandatory\]/);
             for (const a of ["images-pinned-by-digest", ...advisories]) {
                 assert.match(out, new RegExp(`\\[advisory\\]\\s+${a}`), `advisory ${a} missing`);

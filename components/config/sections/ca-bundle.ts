@@ -2,15 +2,15 @@
  * `caBundle`: private CA roots for every pod.
  */
 import { caBundleDir } from "../../model";
-import { always, blankIsUnset, object, rule, text } from "../fields";
+import { acceptsOutput, always, blankIsUnset, object, rule, text } from "../fields";
 import { checkConfigMapKey, checkDns1123Subdomain, checkPemBundle } from "../validators";
 
 export const caBundle = object({
-    configMapName: blankIsUnset(text(checkDns1123Subdomain).optional()).describe(
+    configMapName: blankIsUnset(acceptsOutput(text(checkDns1123Subdomain)).optional()).describe(
         "An existing ConfigMap in the namespace (e.g. one trust-manager distributes) holding the PEM roots; pods wait until it exists.",
     ),
     key: text(checkConfigMapKey).prefault("ca.crt").describe("The ConfigMap key that holds the bundle."),
-    pem: blankIsUnset(text(checkPemBundle).optional()).describe(
+    pem: blankIsUnset(acceptsOutput(text(checkPemBundle)).optional()).describe(
         "The PEM roots inline instead: the stack makes ConfigMap `backline-ca-bundle` from them.",
     ),
 })

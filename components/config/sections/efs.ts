@@ -1,7 +1,7 @@
 /**
  * `efs`: an AWS EFS filesystem for the shared volume.
  */
-import { always, before, isPlainObject, listOf, object, oneOf, rule, text } from "../fields";
+import { acceptsOutput, always, before, isPlainObject, listOf, object, oneOf, rule, text } from "../fields";
 import { checkAwsId, checkEfsBasePath, checkKmsKeyArn } from "../aws-checks";
 import { checkNfsCidr } from "../network-checks";
 
@@ -9,9 +9,11 @@ export const efs = before(
     // Pulumi.yaml declares `{}` as the default of every object: an empty `efs` is no `efs`.
     (raw) => (isPlainObject(raw) && Object.keys(raw).length === 0 ? undefined : raw),
     object({
-        vpcId: text((s) => checkAwsId("vpc", s), {
-            missing: "missing; the NFS security group is created in this VPC",
-        }).describe("VPC of the NFS security group."),
+        vpcId: acceptsOutput(
+            text((s) => checkAwsId("vpc", s), {
+                missing: "missing; the NFS security group is created in this VPC",
+            }),
+        ).describe("VPC of the NFS security group."),
         subnetIds: listOf(
             text((s) => checkAwsId("subnet", s)),
             "expected a list of subnet ids",
@@ -32,7 +34,7 @@ export const efs = before(
             .prefault("generalPurpose")
             .describe("EFS performance mode."),
         throughputMode: oneOf(["elastic", "bursting"]).prefault("elastic").describe("EFS throughput mode."),
-        kmsKeyId: text(checkKmsKeyArn).optional().meta({
+        kmsKeyId: acceptsOutput(text(checkKmsKeyArn)).optional().meta({
             description: "KMS key ARN for encryption at rest (always on).",
             defaultText: "the AWS-managed key",
         }),

@@ -1,10 +1,10 @@
 /**
  * `imageRegistry` and `imagePullSecrets`: where every image is pulled from, and with which secrets.
  */
-import { always, blankIsUnset, listOf, rule, show, text } from "../fields";
+import { acceptsOutput, always, blankIsUnset, listOf, rule, show, text } from "../fields";
 import { checkDns1123Subdomain, checkRegistryMirror } from "../validators";
 
-export const imageRegistry = blankIsUnset(text(checkRegistryMirror).optional()).describe(
+export const imageRegistry = blankIsUnset(acceptsOutput(text(checkRegistryMirror)).optional()).describe(
     "A registry mirror that replaces the registry of every image the stack runs (janitor, collector, worker) and of the worker images the janitor receives; repository and tag are kept.",
 );
 

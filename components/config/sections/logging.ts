@@ -2,7 +2,7 @@
  * `logging`: CloudWatch Logs and X-Ray for the collector, and its IAM role (an existing one, or one
  * this stack creates).
  */
-import { blankIsUnset, int, object, text } from "../fields";
+import { acceptsOutput, blankIsUnset, int, object, text } from "../fields";
 import {
     checkAwsRegion,
     checkIamRoleArn,
@@ -18,10 +18,10 @@ export function defaultLogGroupName(namespace: string): string {
 }
 
 export const logging = object({
-    region: blankIsUnset(text(checkAwsRegion).optional()).describe(
+    region: blankIsUnset(acceptsOutput(text(checkAwsRegion)).optional()).describe(
         "AWS region for CloudWatch Logs and X-Ray. Required when `worker.otel.enabled`.",
     ),
-    roleArn: blankIsUnset(text(checkIamRoleArn).optional()).describe(
+    roleArn: blankIsUnset(acceptsOutput(text(checkIamRoleArn)).optional()).describe(
         "An existing IAM role the collector assumes; nothing is created in AWS. Required when `worker.otel.enabled`, unless `logging.oidc` is set.",
     ),
     oidc: object({
@@ -35,7 +35,7 @@ export const logging = object({
             .prefault("sts.amazonaws.com")
             .describe("The token audience (`aud`) the trust policy admits."),
     }).optional(),
-    logGroupName: text(checkLogGroupName)
+    logGroupName: acceptsOutput(text(checkLogGroupName))
         .optional()
         .meta({ description: "CloudWatch log group.", defaultText: "`/backline/<namespaceOverride>/worker`" }),
     retentionInDays: int(1, undefined, { check: checkLogRetention })

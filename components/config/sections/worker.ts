@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { caBundleDir, reservedWorkerEnvNames, reservedWorkerVolumeNames } from "../../model";
 import {
+    acceptsOutput,
     always,
     before,
     blankIsUnset,
@@ -86,7 +87,7 @@ const storage = object({
             .prefault(true)
             .describe("Create the claim; `false` uses an existing claim named `worker.storage.pvc.name`."),
         name: text(checkDns1123Subdomain).prefault("worker-storage").describe("Claim name."),
-        storageClassName: blankIsUnset(text(checkDns1123Subdomain).optional()).meta({
+        storageClassName: blankIsUnset(acceptsOutput(text(checkDns1123Subdomain)).optional()).meta({
             description: "An existing ReadWriteMany class; not together with `efs`.",
             defaultText: '`""` (the cluster default)',
         }),
