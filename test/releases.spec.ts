@@ -12,10 +12,11 @@ import { UNTAGGED_RELEASES, changelogVersions, hasCommit, releasesOf, tagCommit 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const changelog = fs.readFileSync(path.join(REPO_ROOT, "CHANGELOG.md"), "utf8");
 
-/** A folder with only a CHANGELOG.md (not a repository: no tags, no commits). */
-function folderWithChangelog(text: string): string {
+/** A folder with only a CHANGELOG.md and a package.json (not a repository: no tags, no commits). */
+function folderWithChangelog(text: string, version = "0.0.1"): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backline-releases-"));
     fs.writeFileSync(path.join(dir, "CHANGELOG.md"), text);
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ version }));
     return dir;
 }
 
@@ -73,6 +74,22 @@ describe("the releases the upgrade suite starts from", () => {
             );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("the release being made (package.json's version, no tag yet) is the working tree, not a release to start from", () => {
+        const making = folderWithChangelog("## [Unreleased]\n## [0.3.0] - 2027-01-01\n", "0.3.0");
+        const older = folderWithChangelog("## [0.3.0] - 2027-01-01\n## [0.2.0] - 2026-12-01\n", "0.3.0");
+        try {
+            assert.deepEqual(releasesOf(making, {}), []);
+            // 0.2.0 is still looked for (its commit is not in this folder), 0.3.0 is not.
+            assert.throws(
+                () => releasesOf(older, { "0.2.0": "f".repeat(40) }),
+                /lacks the commit of release\(s\) 0\.2\.0 \(/,
+            );
+        } finally {
+            fs.rmSync(making, { recursive: true, force: true });
+            fs.rmSync(older, { recursive: true, force: true });
         }
     });
 

@@ -52,10 +52,16 @@ export function hasCommit(repo: string, commit: string): boolean {
 /**
  * Every release of `repo`'s CHANGELOG.md with its commit, newest first. Throws, naming the
  * versions, when a release has neither a tag nor a line in `UNTAGGED_RELEASES`, or when this
- * clone lacks a release's commit.
+ * clone lacks a release's commit. The release being made (`npm run release` has written its
+ * heading and package.json's version, and the tag comes once it is committed) is the working tree
+ * itself: it is left out until it has its tag.
  */
 export function releasesOf(repo: string, table: Readonly<Record<string, string>> = UNTAGGED_RELEASES): Release[] {
-    const versions = changelogVersions(fs.readFileSync(path.join(repo, "CHANGELOG.md"), "utf8"));
+    const inTheMaking = (JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { version?: string })
+        .version;
+    const versions = changelogVersions(fs.readFileSync(path.join(repo, "CHANGELOG.md"), "utf8")).filter(
+        (v) => v !== inTheMaking || tagCommit(repo, v) !== undefined || table[v] !== undefined,
+    );
     const releases = versions.map((version): Release | { version: string; commit?: undefined } => {
         const tagged = tagCommit(repo, version);
         if (tagged !== undefined) return { version, commit: tagged, source: "tag" };
