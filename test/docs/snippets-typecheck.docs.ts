@@ -53,6 +53,13 @@ function placeholderValues(): Record<string, unknown> {
     };
 }
 
+/** The stack configuration the programs of one's own are run with. */
+const programConfig = {
+    "backline:baseUrl": "https://app.backline.ai",
+    "backline:accessKey": "bk_docs_0123456789",
+    "backline:collectorRoleArn": "arn:aws:iam::123456789012:role/docs",
+};
+
 interface Prepared {
     readonly snippet: Snippet;
     readonly name: string;
@@ -72,6 +79,8 @@ export function wrap(code: string, target: (specifier: string) => string): strin
         body = body.replace(text, text.replace(/[^\n]/g, " "));
     }
     body = body.replace(/^export = /m, "return ");
+    // A program's stack outputs (`export const`) are locals of the function.
+    body = body.replace(/^export (?=(const|let|function|class) )/gm, "");
     return `${imports.join("\n")}\nexport async function __snippet(): Promise<any> {\n${body}\n}\n`;
 }
 
@@ -145,6 +154,8 @@ describe("documentation snippets: type-checked and run", function () {
                 fs.writeFileSync(file, wrap(p.snippet.code, target));
                 const mocks = new RecordingMocks();
                 pulumi.runtime.setMocks(mocks, "backline", "docs", false);
+                // What the programs of one's own read with `new pulumi.Config()`.
+                pulumi.runtime.setAllConfig(programConfig, ["backline:accessKey"]);
                 stub.calls.length = 0;
                 rejections.length = 0;
                 try {

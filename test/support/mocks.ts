@@ -38,7 +38,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             state.arn =
                 args.type === "aws:cloudwatch/logGroup:LogGroup"
                     ? `arn:aws:logs:us-east-1:123456789012:log-group:${name}`
-                    : `arn:aws:${args.type.split(":")[1].split("/")[0]}::123456789012:${name}`;
+                    : args.type === "aws:iam/role:Role"
+                      ? `arn:aws:iam::123456789012:role/${name}`
+                      : `arn:aws:${args.type.split(":")[1].split("/")[0]}::123456789012:${name}`;
         }
         if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
             // The API server gives every object a uid (the worker's pods roll on the proxy Secret's).
