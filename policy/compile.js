@@ -12,23 +12,32 @@
 //                                      stays), then removes the other compiled copies beside it
 //
 // Also a module: `compilePack(packDir)` returns the compiled files, which policy/test/compiled.spec.ts
-// compares with what the analyzer runs.
+// compares with what the analyzer runs; `compileFiles` and `writeCompiled` compile and write another
+// project's files the same way (provider/compile.js, the component provider's launcher).
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 /** Every compiled file of the pack in `packDir`: path relative to the output folder → JavaScript. */
 function compilePack(packDir) {
-    const ts = require(require.resolve("typescript", { paths: [packDir] }));
-    const configFile = path.join(packDir, "tsconfig.json");
+    return compileFiles(path.join(packDir, "tsconfig.json"), packDir);
+}
+
+/**
+ * The files `configFile` includes whose path relative to `baseDir` passes `include`, each transpiled
+ * with its compiler options: path relative to `baseDir` (`.js`) → JavaScript.
+ */
+function compileFiles(configFile, baseDir, include = () => true) {
+    const ts = require(require.resolve("typescript", { paths: [baseDir] }));
     const read = ts.readConfigFile(configFile, ts.sys.readFile);
     if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
-    const config = ts.parseJsonConfigFileContent(read.config, ts.sys, packDir, undefined, configFile);
+    const config = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configFile), undefined, configFile);
     if (config.errors.length > 0) {
         throw new Error(config.errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("\n"));
     }
     const files = new Map();
     for (const file of [...config.fileNames].sort()) {
+        if (!include(path.relative(baseDir, file))) continue;
         const out = ts.transpileModule(fs.readFileSync(file, "utf8"), {
             compilerOptions: { ...config.options, sourceMap: false, declaration: false },
             fileName: file,
@@ -36,16 +45,15 @@ function compilePack(packDir) {
         });
         if (out.diagnostics && out.diagnostics.length > 0) {
             const text = out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-            throw new Error(`${path.relative(packDir, file)}: ${text.join("; ")}`);
+            throw new Error(`${path.relative(baseDir, file)}: ${text.join("; ")}`);
         }
-        files.set(path.relative(packDir, file).replace(/\.ts$/, ".js"), out.outputText);
+        files.set(path.relative(baseDir, file).replace(/\.ts$/, ".js"), out.outputText);
     }
     return files;
 }
 
-/** Writes the compiled pack to `outDir` atomically (see the top of this file). */
-function writeCompiled(packDir, outDir) {
-    const files = compilePack(packDir);
+/** Writes compiled files to `outDir` atomically (see the top of this file). */
+function writeCompiled(files, outDir) {
     const parent = path.dirname(outDir);
     fs.mkdirSync(parent, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(parent, `.tmp-${path.basename(outDir)}-`));
@@ -71,7 +79,7 @@ function writeCompiled(packDir, outDir) {
     }
 }
 
-module.exports = { compilePack };
+module.exports = { compilePack, compileFiles, writeCompiled };
 
 if (require.main === module) {
     const outDir = process.argv[2];
@@ -80,7 +88,7 @@ if (require.main === module) {
         process.exit(2);
     }
     try {
-        writeCompiled(__dirname, path.resolve(outDir));
+        writeCompiled(compilePack(__dirname), path.resolve(outDir));
     } catch (err) {
         console.error(`error: compiling the policy pack in ${__dirname} failed: ${err.message}`);
         process.exit(1);

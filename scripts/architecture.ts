@@ -28,6 +28,7 @@ export const groups = [
     { name: "stack", rank: 4, match: /^components\/(backline-stack|outputs|index)\.ts$/ },
     { name: "program", rank: 5, match: /^index\.ts$/ },
     { name: "automation", rank: 5, match: /^automation\// },
+    { name: "provider", rank: 5, match: /^provider\// },
     { name: "policy pack", rank: 0, match: /^policy\/(index\.ts|src\/)/ },
 ] as const;
 
@@ -55,7 +56,7 @@ function layeredFiles(): string[] {
             }
         }
     };
-    for (const dir of ["components", "automation", "policy"]) walk(dir);
+    for (const dir of ["components", "automation", "policy", "provider"]) walk(dir);
     out.push("index.ts");
     return out.sort();
 }

@@ -6,8 +6,15 @@
 #   .cache/engine/bin/pulumi-language-nodejs       tools/pulumi-engine/langhost: the host inside
 #                                                  github.com/pulumi/pulumi/sdk/v3 v3.68.0 (its own newer
 #                                                  module is not served by the Go module proxy; see docs/engine.md)
+#   .cache/engine/bin/pulumi-language-python       tools/pulumi-engine/langhost too (the same sdk/v3 v3.68.0), with
+#   .cache/engine/bin/pulumi-language-python-exec  the script that host runs programs with (copied from that module)
+#   .cache/engine/bin/pulumi-language-yaml         tools/pulumi-engine/yaml: github.com/pulumi/pulumi-yaml v1.25.0
+#                                                  (against pkg/v3 v3.215.0, as the kubernetes provider)
 #   .cache/engine/bin/pulumi-resource-pulumi-nodejs scripts/pulumi-resource-pulumi-nodejs: the plugin that
 #                                                  runs Node.js dynamic providers (a script, copied; no build)
+#   .cache/engine/libexec/gen-sdk-python          tools/pulumi-engine/gen-sdk-python: the Python SDK of a package
+#                                                  schema, with the CLI's pkg/v3 codegen (what `pulumi package
+#                                                  gen-sdk --language python` asks of a Python host newer than ours)
 #   .cache/engine/libexec/pulumi-resource-kubernetes
 #                                                  tools/pulumi-engine/kubernetes/cmd/pulumi-resource-kubernetes
 #                                                  (serves github.com/pulumi/pulumi-kubernetes/provider/v4)
@@ -20,8 +27,9 @@
 # the engine finds its plugins"). Both run on every call, up to date or not.
 #
 # The versions are pinned by tools/pulumi-engine/go.mod and go.sum (the CLI),
-# tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider) and
-# tools/pulumi-engine/langhost/go.mod and go.sum (the language host). Go's module
+# tools/pulumi-engine/kubernetes/go.mod and go.sum (the provider),
+# tools/pulumi-engine/langhost/go.mod and go.sum (the Node.js and Python language hosts) and
+# tools/pulumi-engine/yaml/go.mod and go.sum (the YAML language host). Go's module
 # and build caches are reused; when nothing changed since the last successful
 # build (stamp file holding a hash of the inputs) it prints "up to date" and exits.
 #
@@ -69,10 +77,14 @@ k8s_module_version="v4.0.0-20260115033456-f47bc2d6f199"
 k8s_plugin_version="4.25.0-alpha.1768448096+f47bc2d6f199"
 langhost_mod_dir="$mod_dir/langhost"
 langhost_pkg="github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
+python_pkg="github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"
+yaml_mod_dir="$mod_dir/yaml"
+yaml_module="github.com/pulumi/pulumi-yaml"
 
 [[ -f "$mod_dir/go.mod" ]] || die "$mod_dir/go.mod not found"
 [[ -f "$k8s_mod_dir/go.mod" ]] || die "$k8s_mod_dir/go.mod not found"
 [[ -f "$langhost_mod_dir/go.mod" ]] || die "$langhost_mod_dir/go.mod not found"
+[[ -f "$yaml_mod_dir/go.mod" ]] || die "$yaml_mod_dir/go.mod not found"
 command -v go >/dev/null 2>&1 || die "go is not on PATH; Go 1.26.6 or newer is needed (pulumi v3.274.1 requires it)"
 
 cd "$mod_dir"
@@ -90,10 +102,11 @@ inputs_hash() {
 }
 
 # Built binaries and where they go: bin/ (on PATH) or libexec/ (plugins found through the plugin cache).
-targets=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
+targets=(pulumi pulumi-language-nodejs pulumi-language-python pulumi-language-python-exec pulumi-language-yaml
+  gen-sdk-python pulumi-resource-kubernetes)
 target_path() {
   case "$1" in
-    pulumi-resource-kubernetes) echo "$libexec_dir/$1" ;;
+    pulumi-resource-kubernetes | gen-sdk-python) echo "$libexec_dir/$1" ;;
     *) echo "$bin_dir/$1" ;;
   esac
 }
@@ -113,7 +126,7 @@ k8s_sdk_version() {
 print_result() {
   echo "Pulumi engine in $bin_dir:"
   local t
-  for t in pulumi pulumi-language-nodejs "$dynamic_provider"; do
+  for t in pulumi pulumi-language-nodejs pulumi-language-python pulumi-language-yaml "$dynamic_provider"; do
     echo "  $bin_dir/$t"
   done
   echo "Plugins (installed into ${PULUMI_HOME:-$HOME/.pulumi}/plugins; scripts/engine-plugins.sh link PULUMI_HOME for another home):"
@@ -176,16 +189,34 @@ go build -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
   -o "$tmp_bin/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ||
   die "go build of the pulumi CLI failed (see the errors above)"
+# The Python SDK generator: the CLI's module and packages, so it costs a link.
+go build -trimpath -ldflags "-s -w" -o "$tmp_bin/" ./gen-sdk-python ||
+  die "go build of gen-sdk-python failed (see the errors above)"
 
 # The Node.js language host, in its own module (the newest sdk/v3 that still contains it).
 cd "$langhost_mod_dir"
 langhost_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)" ||
   die "cannot resolve github.com/pulumi/pulumi/sdk/v3 from langhost/go.mod"
-log "building pulumi-language-nodejs from sdk/v3 $langhost_version"
+log "building pulumi-language-nodejs and pulumi-language-python from sdk/v3 $langhost_version"
 go build -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$langhost_version" \
-  -o "$tmp_bin/" "$langhost_pkg" ||
-  die "go build of pulumi-language-nodejs failed (see the errors above)"
+  -o "$tmp_bin/" "$langhost_pkg" "$python_pkg" ||
+  die "go build of pulumi-language-nodejs and pulumi-language-python failed (see the errors above)"
+# The Python host runs programs through this script, which it looks for next to itself.
+python_exec="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec"
+[[ -f "$python_exec" ]] || die "pulumi-language-python-exec not found in sdk/v3 $langhost_version"
+install -m 0755 "$python_exec" "$tmp_bin/pulumi-language-python-exec"
+
+# The YAML language host, in its own module (against pkg/v3 v3.215.0, as the kubernetes provider: it
+# does not compile against the CLI's; yaml/go.mod).
+cd "$yaml_mod_dir"
+yaml_version="$(go list -m -f '{{.Version}}' "$yaml_module")" ||
+  die "cannot resolve $yaml_module from yaml/go.mod"
+log "building pulumi-language-yaml $yaml_version"
+go build -trimpath \
+  -ldflags "-s -w -X $yaml_module/pkg/version.Version=$yaml_version" \
+  -o "$tmp_bin/" "$yaml_module/cmd/pulumi-language-yaml" ||
+  die "go build of pulumi-language-yaml failed (see the errors above)"
 
 # The kubernetes provider, in its own module (built against the Pulumi SDK its go.mod requires).
 cd "$k8s_mod_dir"

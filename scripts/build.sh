@@ -20,3 +20,8 @@ const pkg = require("./policy/package.json");
 const out = { name: pkg.name, version: pkg.version, description: pkg.description, private: true, license: pkg.license, main: "index.js" };
 process.stdout.write(JSON.stringify(out, null, 4) + "\n");
 ' >dist/policy/package.json
+
+# dist/provider: the component provider as the installed package ships it, its launcher next to the
+# compiled entry (which it runs as it is); the schema it serves is provider/schema.json of the package.
+find dist/provider -name '*.d.ts' -delete
+install -m 0755 provider/pulumi-resource-backline dist/provider/pulumi-resource-backline

@@ -4,7 +4,9 @@
  * - `Pulumi.yaml`: its `config:` block (types, defaults, secrets, descriptions); every other part of
  *   the file is kept as it is, comments included;
  * - `docs/configuration.md`: the configuration reference, between the `BEGIN GENERATED`/`END GENERATED` markers;
- * - `schema/stack-config.schema.json`: the JSON Schema of `Pulumi.<stack>.yaml`, for editors.
+ * - `schema/stack-config.schema.json`: the JSON Schema of `Pulumi.<stack>.yaml`, for editors;
+ * - `provider/schema.json`: the Pulumi package schema of the `backline` component provider, whose
+ *   inputs are the configuration's keys (scripts/package-schema.ts), at package.json's version.
  *
  *   npm run gen            # write them
  *   npm run gen -- --check # exit 1 if any is stale (test/generated.spec.ts checks the same)
@@ -14,9 +16,12 @@ import * as path from "path";
 import { isMap, isScalar, parseDocument } from "yaml";
 import { topLevelKeys } from "../components/config";
 import { configJsonSchema, JsonSchema } from "../components/config/reference";
+import { packageSchema } from "./package-schema";
+import { defaultText } from "./schema-text";
 
 export const repoRoot = path.resolve(__dirname, "..");
 export const stackSchemaFile = "schema/stack-config.schema.json";
+export const packageSchemaFile = "provider/schema.json";
 const project = "backline";
 const referencePage = "docs/configuration.md";
 const readmeBegin =
@@ -56,20 +61,8 @@ function keyList(node: JsonSchema): string {
         .join(", ");
 }
 
-/** A default as YAML-ish text: `/data`, `[]`, `{ httpGet: { path: /health }, periodSeconds: 10 }`. */
-function flow(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(flow).join(", ")}]`;
-    if (value && typeof value === "object") {
-        const entries = Object.entries(value);
-        return entries.length === 0 ? "{}" : `{ ${entries.map(([k, v]) => `${k}: ${flow(v)}`).join(", ")} }`;
-    }
-    return typeof value === "string" && value === "" ? '""' : String(value);
-}
-
 function defaultOf(row: ReferenceRow): string {
-    if (row.node.defaultText) return row.node.defaultText;
-    if (row.node.default !== undefined) return `\`${flow(row.node.default)}\``;
-    return row.required ? "— (required)" : "—";
+    return defaultText(row.node) ?? (row.required ? "— (required)" : "—");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,6 +249,10 @@ export function generatedFiles(root = repoRoot): GeneratedFile[] {
         { path: "Pulumi.yaml", content: updatePulumiYaml(read("Pulumi.yaml")) },
         { path: referencePage, content: updateReadme(read(referencePage)) },
         { path: stackSchemaFile, content: `${JSON.stringify(stackFileSchema(), null, 2)}\n` },
+        {
+            path: packageSchemaFile,
+            content: `${JSON.stringify(packageSchema(configJsonSchema(), { version: JSON.parse(read("package.json")).version }), null, 2)}\n`,
+        },
     ];
 }
 

@@ -342,7 +342,8 @@ export const tarballAllowed: readonly RegExp[] = [
     /^dist\/(index|components\/.+|automation\/.+)\.(js|d\.ts)$/,
     /^dist\/policy\/(index|src\/[a-z][a-z-]*)\.js$/,
     /^dist\/policy\/(analyzer|package\.json|PulumiPolicy\.yaml)$/,
-    /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/,
+    /^dist\/provider\/([a-z-]+\.js|pulumi-resource-backline)$/,
+    /^(janitor\/janitor\.sh|Pulumi\.yaml|README\.md|CHANGELOG\.md|LICENSE|package\.json|provider\/schema\.json)$/,
 ];
 
 /** What the tarball lacks or should not hold, given package.json and the tarball's file list. */
@@ -357,6 +358,8 @@ export function tarballProblems(pkg: { exports: Record<string, unknown> }, files
         "dist/policy/package.json",
         "dist/policy/PulumiPolicy.yaml",
         "dist/policy/analyzer",
+        "dist/provider/pulumi-resource-backline",
+        "provider/schema.json",
         "janitor/janitor.sh",
         "Pulumi.yaml",
         "LICENSE",

@@ -5,8 +5,11 @@
  * and quick; the type-check and the runs are `npm run test:docs` (test/docs/).
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { configJsonSchema } from "../components/config/reference";
 import {
+    REPO_ROOT,
     Snippet,
     allSnippets,
     configSetKeys,
@@ -158,5 +161,33 @@ describe("documentation snippets: imports from the package", () => {
             "fake.md:1: `@backline/pulumi/internal` is not an entry point of the package",
             "fake.md:1: `backline-pulumi/automation` is not an entry point of the package",
         ]);
+    });
+});
+
+describe("documentation snippets: whole files", () => {
+    /** A code block right after `<!-- file: <path> -->` shows that file of the repository, whole. */
+    function tiedFiles(list: Snippet[]): { snippet: Snippet; file: string }[] {
+        return list.flatMap((snippet) => {
+            const lines = fs.readFileSync(path.join(REPO_ROOT, snippet.file), "utf8").split("\n");
+            const m = /^<!-- file: (\S+) -->$/.exec(lines[snippet.line - 2] ?? "");
+            return m ? [{ snippet, file: m[1] }] : [];
+        });
+    }
+
+    it("finds the programs the other languages' page shows, which test/e2e/languages.e2e.ts runs", () => {
+        const files = tiedFiles(snippets).map((t) => `${t.snippet.file} → ${t.file}`);
+        for (const program of ["examples/yaml/Pulumi.yaml", "examples/python/__main__.py"]) {
+            assert.ok(files.includes(`docs/embed/languages.md → ${program}`), files.join("\n"));
+        }
+    });
+
+    it("each is its file as it is", () => {
+        for (const { snippet, file } of tiedFiles(snippets)) {
+            assert.equal(
+                `${snippet.code}\n`,
+                fs.readFileSync(path.join(REPO_ROOT, file), "utf8"),
+                `${where(snippet)} is not ${file}`,
+            );
+        }
     });
 });

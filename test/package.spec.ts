@@ -178,6 +178,9 @@ describe("package: the tarball", () => {
         "dist/policy/package.json",
         "dist/policy/PulumiPolicy.yaml",
         "dist/policy/analyzer",
+        "dist/provider/main.js",
+        "dist/provider/pulumi-resource-backline",
+        "provider/schema.json",
     ];
     const table: [string, string[], string[]][] = [
         ["what a consumer needs", good, []],
@@ -192,6 +195,11 @@ describe("package: the tarball", () => {
             ["missing: dist/automation/index.d.ts"],
         ],
         ["without the LICENSE", good.filter((f) => f !== "LICENSE"), ["missing: LICENSE"]],
+        [
+            "without the component provider's schema",
+            good.filter((f) => f !== "provider/schema.json"),
+            ["missing: provider/schema.json"],
+        ],
         [
             "with tests and sources",
             [...good, "test/release.spec.ts", "components/index.ts", "dist/policy/index.d.ts"],

@@ -99,6 +99,7 @@ export default withMermaid(
                         { text: "The package", link: "/embed/" },
                         { text: "Automation API", link: "/automation" },
                         { text: "Components", link: "/embed/components" },
+                        { text: "YAML, Python", link: "/embed/languages" },
                         { text: "Fleet rollouts", link: "/fleet" },
                         { text: "API reference", link: "/api/", collapsed: true, items: apiSidebar() },
                     ],

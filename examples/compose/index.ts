@@ -23,19 +23,15 @@ const sharedFiles = new k8s.storage.v1.StorageClass("shared-files", {
 });
 // What the platform publishes for workloads; another module or stack may own it.
 const platform = new k8s.core.v1.ConfigMap("platform-facts", {
-    metadata: { namespace: "default" },
-    data: { roleArn: config.require("collectorRoleArn"), region: "us-west-1" },
+    data: { roleArn: config.require("collectorRoleArn") },
 });
 
 const backline = new BacklineStack("backline", {
     baseUrl: config.require("baseUrl"),
     accessKey: config.requireSecret("accessKey"),
-    namespaceOverride: config.get("namespace"),
     worker: { storage: { pvc: { storageClassName: sharedFiles.metadata.name } } },
-    logging: { region: platform.data.region, roleArn: platform.data.roleArn },
-    kubernetes: { skipAwait: config.getBoolean("skipAwait") },
+    logging: { region: "us-west-1", roleArn: platform.data.roleArn },
 });
 
-export const { namespace, claimName, collectorRoleArn } = backline.outputs;
-export const storageClassName = sharedFiles.metadata.name;
+export const { namespace, claimName, collectorRoleArn, storageClassName } = backline.outputs;
 // README:end

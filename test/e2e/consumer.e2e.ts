@@ -12,7 +12,7 @@
  * Needs the engine (scripts/build-engine.sh) and the npm registry or a warm npm cache.
  */
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import { builtinModules } from "module";
 import * as fs from "fs";
 import * as os from "os";
@@ -172,6 +172,24 @@ describe("the installed package (e2e: npm pack, npm install, the real engine)", 
             ).version;
             assert.equal(version, pkgJson.devDependencies[n], n);
         }
+    });
+
+    it("the component provider starts from the installed package and prints its port", async () => {
+        const dist = path.join(app, "node_modules", "@backline/pulumi", "dist");
+        const launcher = path.join(dist, "provider", "pulumi-resource-backline");
+        const compiled = await sh(launcher, ["--compile"], { cwd: app });
+        assert.equal(compiled.stdout.trim(), dist);
+        const child = spawn(launcher, ["127.0.0.1:1"], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+        const first = await new Promise<string>((resolve) => {
+            let out = "";
+            child.stdout.setEncoding("utf8").on("data", (d: string) => {
+                out += d;
+                if (out.includes("\n")) resolve(out);
+            });
+            child.on("close", () => resolve(out));
+        });
+        child.kill();
+        assert.match(first, /^\d+\n$/);
     });
 
     it("plain JavaScript: CommonJS and ESM import the components and the Automation API", async () => {
