@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { createNamespacedIdentity } from "./identity";
-import { janitorComponent, janitorScriptFile, names } from "./model";
+import { holdsToken, janitorComponent, janitorScriptFile, names } from "./model";
 import type { JanitorArgs } from "./model";
 import { awaitAnnotations, labelsFor, sha256 } from "./specs/common";
 import {
@@ -84,8 +84,9 @@ export class Janitor extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: ready },
             );
-            // The Job's name as registered: a value given as an Output is in it by then.
-            announceInstallJob(this, ns, this.installJob.metadata.name);
+            // Said before the Job runs, so a failed run still points at its log. A name that holds a
+            // value given as an Output is known only once the Job is registered.
+            announceInstallJob(this, ns, holdsToken(jobName) ? this.installJob.metadata.name : jobName);
         }
 
         this.cronJobName = cronJob.metadata.name;

@@ -43,8 +43,11 @@ import {
 } from "./support/engine";
 
 const PASSPHRASE = "e2e-smoke-passphrase";
-/** The version @pulumi/kubernetes asks for, under which the build installs its kubernetes plugin. */
-const k8sVersion: string = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies[
+/**
+ * The version @pulumi/kubernetes asks for, under which the build installs its kubernetes plugin: the
+ * exact pin our own tests run (a peer dependency of the package, pinned among its devDependencies).
+ */
+const k8sVersion: string = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).devDependencies[
     "@pulumi/kubernetes"
 ];
 const SECRET_VALUE = "s3cr3t-value";
