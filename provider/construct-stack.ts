@@ -14,7 +14,7 @@ import {
     preflightCluster,
     prepareAdoption,
 } from "../components";
-import { isPlainObject, prepareStackValues, takesOutput } from "../components/config";
+import { isPlainObject, keyOf, prepareStackValues, providerSettingKeys, takesOutput } from "../components/config";
 import type { BacklineStackValues } from "../components/config";
 import type { KubernetesConfig } from "../components/model";
 
@@ -33,10 +33,6 @@ export interface ResolvedInputs {
     readonly secret: ReadonlySet<string>;
 }
 
-function keyPath(path: readonly (string | number)[]): string {
-    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
-}
-
 /** The construct request's inputs as plain values, and which of them are unknown or secret. */
 export async function resolveInputs(inputs: pulumi.Inputs): Promise<ResolvedInputs> {
     const unknown: string[] = [];
@@ -46,13 +42,13 @@ export async function resolveInputs(inputs: pulumi.Inputs): Promise<ResolvedInpu
             const output = value as unknown as OutputInternals;
             if (await pulumi.isSecret(value)) secret.add(String(path[0]));
             if (!(await output.isKnown)) {
-                unknown.push(keyPath(path));
+                unknown.push(keyOf(path));
                 return undefined;
             }
             return resolve(await output.promise(), path);
         }
         if (pulumi.isUnknown(value)) {
-            unknown.push(keyPath(path));
+            unknown.push(keyOf(path));
             return undefined;
         }
         if (Array.isArray(value)) return Promise.all(value.map((v, i) => resolve(v, [...path, i])));
@@ -79,9 +75,6 @@ function providersOf(opts: pulumi.ComponentResourceOptions): Record<string, pulu
     const packageOf = (p: pulumi.ProviderResource) => (p as unknown as { getPackage(): string }).getPackage();
     return Array.isArray(given) ? Object.fromEntries(given.map((p) => [packageOf(p), p])) : { ...given };
 }
-
-/** The `kubernetes` keys that configure the Kubernetes provider rather than the component. */
-const providerKeys = ["kubeconfig", "context", "renderYamlToDirectory"] as const;
 
 function notKnownYet(name: string, keys: readonly string[], why: string): Error {
     const list = keys.map((k) => `\`${k}\``).join(", ");
@@ -133,10 +126,10 @@ export async function constructStack(
     // The provider's settings, which the provider needs when the program runs.
     const { kubernetes = {}, ...rest } = values;
     const k8sValues = isPlainObject(kubernetes) ? { ...kubernetes } : {};
-    const settings = await resolveInputs(Object.fromEntries(providerKeys.map((k) => [k, k8sValues[k]])));
+    const settings = await resolveInputs(Object.fromEntries(providerSettingKeys.map((k) => [k, k8sValues[k]])));
     const unknown = settings.unknown.map((k) => `kubernetes.${k}`);
     if (unknown.length > 0) throw notKnownYet(name, unknown, "the Kubernetes provider's settings");
-    for (const k of providerKeys) delete k8sValues[k];
+    for (const k of providerSettingKeys) delete k8sValues[k];
     const componentArgs = { ...rest, ...(Object.keys(k8sValues).length > 0 ? { kubernetes: k8sValues } : {}) };
 
     // The provider's keys checked as in a stack's configuration (the component checks the others).

@@ -3,7 +3,7 @@
  * (`resolve.ts`), the problems' wording (`problems.ts`), the generated files (`reference.ts`,
  * `scripts/gen.ts`) and the loader (`load.ts`) derive.
  */
-export { checkResolvedValues, keysTakingOutputs, prepareStackValues, takesOutput } from "./inputs";
+export { checkResolvedValues, keysTakingOutputs, prepareStackValues, providerSettingKeys, takesOutput } from "./inputs";
 export type { PendingValue, PreparedValues } from "./inputs";
 export { loadBacklineConfig, parseBacklineConfig, readStackConfig } from "./load";
 export type { ParseOptions, ParseResult } from "./load";

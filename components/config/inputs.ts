@@ -56,13 +56,16 @@ export function keysTakingOutputs(): string[] {
     return keys;
 }
 
+/** The `kubernetes` keys that configure the Kubernetes provider rather than the component. */
+export const providerSettingKeys = ["kubeconfig", "context", "renderYamlToDirectory"] as const;
+
 /** Settings of the program's Kubernetes provider and the Helm adoption, which the component cannot use. */
 function programOnlyProblems(values: unknown): ConfigProblem[] {
     const v = isPlainObject(values) ? values : {};
     const k8s = isPlainObject(v.kubernetes) ? v.kubernetes : {};
     const adopt = isPlainObject(v.adopt) ? v.adopt : {};
     const problems: ConfigProblem[] = [];
-    for (const key of ["kubeconfig", "context", "renderYamlToDirectory"]) {
+    for (const key of providerSettingKeys) {
         if (k8s[key] !== undefined) {
             problems.push({
                 key: `kubernetes.${key}`,
